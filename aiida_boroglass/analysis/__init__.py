@@ -1,0 +1,1 @@
+"""analysis layer of aiida-boroglass (see DESIGN.md)."""

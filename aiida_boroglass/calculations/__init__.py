@@ -1,0 +1,1 @@
+"""calculations layer of aiida-boroglass (see DESIGN.md)."""

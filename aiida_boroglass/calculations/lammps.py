@@ -1,0 +1,135 @@
+"""Multi-stage LAMMPS CalcJob for glass melt-quench and production runs."""
+from __future__ import annotations
+
+from aiida import orm
+from aiida.common.datastructures import CalcInfo, CodeInfo
+from aiida.common.folders import Folder
+from aiida_lammps.calculations.raw import LammpsRawCalculation
+
+from aiida_boroglass.calculations import lammps_inputs as li
+from aiida_boroglass.glass.forcefields import lammps_potential
+
+#: Seconds kept free before the scheduler's wall time so that LAMMPS can write its restart.
+TIMEOUT_MARGIN_S = 60
+
+
+class BoroglassLammpsCalculation(LammpsRawCalculation):
+    """Run a list of MD stages (minimise, push-off, NVT, NPT, ramps, production) in one LAMMPS job.
+
+    Built on aiida-lammps' ``lammps.raw``: instead of a user script it writes the script, the
+    ``atom_style charge`` data file (or takes a binary restart) and the tabulated force field
+    from structured inputs, and its parser returns per-stage thermodynamics, the final
+    structure, the production trajectory and the latest restart file.
+    """
+
+    TABLE_FILENAME = 'potential.table'
+
+    @classmethod
+    def define(cls, spec):
+        """Define the process specification."""
+        super().define(spec)
+        spec.inputs['script'].required = False
+        spec.inputs['script'].help = 'Not used: the script is generated from `parameters`.'
+        spec.input('structure', valid_type=orm.StructureData,
+                   help='Atoms and cell, Å; the atom order is kept in every output.')
+        spec.input('forcefield', valid_type=orm.Dict,
+                   help='Resolved force-field parameters from `glass.forcefields.build_forcefield`.')
+        spec.input('parameters', valid_type=orm.Dict,
+                   help='Run parameters: `stages` and the keys of `lammps_inputs.DEFAULT_PARAMETERS`.')
+        spec.input('restart_file', valid_type=orm.SinglefileData, required=False,
+                   help='Binary LAMMPS restart to continue from (positions, velocities, box).')
+        spec.inputs.validator = cls.validate_all_inputs
+        spec.inputs['metadata']['options']['parser_name'].default = 'boroglass.lammps'
+        spec.inputs['metadata']['options']['withmpi'].default = True
+
+        spec.output('thermo', valid_type=orm.ArrayData,
+                    help='Thermodynamics of every stage: arrays `<stage>_<column>` in LAMMPS metal units.')
+        spec.output('structure', valid_type=orm.StructureData, required=False,
+                    help='Final structure (wrapped positions, Å).')
+        spec.output('trajectory', valid_type=orm.TrajectoryData, required=False,
+                    help='Frames of the stages with `dump_every`: unwrapped positions (Å), cells (Å), times (ps).')
+        spec.output('restart_file', valid_type=orm.SinglefileData, required=False,
+                    help='Latest binary restart; `results` names its stage and step.')
+
+        spec.exit_code(301, 'ERROR_LOG_MISSING', message='The LAMMPS log file was not retrieved.')
+        spec.exit_code(302, 'ERROR_FINAL_STRUCTURE_MISSING', message='The final structure dump is missing.')
+        spec.exit_code(303, 'ERROR_TRAJECTORY_UNREADABLE', message='The trajectory dump could not be read: {error}')
+        spec.exit_code(400, 'ERROR_OUT_OF_WALLTIME',
+                       message='LAMMPS stopped before finishing its stages (wall time); a restart file is attached.')
+        spec.exit_code(410, 'ERROR_LOST_ATOMS', message='LAMMPS lost atoms: the integration became unstable.')
+        spec.exit_code(411, 'ERROR_ATOMS_OUT_OF_RANGE',
+                       message='Atoms moved out of the PPPM grid range: the integration became unstable.')
+
+    @classmethod
+    def validate_all_inputs(cls, value, ctx):
+        """Check that stages, structure and force field fit together before anything is submitted."""
+        message = super().validate_inputs(value, ctx)
+        if message:
+            return message
+        if 'script' in value:
+            return 'script: not accepted; the script is generated from `parameters`'
+        message = li.validate_parameters(value['parameters'].get_dict())
+        if message:
+            return message
+        structure, forcefield = value['structure'], value['forcefield'].get_dict()
+        charges = forcefield.get('charges_e', {})
+        symbols = structure.get_site_kindnames()
+        missing = sorted({kind.symbol for kind in structure.kinds} - set(charges))
+        if missing:
+            return f'forcefield: no parameters for elements {missing}; it covers {sorted(charges)}'
+        if any(len(kind.symbols) != 1 for kind in structure.kinds):
+            return 'structure: every kind must be a single element'
+        by_kind = {kind.name: kind.symbol for kind in structure.kinds}
+        total = sum(charges[by_kind[name]] for name in symbols)
+        if abs(total) > 1e-3:
+            return f'structure: total charge {total:.4f} e with the force-field charges; it must be neutral'
+        return None
+
+    @staticmethod
+    def species_order(structure: orm.StructureData) -> list[str]:
+        """Return the elements of ``structure`` in LAMMPS type order (type k + 1 is element k)."""
+        return sorted({kind.symbol for kind in structure.kinds})
+
+    def prepare_for_submission(self, folder: Folder) -> CalcInfo:
+        """Write script, data file or restart, and force-field table; set what is retrieved."""
+        structure = self.inputs.structure
+        forcefield = self.inputs.forcefield.get_dict()
+        species = self.species_order(structure)
+        commands, table = lammps_potential(forcefield, species, table_filename=self.TABLE_FILENAME)
+        parameters = self.inputs.parameters.get_dict()
+        walltime = self.inputs.metadata.options.get('max_wallclock_seconds')
+        if walltime and walltime > 2 * TIMEOUT_MARGIN_S:
+            parameters['timeout_s'] = walltime - TIMEOUT_MARGIN_S
+        from_restart = 'restart_file' in self.inputs
+
+        folder.get_subfolder('.', create=True)
+        with folder.open(self.inputs.metadata.options.input_filename, 'w') as handle:
+            handle.write(li.write_script(parameters, commands, from_restart))
+        with folder.open(self.TABLE_FILENAME, 'w') as handle:
+            handle.write(table)
+        if from_restart:
+            with folder.open(li.RESTART_IN_FILENAME, 'wb') as target:
+                target.write(self.inputs.restart_file.get_content(mode='rb'))
+        else:
+            by_kind = {kind.name: kind.symbol for kind in structure.kinds}
+            symbols = [by_kind[name] for name in structure.get_site_kindnames()]
+            positions = [site.position for site in structure.sites]
+            with folder.open(li.DATA_FILENAME, 'w') as handle:
+                handle.write(li.write_data_file(positions, structure.cell, symbols, species, forcefield['charges_e']))
+
+        settings = self.inputs.settings.get_dict() if 'settings' in self.inputs else {}
+        codeinfo = CodeInfo()
+        codeinfo.cmdline_params = list(settings.get('cmdline', [])) + ['-in', self.inputs.metadata.options.input_filename]
+        codeinfo.code_uuid = self.inputs.code.uuid
+        codeinfo.stdout_name = self.inputs.metadata.options.output_filename
+        codeinfo.withmpi = self.inputs.metadata.options.withmpi
+
+        calcinfo = CalcInfo()
+        calcinfo.codes_info = [codeinfo]
+        calcinfo.provenance_exclude_list = [self.TABLE_FILENAME, li.RESTART_IN_FILENAME]
+        calcinfo.retrieve_list = [
+            self.inputs.metadata.options.output_filename, li.LOG_FILENAME, li.FINAL_DUMP_FILENAME,
+            li.TRAJECTORY_FILENAME, *settings.get('additional_retrieve_list', []),
+        ]
+        calcinfo.retrieve_temporary_list = ['restart.s*.bin']
+        return calcinfo

@@ -1,0 +1,335 @@
+"""Pure functions that write LAMMPS input for multi-stage glass runs (no AiiDA import).
+
+A run is a list of *stages*; each stage is one LAMMPS ``run`` (or ``minimize``) with its
+own fixes. Stage dictionaries use explicit units in their keys:
+
+========================  =====================================================
+key                       meaning
+========================  =====================================================
+``name``                  label of the stage (a letter, then letters, digits, ``_``); unique in a run
+``type``                  one of :data:`STAGE_TYPES`
+``steps``                 number of MD steps (not for ``minimize``)
+``temperature_k``         thermostat temperature at the start of the stage, K
+``temperature_end_k``     temperature at the end (linear ramp), K; default: start
+``pressure_gpa``          ``npt`` only: target hydrostatic pressure, GPa; default 0
+``dump_every``            write unwrapped positions every N steps; 0 = no dump
+``max_displacement_a``    ``push_off`` only: largest move per step, Å
+``etol``, ``ftol``        ``minimize`` only: LAMMPS tolerances (eV, eV/Å)
+``maxiter``               ``minimize`` only: iteration limit
+========================  =====================================================
+
+Timestep counters are reset to zero at the start of every stage, so a restart file
+``restart.s{k}.{step}.bin`` names its stage ``k`` and the step inside it.
+"""
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+
+import numpy as np
+
+from aiida_boroglass.glass.elements import atomic_mass_g_mol
+
+STAGE_TYPES = ('minimize', 'push_off', 'nvt', 'npt', 'nve')
+MD_STAGE_TYPES = ('push_off', 'nvt', 'npt', 'nve')
+THERMO_COLUMNS = ('step', 'time', 'temp', 'press', 'pe', 'ke', 'etotal', 'vol', 'density', 'lx', 'ly', 'lz')
+BAR_PER_GPA = 1.0e4
+DATA_FILENAME = 'structure.data'
+RESTART_IN_FILENAME = 'restart.in.bin'
+TRAJECTORY_FILENAME = 'traj.dump'
+FINAL_DUMP_FILENAME = 'final.dump'
+LOG_FILENAME = 'log.lammps'
+STAGE_BEGIN = 'BOROGLASS_STAGE_BEGIN'
+STAGE_END = 'BOROGLASS_STAGE_END'
+
+DEFAULT_PARAMETERS = {
+    'timestep_fs': 1.0,
+    'thermo_every': 100,
+    'restart_every': 0,
+    'seed': 12345,
+    'neighbor_skin_a': 2.0,
+    'thermostat_damping_ps': 0.1,
+    'barostat_damping_ps': 1.0,
+}
+_ALLOWED_PARAMETERS = set(DEFAULT_PARAMETERS) | {'stages', 'timeout_s'}
+_STAGE_KEYS = {
+    'minimize': {'name', 'type', 'etol', 'ftol', 'maxiter'},
+    'push_off': {'name', 'type', 'steps', 'temperature_k', 'max_displacement_a', 'dump_every'},
+    'nvt': {'name', 'type', 'steps', 'temperature_k', 'temperature_end_k', 'dump_every'},
+    'npt': {'name', 'type', 'steps', 'temperature_k', 'temperature_end_k', 'pressure_gpa', 'dump_every'},
+    'nve': {'name', 'type', 'steps', 'dump_every'},
+}
+
+
+def validate_parameters(parameters: Mapping) -> str | None:
+    """Check run parameters and their stages; return an error message or ``None``.
+
+    Parameters
+    ----------
+    parameters : Mapping
+        Run parameters: ``stages`` (list of stage dicts, see module docstring) and the
+        keys of :data:`DEFAULT_PARAMETERS` (``timestep_fs`` in fs, ``*_every`` in steps).
+
+    Returns
+    -------
+    str or None
+        A message naming the offending field and the allowed values, or ``None`` if valid.
+    """
+    unknown = set(parameters) - _ALLOWED_PARAMETERS
+    if unknown:
+        return f'parameters: unknown keys {sorted(unknown)}; allowed: {sorted(_ALLOWED_PARAMETERS)}'
+    if not parameters.get('timestep_fs', 1.0) > 0:
+        return f'parameters.timestep_fs: must be > 0 fs, got {parameters["timestep_fs"]}'
+    for key in ('thermostat_damping_ps', 'barostat_damping_ps'):
+        if not parameters.get(key, DEFAULT_PARAMETERS[key]) > 0:
+            return f'parameters.{key}: must be > 0 ps, got {parameters[key]}'
+    for key in ('thermo_every', 'restart_every'):
+        value = parameters.get(key, DEFAULT_PARAMETERS[key])
+        if not isinstance(value, int) or value < 0:
+            return f'parameters.{key}: must be a non-negative integer number of steps, got {value!r}'
+    stages = parameters.get('stages')
+    if not isinstance(stages, Sequence) or not stages:
+        return 'parameters.stages: must be a non-empty list of stage dictionaries'
+    for index, stage in enumerate(stages):
+        message = _validate_stage(stage)
+        if message:
+            return f'parameters.stages[{index}]: {message}'
+    names = [stage['name'] for stage in stages]
+    if len(set(names)) != len(names):
+        return f'parameters.stages: stage names must be unique, got {names}'
+    dumping = [stage['name'] for stage in stages if stage.get('dump_every')]
+    if len(dumping) > 1:
+        return f'parameters.stages: at most one stage per run may set dump_every, got {dumping}'
+    return None
+
+
+def _validate_stage(stage: Mapping) -> str | None:
+    """Return an error message for one stage dictionary, or ``None`` if it is valid."""
+    kind = stage.get('type')
+    if kind not in STAGE_TYPES:
+        return f'type {kind!r} is not one of {STAGE_TYPES}'
+    if not re.fullmatch(r'[A-Za-z][A-Za-z0-9_]*', str(stage.get('name', ''))):
+        return f'name {stage.get("name")!r} must start with a letter and hold only letters, digits and _'
+    unknown = set(stage) - _STAGE_KEYS[kind]
+    if unknown:
+        return f'unknown keys {sorted(unknown)} for a {kind} stage; allowed: {sorted(_STAGE_KEYS[kind])}'
+    if kind in MD_STAGE_TYPES:
+        steps = stage.get('steps')
+        if not isinstance(steps, int) or steps < 0:
+            return f'steps must be a non-negative integer, got {steps!r}'
+    for key in ('temperature_k', 'temperature_end_k'):
+        if key in stage and not 0 < stage[key] < 20000:
+            return f'{key} must lie in (0, 20000) K, got {stage[key]}'
+    if kind in ('push_off', 'nvt', 'npt') and 'temperature_k' not in stage:
+        return f'temperature_k is required for a {kind} stage'
+    if kind == 'push_off' and not stage.get('max_displacement_a', 0.1) > 0:
+        return f'max_displacement_a must be > 0 Å, got {stage["max_displacement_a"]}'
+    return None
+
+
+def lammps_cell(cell: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Rotate a cell into LAMMPS' lower-triangular convention.
+
+    Parameters
+    ----------
+    cell : np.ndarray, shape (3, 3)
+        Cell vectors as rows, Å.
+
+    Returns
+    -------
+    lower : np.ndarray, shape (3, 3)
+        Equivalent cell with ``a`` along x and ``b`` in the xy plane (rows), Å.
+    rotation : np.ndarray, shape (3, 3)
+        Matrix ``M`` with ``positions @ M`` mapping Cartesian positions into the new frame.
+    """
+    cell = np.asarray(cell, dtype=float)
+    a, b, c = cell
+    lx = np.linalg.norm(a)
+    xy = b @ a / lx
+    ly = np.sqrt(b @ b - xy**2)
+    xz = c @ a / lx
+    yz = (b @ c - xy * xz) / ly
+    lz = np.sqrt(c @ c - xz**2 - yz**2)
+    lower = np.array([[lx, 0.0, 0.0], [xy, ly, 0.0], [xz, yz, lz]])
+    return lower, np.linalg.solve(cell, lower)
+
+
+def write_data_file(
+    positions: np.ndarray, cell: np.ndarray, symbols: Sequence[str], species_order: Sequence[str],
+    charges_e: Mapping[str, float],
+) -> str:
+    """Return a LAMMPS ``atom_style charge`` data file.
+
+    Parameters
+    ----------
+    positions : np.ndarray, shape (n_atoms, 3)
+        Cartesian positions, Å.
+    cell : np.ndarray, shape (3, 3)
+        Cell vectors as rows, Å.
+    symbols : sequence of str, length n_atoms
+        Element of each atom.
+    species_order : sequence of str
+        ``species_order[k]`` is LAMMPS atom type ``k + 1``.
+    charges_e : Mapping[str, float]
+        Charge of each element, e.
+
+    Returns
+    -------
+    str
+        The data file text; atom ids follow the input order (1-based).
+    """
+    lower, rotation = lammps_cell(cell)
+    rotated = np.asarray(positions, dtype=float) @ rotation
+    type_of = {element: index + 1 for index, element in enumerate(species_order)}
+    lines = [
+        'LAMMPS data file written by aiida-boroglass (units metal, atom_style charge)',
+        '',
+        f'{len(symbols)} atoms',
+        f'{len(species_order)} atom types',
+        '',
+        f'0.0 {lower[0, 0]:.10f} xlo xhi',
+        f'0.0 {lower[1, 1]:.10f} ylo yhi',
+        f'0.0 {lower[2, 2]:.10f} zlo zhi',
+    ]
+    if np.any(np.abs([lower[1, 0], lower[2, 0], lower[2, 1]]) > 1e-10):
+        lines.append(f'{lower[1, 0]:.10f} {lower[2, 0]:.10f} {lower[2, 1]:.10f} xy xz yz')
+    lines += ['', 'Masses', '']
+    lines += [f'{type_of[el]} {atomic_mass_g_mol(el)} # {el}' for el in species_order]
+    lines += ['', 'Atoms # charge', '']
+    lines += [
+        f'{index + 1} {type_of[el]} {charges_e[el]:.6f} {x:.10f} {y:.10f} {z:.10f}'
+        for index, (el, (x, y, z)) in enumerate(zip(symbols, rotated))
+    ]
+    return '\n'.join(lines) + '\n'
+
+
+def _seconds_to_hms(seconds: float) -> str:
+    """Format a duration in s as ``HH:MM:SS`` for LAMMPS' ``timer timeout``."""
+    seconds = max(int(seconds), 1)
+    return f'{seconds // 3600:02d}:{seconds % 3600 // 60:02d}:{seconds % 60:02d}'
+
+
+def _stage_commands(index: int, stage: Mapping, parameters: Mapping) -> list[str]:
+    """LAMMPS commands of one stage, between its begin and end markers."""
+    t_damp = parameters['thermostat_damping_ps']
+    p_damp = parameters['barostat_damping_ps']
+    kind = stage['type']
+    name = stage['name']
+    lines = [f'print "{STAGE_BEGIN} {index} {name}"', 'reset_timestep 0']
+    if parameters['restart_every'] and kind in MD_STAGE_TYPES:
+        lines.append(f'restart {parameters["restart_every"]} restart.s{index}.*.bin')
+    if kind == 'minimize':
+        etol, ftol, maxiter = stage.get('etol', 1e-6), stage.get('ftol', 1e-4), stage.get('maxiter', 1000)
+        lines += ['min_style cg', f'minimize {etol} {ftol} {maxiter} {10 * maxiter}']
+    else:
+        t0 = stage.get('temperature_k')
+        t1 = stage.get('temperature_end_k', t0)
+        if kind == 'push_off':
+            dmax = stage.get('max_displacement_a', 0.1)
+            lines += [f'fix md all nve/limit {dmax}', f'fix md_t all temp/berendsen {t0} {t0} {t_damp}']
+        elif kind == 'nvt':
+            lines.append(f'fix md all nvt temp {t0} {t1} {t_damp}')
+        elif kind == 'npt':
+            bar = stage.get('pressure_gpa', 0.0) * BAR_PER_GPA
+            lines.append(f'fix md all npt temp {t0} {t1} {t_damp} iso {bar} {bar} {p_damp}')
+        else:
+            lines.append('fix md all nve')
+        if stage.get('dump_every'):
+            lines += [
+                f'dump traj all custom {stage["dump_every"]} {TRAJECTORY_FILENAME} id type xu yu zu',
+                'dump_modify traj sort id format float %.8g',
+            ]
+        lines.append(f'run {stage["steps"]}')
+        if stage.get('dump_every'):
+            lines.append('undump traj')
+        lines += ['unfix md'] + (['unfix md_t'] if kind == 'push_off' else [])
+    if parameters['restart_every'] and kind in MD_STAGE_TYPES:
+        lines.append('restart 0')
+    lines += [f'write_restart restart.s{index}.end.bin', f'print "{STAGE_END} {index} {name}"']
+    return lines
+
+
+def first_temperature_k(stages: Sequence[Mapping]) -> float | None:
+    """Return the temperature (K) of the first thermostatted stage, or ``None``."""
+    return next((s['temperature_k'] for s in stages if 'temperature_k' in s), None)
+
+
+def write_script(parameters: Mapping, potential_commands: Sequence[str], from_restart: bool) -> str:
+    """Return a multi-stage LAMMPS input script.
+
+    Parameters
+    ----------
+    parameters : Mapping
+        Validated run parameters (see :func:`validate_parameters`); missing keys take
+        :data:`DEFAULT_PARAMETERS`. ``timeout_s`` (s), when present, stops LAMMPS cleanly
+        with ``timer timeout`` so that a restart file is written before the wall time.
+    potential_commands : sequence of str
+        ``pair_style``/``pair_coeff``/``kspace_style`` lines of the force field.
+    from_restart : bool
+        Read :data:`RESTART_IN_FILENAME` (velocities kept) instead of :data:`DATA_FILENAME`
+        (velocities drawn at the first stage temperature).
+
+    Returns
+    -------
+    str
+        The input script.
+    """
+    parameters = {**DEFAULT_PARAMETERS, **parameters}
+    lines = ['# multi-stage glass run written by aiida-boroglass', 'units metal', 'atom_style charge',
+             'boundary p p p']
+    if parameters.get('timeout_s'):
+        lines.append(f'timer timeout {_seconds_to_hms(parameters["timeout_s"])} every 100')
+    lines.append(f'read_restart {RESTART_IN_FILENAME}' if from_restart else f'read_data {DATA_FILENAME}')
+    lines += list(potential_commands)
+    lines += [
+        f'neighbor {parameters["neighbor_skin_a"]} bin',
+        'neigh_modify every 1 delay 0 check yes',
+        f'timestep {parameters["timestep_fs"] * 1e-3}',
+        f'thermo_style custom {" ".join(THERMO_COLUMNS)}',
+        'thermo_modify flush yes lost error norm no',
+        f'thermo {parameters["thermo_every"]}',
+    ]
+    t_start = first_temperature_k(parameters['stages'])
+    if not from_restart and t_start is not None:
+        lines.append(f'velocity all create {t_start} {parameters["seed"]} dist gaussian mom yes rot yes')
+    for index, stage in enumerate(parameters['stages']):
+        lines += _stage_commands(index, stage, parameters)
+    lines.append(f'write_dump all custom {FINAL_DUMP_FILENAME} id type x y z modify sort id')
+    return '\n'.join(lines) + '\n'
+
+
+def remaining_stages(stages: Sequence[Mapping], stage_index: int, steps_done: int, step_factor: int = 1) -> list[dict]:
+    """Return the stages still to run after an interrupted run.
+
+    Parameters
+    ----------
+    stages : sequence of Mapping
+        The stages of the interrupted run.
+    stage_index : int
+        Index of the stage that was interrupted.
+    steps_done : int
+        MD steps of that stage already contained in the restart point.
+    step_factor : int
+        Multiplier for the remaining step counts, e.g. 2 when the time step is halved so
+        that the same simulated time is covered.
+
+    Returns
+    -------
+    list of dict
+        The unfinished part of ``stages[stage_index]`` (its temperature ramp starting where
+        it stopped, its name kept) followed by the later stages, step counts scaled.
+    """
+    current = dict(stages[stage_index])
+    if current['type'] in MD_STAGE_TYPES and current['steps']:
+        fraction = min(steps_done / current['steps'], 1.0)
+        if 'temperature_end_k' in current:
+            t0, t1 = current['temperature_k'], current['temperature_end_k']
+            current['temperature_k'] = t0 + fraction * (t1 - t0)
+        current['steps'] = current['steps'] - min(steps_done, current['steps'])
+    rest = [current] + [dict(stage) for stage in stages[stage_index + 1:]]
+    for stage in rest:
+        if 'steps' in stage:
+            stage['steps'] *= step_factor
+        if stage.get('dump_every'):
+            stage['dump_every'] *= step_factor
+    return rest

@@ -1,0 +1,1 @@
+"""cli layer of aiida-boroglass (see DESIGN.md)."""

@@ -1,0 +1,1 @@
+"""data layer of aiida-boroglass (see DESIGN.md)."""

@@ -1,0 +1,1 @@
+"""functions layer of aiida-boroglass (see DESIGN.md)."""

@@ -1,0 +1,33 @@
+"""Turn AiiDA structure and trajectory nodes into the arrays the analysis kernels take."""
+from __future__ import annotations
+
+import numpy as np
+from aiida import orm
+
+
+def frames_of(node: orm.StructureData | orm.TrajectoryData) -> tuple[np.ndarray, np.ndarray, list[str]]:
+    """Return positions, cells and element symbols of a structure or trajectory.
+
+    Parameters
+    ----------
+    node : StructureData or TrajectoryData
+        The glass; a trajectory must carry cells.
+
+    Returns
+    -------
+    positions : np.ndarray, shape (n_frames, n_atoms, 3)
+        Cartesian positions, Å.
+    cells : np.ndarray, shape (n_frames, 3, 3)
+        Cell vectors as rows, Å.
+    symbols : list of str, length n_atoms
+        Element of each atom.
+    """
+    if isinstance(node, orm.TrajectoryData):
+        cells = node.get_cells()
+        if cells is None:
+            raise ValueError('trajectory: has no cells; periodic analysis needs them')
+        return node.get_positions(), cells, list(node.symbols)
+    by_kind = {kind.name: kind.symbol for kind in node.kinds}
+    symbols = [by_kind[name] for name in node.get_site_kindnames()]
+    positions = np.array([site.position for site in node.sites])[None]
+    return positions, np.array(node.cell)[None], symbols

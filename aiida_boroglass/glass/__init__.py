@@ -1,0 +1,1 @@
+"""glass layer of aiida-boroglass (see DESIGN.md)."""

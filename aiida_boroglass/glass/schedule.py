@@ -1,0 +1,103 @@
+"""Melt-quench schedules in physical units, turned into LAMMPS stages (no AiiDA).
+
+The classical protocol of papers 002 and 004: melt in NVT at ``melt_temperature_k``,
+quench in NPT at zero pressure at ``cooling_rate_k_ps`` to ``final_temperature_k``, relax
+in NVT then NPT at that temperature, then an NVT production run that writes frames.
+"""
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+#: Keys of a schedule with their units (documentation and validation).
+SCHEDULE_KEYS = {
+    'melt_temperature_k': 'K',
+    'final_temperature_k': 'K',
+    'push_off_ps': 'ps',
+    'melt_ps': 'ps',
+    'cooling_rate_k_ps': 'K/ps',
+    'relax_nvt_ps': 'ps',
+    'relax_npt_ps': 'ps',
+    'production_ps': 'ps',
+    'dump_every_ps': 'ps',
+    'pressure_gpa': 'GPa',
+}
+PHASES = ('melt', 'quench', 'relax', 'production')
+
+
+def validate_schedule(schedule: Mapping) -> str | None:
+    """Return a message naming the bad field of a schedule, or ``None`` when it is valid.
+
+    Parameters
+    ----------
+    schedule : Mapping
+        The keys of :data:`SCHEDULE_KEYS` (all required), in the units given there.
+
+    Returns
+    -------
+    str or None
+        The problem, with the allowed values, or ``None``.
+    """
+    missing = sorted(set(SCHEDULE_KEYS) - set(schedule))
+    unknown = sorted(set(schedule) - set(SCHEDULE_KEYS))
+    if missing or unknown:
+        return f'schedule: missing keys {missing}, unknown keys {unknown}; expected {sorted(SCHEDULE_KEYS)}'
+    for key in ('melt_temperature_k', 'final_temperature_k', 'cooling_rate_k_ps', 'dump_every_ps', 'production_ps'):
+        if not schedule[key] > 0:
+            return f'schedule.{key}: must be > 0 {SCHEDULE_KEYS[key]}, got {schedule[key]}'
+    for key in ('push_off_ps', 'melt_ps', 'relax_nvt_ps', 'relax_npt_ps'):
+        if schedule[key] < 0:
+            return f'schedule.{key}: must be >= 0 {SCHEDULE_KEYS[key]}, got {schedule[key]}'
+    if schedule['melt_temperature_k'] <= schedule['final_temperature_k']:
+        return (f'schedule.melt_temperature_k: {schedule["melt_temperature_k"]} K must exceed '
+                f'final_temperature_k ({schedule["final_temperature_k"]} K)')
+    if schedule['dump_every_ps'] > schedule['production_ps']:
+        return f'schedule.dump_every_ps: {schedule["dump_every_ps"]} ps exceeds production_ps'
+    return None
+
+
+def _steps(duration_ps: float, timestep_fs: float) -> int:
+    """Number of MD steps covering ``duration_ps`` with a time step in fs."""
+    return int(round(duration_ps * 1000.0 / timestep_fs))
+
+
+def quench_steps(schedule: Mapping, timestep_fs: float) -> int:
+    """MD steps of the quench ramp: (T_melt - T_final) / rate, in steps of ``timestep_fs``."""
+    duration_ps = (schedule['melt_temperature_k'] - schedule['final_temperature_k']) / schedule['cooling_rate_k_ps']
+    return _steps(duration_ps, timestep_fs)
+
+
+def melt_quench_phases(schedule: Mapping, timestep_fs: float) -> dict[str, list[dict]]:
+    """Turn a schedule into LAMMPS stage lists, one list per phase.
+
+    Parameters
+    ----------
+    schedule : Mapping
+        A valid schedule (see :func:`validate_schedule`).
+    timestep_fs : float
+        MD time step, fs.
+
+    Returns
+    -------
+    dict
+        ``{'melt': [...], 'quench': [...], 'relax': [...], 'production': [...]}``; each value
+        is a list of stage dicts for :mod:`aiida_boroglass.calculations.lammps_inputs`.
+    """
+    t_melt, t_final = schedule['melt_temperature_k'], schedule['final_temperature_k']
+    pressure = schedule['pressure_gpa']
+    melt = [{'name': 'minimize', 'type': 'minimize', 'etol': 1e-6, 'ftol': 1e-4, 'maxiter': 500}]
+    if schedule['push_off_ps'] > 0:
+        melt.append({'name': 'push_off', 'type': 'push_off', 'steps': _steps(schedule['push_off_ps'], timestep_fs),
+                     'temperature_k': t_melt, 'max_displacement_a': 0.1})
+    melt.append({'name': 'melt', 'type': 'nvt', 'steps': _steps(schedule['melt_ps'], timestep_fs),
+                 'temperature_k': t_melt})
+    quench = [{'name': 'quench', 'type': 'npt', 'steps': quench_steps(schedule, timestep_fs),
+               'temperature_k': t_melt, 'temperature_end_k': t_final, 'pressure_gpa': pressure}]
+    relax = [
+        {'name': 'relax_nvt', 'type': 'nvt', 'steps': _steps(schedule['relax_nvt_ps'], timestep_fs),
+         'temperature_k': t_final},
+        {'name': 'relax_npt', 'type': 'npt', 'steps': _steps(schedule['relax_npt_ps'], timestep_fs),
+         'temperature_k': t_final, 'pressure_gpa': pressure},
+    ]
+    production = [{'name': 'production', 'type': 'nvt', 'steps': _steps(schedule['production_ps'], timestep_fs),
+                   'temperature_k': t_final, 'dump_every': max(1, _steps(schedule['dump_every_ps'], timestep_fs))}]
+    return {'melt': melt, 'quench': quench, 'relax': relax, 'production': production}

@@ -1,0 +1,1 @@
+"""hopping layer of aiida-boroglass (see DESIGN.md)."""

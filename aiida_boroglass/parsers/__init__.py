@@ -1,0 +1,1 @@
+"""parsers layer of aiida-boroglass (see DESIGN.md)."""

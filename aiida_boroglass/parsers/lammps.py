@@ -1,0 +1,180 @@
+"""Parser of :class:`~aiida_boroglass.calculations.lammps.BoroglassLammpsCalculation`."""
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import numpy as np
+from aiida import orm
+from aiida.parsers.parser import Parser
+
+from aiida_boroglass.calculations import lammps_inputs as li
+from aiida_boroglass.parsers.parse_raw.lammps import parse_dump, parse_log
+
+THERMO_UNITS = {
+    'step': 'step', 'time': 'ps', 'temp': 'K', 'press': 'bar', 'pe': 'eV', 'ke': 'eV', 'etotal': 'eV',
+    'vol': 'A^3', 'density': 'g/cm^3', 'lx': 'A', 'ly': 'A', 'lz': 'A',
+}
+_PERIODIC_RESTART = re.compile(r'^restart\.s(\d+)\.(\d+)\.bin$')
+
+
+def stage_progress(stages: list[dict], parsed_stages: list[dict]) -> list[int | None]:
+    """Return the MD steps each stage completed, ``None`` for a stage that never started.
+
+    Parameters
+    ----------
+    stages : list of dict
+        The planned stages (input parameters).
+    parsed_stages : list of dict
+        Stages found in the log by :func:`~aiida_boroglass.parsers.parse_raw.lammps.parse_log`.
+
+    Returns
+    -------
+    list of int or None
+        For each planned stage, the last step of its thermo output (a finished minimisation
+        counts as its planned 0 steps), or ``None`` when no end marker was printed.
+    """
+    done: list[int | None] = [None] * len(stages)
+    for parsed in parsed_stages:
+        if not parsed['finished']:
+            continue
+        steps = parsed['thermo']['step']
+        planned = stages[parsed['index']]
+        done[parsed['index']] = planned.get('steps', 0) if planned['type'] == 'minimize' else int(steps[-1]) if steps else 0
+    return done
+
+
+def select_restart(stages: list[dict], done: list[int | None], restart_names: list[str]) -> tuple[str, int, int] | None:
+    """Choose the restart file holding the most progress.
+
+    Parameters
+    ----------
+    stages : list of dict
+        Planned stages.
+    done : list of int or None
+        Steps completed per stage (from :func:`stage_progress`).
+    restart_names : list of str
+        Restart files present (``restart.s{k}.end.bin`` and ``restart.s{k}.{step}.bin``).
+
+    Returns
+    -------
+    tuple (filename, stage index, steps of that stage done) or None
+        For a complete run the end file of the last stage (its stage complete). Otherwise the
+        point from which the first incomplete stage can continue; ``None`` when there is none.
+    """
+    names = set(restart_names)
+    complete = [d is not None and d >= stages[k].get('steps', 0) for k, d in enumerate(done)]
+    if all(complete):
+        last = len(stages) - 1
+        return f'restart.s{last}.end.bin', last, done[last]
+    first = complete.index(False)
+    if done[first] is not None and f'restart.s{first}.end.bin' in names:
+        return f'restart.s{first}.end.bin', first, done[first]
+    periodic = [(int(m.group(2)), n) for n in names if (m := _PERIODIC_RESTART.match(n)) and int(m.group(1)) == first]
+    if periodic:
+        step, name = max(periodic)
+        return name, first, step
+    if first > 0 and f'restart.s{first - 1}.end.bin' in names:
+        return f'restart.s{first - 1}.end.bin', first, 0
+    return None
+
+
+class BoroglassLammpsParser(Parser):
+    """Turn a multi-stage LAMMPS run into thermo arrays, final structure, trajectory and restart."""
+
+    def parse(self, **kwargs):
+        """Parse the retrieved files; attach what exists even when the run failed."""
+        retrieved = self.retrieved
+        files = set(retrieved.base.repository.list_object_names())
+        if li.LOG_FILENAME not in files:
+            return self.exit_codes.ERROR_LOG_MISSING
+        log = parse_log(retrieved.base.repository.get_object_content(li.LOG_FILENAME))
+        stages = self.node.inputs.parameters.get_dict()['stages']
+        done = stage_progress(stages, log['stages'])
+        self.out('thermo', self._thermo(log['stages'], stages))
+
+        restart = self._attach_restart(stages, done, kwargs.get('retrieved_temporary_folder'))
+        results = {
+            'lammps_version': log['version'], 'wall_time_s': log['wall_time_s'],
+            'atom_steps_per_s': log['atom_steps_per_s'], 'warnings': log['warnings'][:20], 'errors': log['errors'],
+            'stage_names': [s['name'] for s in stages], 'stage_steps_done': done,
+            'restart_stage': restart[1] if restart else None, 'restart_step': restart[2] if restart else None,
+        }
+        final_density = [s['thermo']['density'][-1] for s in log['stages'] if s['thermo']['density']]
+        if final_density:
+            results['final_density_g_cm3'] = final_density[-1]
+        self.out('results', orm.Dict(results))
+
+        error = self._error_exit_code(log, done, stages)
+        if error is not None:
+            return error
+        if li.FINAL_DUMP_FILENAME not in files:
+            return self.exit_codes.ERROR_FINAL_STRUCTURE_MISSING
+        self.out('structure', self._final_structure())
+        if any(stage.get('dump_every') for stage in stages):
+            try:
+                self.out('trajectory', self._trajectory())
+            except (ValueError, OSError, FileNotFoundError) as exception:
+                return self.exit_codes.ERROR_TRAJECTORY_UNREADABLE.format(error=str(exception))
+        return None
+
+    def _error_exit_code(self, log: dict, done: list, stages: list):
+        """Map LAMMPS errors and unfinished stages onto the exit codes of the CalcJob."""
+        for message in log['errors']:
+            if 'Lost atoms' in message:
+                return self.exit_codes.ERROR_LOST_ATOMS
+            if 'Out of range atoms' in message:
+                return self.exit_codes.ERROR_ATOMS_OUT_OF_RANGE
+        if log['errors']:
+            return self.exit_codes.ERROR_PARSER_DETECTED_LAMMPS_RUN_ERROR.format(error=log['errors'][0])
+        if log['timeout'] or any(d is None or d < s.get('steps', 0) for d, s in zip(done, stages)):
+            return self.exit_codes.ERROR_OUT_OF_WALLTIME
+        return None
+
+    def _thermo(self, parsed_stages: list[dict], stages: list[dict]) -> orm.ArrayData:
+        """Collect the thermo columns of each stage into one ArrayData."""
+        thermo = orm.ArrayData()
+        for parsed in parsed_stages:
+            name = stages[parsed['index']]['name']
+            for column, values in parsed['thermo'].items():
+                thermo.set_array(f'{name}_{column}', np.asarray(values, dtype=float))
+        thermo.base.attributes.set('stage_names', [s['name'] for s in stages])
+        thermo.base.attributes.set('units', THERMO_UNITS)
+        return thermo
+
+    def _attach_restart(self, stages, done, temporary_folder) -> tuple[str, int, int] | None:
+        """Store the restart file with the most progress as the ``restart_file`` output."""
+        if temporary_folder is None:
+            return None
+        folder = Path(temporary_folder)
+        choice = select_restart(stages, done, [p.name for p in folder.glob('restart.s*.bin')])
+        if choice is not None:
+            self.out('restart_file', orm.SinglefileData(folder / choice[0]))
+        return choice
+
+    def _symbols(self) -> list[str]:
+        """Element of each atom in input order."""
+        structure = self.node.inputs.structure
+        by_kind = {kind.name: kind.symbol for kind in structure.kinds}
+        return [by_kind[name] for name in structure.get_site_kindnames()]
+
+    def _final_structure(self) -> orm.StructureData:
+        """Build the final structure from the sorted final dump (wrapped positions)."""
+        frames = parse_dump(self.retrieved.base.repository.get_object_content(li.FINAL_DUMP_FILENAME))
+        structure = orm.StructureData(cell=frames.cells[-1].tolist())
+        for symbol, position in zip(self._symbols(), frames.positions[-1] - frames.origins[-1]):
+            structure.append_atom(position=position.tolist(), symbols=symbol)
+        return structure
+
+    def _trajectory(self) -> orm.TrajectoryData:
+        """Build the production trajectory (unwrapped positions) from the dump file."""
+        frames = parse_dump(self.retrieved.base.repository.get_object_content(li.TRAJECTORY_FILENAME))
+        timestep_ps = self.node.inputs.parameters.get_dict().get('timestep_fs', li.DEFAULT_PARAMETERS['timestep_fs']) * 1e-3
+        trajectory = orm.TrajectoryData()
+        trajectory.set_trajectory(
+            symbols=self._symbols(), positions=frames.positions - frames.origins[:, None, :],
+            stepids=frames.steps, cells=frames.cells, times=frames.steps * timestep_ps,
+        )
+        trajectory.base.attributes.set('units', {'positions': 'A', 'cells': 'A', 'times': 'ps'})
+        trajectory.base.attributes.set('unwrapped', True)
+        return trajectory

@@ -1,0 +1,1 @@
+"""parsers.parse_raw layer of aiida-boroglass (see DESIGN.md)."""

@@ -1,0 +1,167 @@
+"""AiiDA-free parsing of LAMMPS text output: log files with stage markers and custom dumps."""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import numpy as np
+
+from aiida_boroglass.calculations.lammps_inputs import STAGE_BEGIN, STAGE_END, THERMO_COLUMNS
+
+_ERROR = re.compile(r'^ERROR(?: on proc \d+)?: (.*)$')
+_WALL = re.compile(r'^Total wall time: (\d+):(\d+):(\d+)')
+_PERFORMANCE = re.compile(r'^Performance: .*?([\d.]+) timesteps/s(?:, ([\d.]+) (k|M)?atom-step/s)?')
+_TIMEOUT = 'Wall time limit reached'  # LAMMPS' warning when ``timer timeout`` fires
+
+
+def parse_log(text: str) -> dict:
+    """Parse a LAMMPS log written by a script from :func:`write_script`.
+
+    Parameters
+    ----------
+    text : str
+        Content of ``log.lammps`` (or the captured standard output).
+
+    Returns
+    -------
+    dict
+        ``version`` (str or None); ``stages``: list of dicts with ``index``, ``name``,
+        ``finished`` (end marker seen) and ``thermo`` (column name -> list of floats, in
+        LAMMPS metal units: step, ps, K, bar, eV, Å^3, g/cm^3, Å); ``errors`` and
+        ``warnings`` (lists of str); ``timeout`` (bool, LAMMPS' ``timer timeout`` fired);
+        ``wall_time_s`` (float or None); ``atom_steps_per_s`` (list of float, one per run).
+    """
+    result = {'version': None, 'stages': [], 'errors': [], 'warnings': [], 'timeout': False,
+              'wall_time_s': None, 'atom_steps_per_s': []}
+    current = None
+    columns = None
+    for raw in text.splitlines():
+        line = raw.strip()
+        if result['version'] is None and line.startswith('LAMMPS ('):
+            result['version'] = line[len('LAMMPS ('):].rstrip(')')
+        if line.startswith(STAGE_BEGIN):
+            _, index, name = line.split(maxsplit=2)
+            current = {'index': int(index), 'name': name, 'finished': False,
+                       'thermo': {c: [] for c in THERMO_COLUMNS}}
+            result['stages'].append(current)
+            continue
+        if line.startswith(STAGE_END) and current is not None:
+            current['finished'] = True
+            continue
+        if columns is not None:
+            values = line.split()
+            if len(values) == len(columns) and _is_number(values[0]):
+                for column, value in zip(columns, values):
+                    current['thermo'][column].append(float(value))
+                continue
+            if line.startswith('Loop time of'):
+                columns = None
+        elif current is not None and line.split()[:2] == ['Step', 'Time']:
+            columns = THERMO_COLUMNS  # the script sets ``thermo_style custom`` with these columns
+            continue
+        _scan_messages(line, result)
+    return result
+
+
+def _scan_messages(line: str, result: dict) -> None:
+    """Record errors, warnings, timeout, wall time and performance found in one log line."""
+    if match := _ERROR.match(line):
+        result['errors'].append(match.group(1))
+    elif line.startswith('WARNING'):
+        result['warnings'].append(line)
+        result['timeout'] = result['timeout'] or _TIMEOUT in line
+    elif match := _WALL.match(line):
+        hours, minutes, seconds = map(int, match.groups())
+        result['wall_time_s'] = float(hours * 3600 + minutes * 60 + seconds)
+    elif match := _PERFORMANCE.match(line):
+        if match.group(2):
+            scale = {'k': 1e3, 'M': 1e6, None: 1.0}[match.group(3)]
+            result['atom_steps_per_s'].append(float(match.group(2)) * scale)
+
+
+def _is_number(token: str) -> bool:
+    """Return whether ``token`` reads as a float."""
+    try:
+        float(token)
+    except ValueError:
+        return False
+    return True
+
+
+@dataclass(frozen=True)
+class DumpFrames:
+    """Frames read from a LAMMPS custom dump sorted by atom id.
+
+    Attributes
+    ----------
+    steps : np.ndarray, shape (n_frames,)
+        Timesteps of the frames.
+    cells : np.ndarray, shape (n_frames, 3, 3)
+        Cell vectors as rows, Å.
+    origins : np.ndarray, shape (n_frames, 3)
+        Lower box corner (xlo, ylo, zlo), Å.
+    types : np.ndarray, shape (n_atoms,)
+        LAMMPS atom types of the first frame (1-based).
+    positions : np.ndarray, shape (n_frames, n_atoms, 3)
+        Positions as written (wrapped ``x y z`` or unwrapped ``xu yu zu``), Å.
+    """
+
+    steps: np.ndarray
+    cells: np.ndarray
+    origins: np.ndarray
+    types: np.ndarray
+    positions: np.ndarray
+
+
+def _box_from_bounds(header: str, bounds: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Return (cell rows, origin) in Å from a dump's BOX BOUNDS header and its (3, 2|3) numbers."""
+    if 'xy' in header.split():
+        (xlo_b, xhi_b, xy), (ylo_b, yhi_b, xz), (zlo, zhi, yz) = bounds
+        xlo = xlo_b - min(0.0, xy, xz, xy + xz)
+        xhi = xhi_b - max(0.0, xy, xz, xy + xz)
+        ylo = ylo_b - min(0.0, yz)
+        yhi = yhi_b - max(0.0, yz)
+    else:
+        (xlo, xhi), (ylo, yhi), (zlo, zhi) = bounds[:, :2]
+        xy = xz = yz = 0.0
+    cell = np.array([[xhi - xlo, 0.0, 0.0], [xy, yhi - ylo, 0.0], [xz, yz, zhi - zlo]])
+    return cell, np.array([xlo, ylo, zlo])
+
+
+def parse_dump(text: str) -> DumpFrames:
+    """Parse a LAMMPS ``dump custom`` file with columns ``id type`` and three coordinates.
+
+    Parameters
+    ----------
+    text : str
+        Dump file content; each frame must hold the same atoms.
+
+    Returns
+    -------
+    DumpFrames
+        Steps, cells, origins, types and positions (rows sorted by atom id).
+
+    Raises
+    ------
+    ValueError
+        If the file holds no frame or frames differ in their atom count.
+    """
+    chunks = text.split('ITEM: TIMESTEP')[1:]
+    if not chunks:
+        raise ValueError('dump: no frame found')
+    steps, cells, origins, positions, types = [], [], [], [], None
+    for chunk in chunks:
+        lines = chunk.strip('\n').split('\n')
+        n_atoms = int(lines[2])
+        cell, origin = _box_from_bounds(lines[3], np.array([l.split() for l in lines[4:7]], dtype=float))
+        table = np.array(' '.join(lines[8:8 + n_atoms]).split(), dtype=float).reshape(n_atoms, -1)
+        table = table[np.argsort(table[:, 0])]
+        if types is None:
+            types = table[:, 1].astype(int)
+        elif len(table) != len(types):
+            raise ValueError(f'dump: frame at step {lines[0]} has {len(table)} atoms, expected {len(types)}')
+        steps.append(int(lines[0]))
+        cells.append(cell)
+        origins.append(origin)
+        positions.append(table[:, 2:5])
+    return DumpFrames(np.array(steps), np.array(cells), np.array(origins), types, np.array(positions))

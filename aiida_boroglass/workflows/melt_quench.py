@@ -1,0 +1,235 @@
+"""Classical melt-quench of a glass composition: pack, melt, quench, relax, produce, analyse."""
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from aiida import orm
+from aiida.common import AttributeDict
+from aiida.engine import ToContext, WorkChain, if_, while_
+
+from aiida_boroglass.calculations.lammps_inputs import DEFAULT_PARAMETERS
+from aiida_boroglass.calculations.packmol import PackmolCalculation
+from aiida_boroglass.data.composition import CompositionData
+from aiida_boroglass.functions.analysis import boron_coordination, boron_oxygen_rdf, glass_density, oxygen_bridging
+from aiida_boroglass.functions.glass import forcefield_parameters, reference_density
+from aiida_boroglass.glass.forcefields import FORCEFIELDS
+from aiida_boroglass.glass.schedule import PHASES, melt_quench_phases, validate_schedule
+from aiida_boroglass.workflows.lammps_base import LammpsBaseWorkChain
+from aiida_boroglass.workflows.protocols.utils import ProtocolMixin
+
+#: Inputs of the LAMMPS workflow that the melt-quench sets itself.
+_MD_EXCLUDE = ('lammps.structure', 'lammps.forcefield', 'lammps.parameters', 'lammps.restart_file')
+
+
+def validate_md_parameters(value, _):
+    """Check the MD settings shared by every phase (time step, output intervals, seed, damping)."""
+    if value is None:
+        return None
+    unknown = set(value.get_dict()) - set(DEFAULT_PARAMETERS)
+    if unknown:
+        return f'md_parameters: unknown keys {sorted(unknown)}; allowed: {sorted(DEFAULT_PARAMETERS)}'
+    timestep = value.get('timestep_fs', 1.0)
+    if not 0 < timestep <= 5:
+        return f'md_parameters.timestep_fs: {timestep} fs is outside (0, 5] fs'
+    return None
+
+
+class MeltQuenchWorkChain(ProtocolMixin, WorkChain):
+    """Make a glass by the classical melt-quench route of papers 002 and 004.
+
+    Outline: derive force field and density from the composition, pack atoms at random
+    with packmol, run the phases melt (NVT) -> quench (NPT ramp) -> relax (NVT, NPT) ->
+    production (NVT, frames) each as its own restartable LAMMPS workflow, then compute
+    density, g_BO(r) with its first-minimum cutoff, N4 and bridging/non-bridging oxygen.
+    """
+
+    _protocol_file = 'melt_quench.yaml'
+
+    @classmethod
+    def define(cls, spec):
+        """Define the process specification."""
+        super().define(spec)
+        spec.input('composition', valid_type=CompositionData, help='Glass composition.')
+        spec.input('n_atoms', valid_type=orm.Int, serializer=orm.to_aiida_type,
+                   help='Requested number of atoms (whole formula units are used).')
+        spec.input('forcefield', valid_type=orm.Str, serializer=orm.to_aiida_type, default=lambda: orm.Str('deng_du'),
+                   validator=lambda v, _: None if v.value in FORCEFIELDS else
+                   f'forcefield: {v.value!r} is not one of {FORCEFIELDS}',
+                   help=f'Force field name, one of {FORCEFIELDS}.')
+        spec.input('density_g_cm3', valid_type=orm.Float, serializer=orm.to_aiida_type, required=False,
+                   help='Packing density, g/cm^3; default: the cited experimental value of the composition.')
+        spec.input('schedule', valid_type=orm.Dict, serializer=orm.to_aiida_type,
+                   validator=lambda v, _: validate_schedule(v.get_dict()),
+                   help='Temperatures (K), durations (ps), cooling rate (K/ps): see glass.schedule.SCHEDULE_KEYS.')
+        spec.input('md_parameters', valid_type=orm.Dict, serializer=orm.to_aiida_type, required=False,
+                   validator=validate_md_parameters,
+                   help='Time step (fs), thermo/restart intervals (steps), velocity seed, damping (ps).')
+        spec.input('cutoff_bo_a', valid_type=orm.Float, serializer=orm.to_aiida_type, required=False,
+                   help='B-O bond cutoff, Å; default: first minimum of g_BO(r) (2.0 Å if unclear).')
+        spec.expose_inputs(PackmolCalculation, namespace='packing',
+                           exclude=('composition', 'n_atoms', 'density_g_cm3'))
+        spec.expose_inputs(LammpsBaseWorkChain, namespace='md', exclude=_MD_EXCLUDE)
+        spec.inputs.validator = cls.validate_inputs
+
+        spec.outline(
+            cls.setup,
+            cls.pack,
+            cls.inspect_packing,
+            while_(cls.has_next_phase)(cls.run_phase, cls.inspect_phase),
+            cls.analyse,
+            cls.results,
+        )
+        spec.output('initial_structure', valid_type=orm.StructureData, help='Random packing.')
+        spec.output('structure', valid_type=orm.StructureData, help='The glass at the end of production.')
+        spec.output('trajectory', valid_type=orm.TrajectoryData, help='Production frames, unwrapped, Å.')
+        spec.output_namespace('thermo', valid_type=orm.ArrayData, dynamic=True,
+                              help='Thermodynamics of each phase (melt, quench, relax, production).')
+        spec.output('forcefield', valid_type=orm.Dict, help='Resolved force-field parameters.')
+        spec.output('density_g_cm3', valid_type=orm.Float, help='Glass density, g/cm^3.')
+        spec.output('rdf_bo', valid_type=orm.XyData, help='g_BO(r) of the production frames.')
+        spec.output('boron', valid_type=orm.Dict, help='B coordination: n4, n3, distribution, cutoff (Å).')
+        spec.output('oxygen', valid_type=orm.Dict, help='Bridging / non-bridging / free oxygen fractions.')
+        spec.exit_code(401, 'ERROR_PACKING_FAILED', message='The packmol calculation failed.')
+        spec.exit_code(402, 'ERROR_MD_PHASE_FAILED', message='The MD phase {phase} failed.')
+        spec.exit_code(403, 'ERROR_ANALYSIS_FAILED', message='Analysing the glass failed: {error}')
+
+    @classmethod
+    def validate_inputs(cls, value, _):
+        """Check that the atom number can hold the composition, before anything runs."""
+        try:
+            value['composition'].composition.atom_counts(value['n_atoms'].value)
+        except ValueError as exception:
+            return f'n_atoms: {exception}'
+        return None
+
+    @classmethod
+    def get_builder_from_protocol(cls, code: orm.AbstractCode, composition: CompositionData | str,
+                                  protocol: str | None = None, overrides: Mapping | None = None,
+                                  options: Mapping | None = None, packmol_code: orm.AbstractCode | None = None):
+        """Return a builder filled from a protocol.
+
+        Parameters
+        ----------
+        code : AbstractCode
+            LAMMPS code (``lmp``).
+        composition : CompositionData or str
+            The glass, or any notation ``Composition.parse`` accepts.
+        protocol : str, optional
+            ``fast``, ``balanced`` or ``stringent``; default from the protocol file.
+        overrides : Mapping, optional
+            Nested values that replace the protocol's (keys of the YAML ``default_inputs``).
+        options : Mapping, optional
+            Scheduler options of the LAMMPS jobs (resources, wall time in s, ...).
+        packmol_code : AbstractCode, optional
+            packmol code; default: the code labelled ``packmol`` on the LAMMPS code's computer.
+        """
+        inputs = cls.get_protocol_inputs(protocol, overrides)
+        if not isinstance(composition, CompositionData):
+            composition = CompositionData(composition)
+        if packmol_code is None:
+            packmol_code = orm.load_code(f'packmol@{code.computer.label}')
+        builder = cls.get_builder()
+        builder.composition = composition
+        builder.n_atoms = inputs['n_atoms']
+        builder.forcefield = inputs['forcefield']
+        builder.schedule = inputs['schedule']
+        builder.md_parameters = inputs['md']
+        if inputs.get('density_g_cm3'):
+            builder.density_g_cm3 = inputs['density_g_cm3']
+        if inputs['analysis'].get('cutoff_bo_a'):
+            builder.cutoff_bo_a = inputs['analysis']['cutoff_bo_a']
+        builder.packing.code = packmol_code
+        builder.packing.tolerance_a = inputs['packing']['tolerance_a']
+        builder.packing.seed = inputs['packing']['seed']
+        builder.md.lammps.code = code
+        builder.md.lammps.settings = orm.Dict({'cmdline': inputs.get('lammps_cmdline', ['-sf', 'omp'])})
+        builder.md.lammps.metadata.options = {
+            'resources': {'num_machines': 1, 'num_mpiprocs_per_machine': 1},
+            'environment_variables': {'OMP_NUM_THREADS': '1'},
+            **(options or {}),
+        }
+        return builder
+
+    def setup(self):
+        """Resolve the force field and density from the composition; plan the phases."""
+        self.ctx.forcefield = forcefield_parameters(self.inputs.composition, self.inputs.forcefield, self.inputs.n_atoms)
+        self.ctx.density = self.inputs.get('density_g_cm3') or reference_density(self.inputs.composition)
+        md_parameters = {**DEFAULT_PARAMETERS, **(self.inputs.md_parameters.get_dict() if 'md_parameters' in self.inputs else {})}
+        self.ctx.md_parameters = md_parameters
+        self.ctx.phases = melt_quench_phases(self.inputs.schedule.get_dict(), md_parameters['timestep_fs'])
+        self.ctx.phase_index = 0
+        self.report(f'{self.inputs.composition.label_text}: {self.inputs.n_atoms.value} atoms requested, '
+                    f'packing at {self.ctx.density.value:.3f} g/cm^3')
+
+    def pack(self):
+        """Pack the atoms at random with packmol."""
+        inputs = AttributeDict(self.exposed_inputs(PackmolCalculation, namespace='packing'))
+        inputs.update(composition=self.inputs.composition, n_atoms=self.inputs.n_atoms, density_g_cm3=self.ctx.density)
+        inputs.metadata = {**inputs.get('metadata', {}), 'call_link_label': 'packing'}
+        return ToContext(packing=self.submit(PackmolCalculation, **inputs))
+
+    def inspect_packing(self):
+        """Keep the packed structure as the starting point of the first phase."""
+        node = self.ctx.packing
+        if not node.is_finished_ok:
+            self.report(f'packing failed with exit status {node.exit_status}')
+            return self.exit_codes.ERROR_PACKING_FAILED
+        self.ctx.structure = node.outputs.structure
+        self.ctx.restart_file = None
+        self.out('initial_structure', node.outputs.structure)
+        self.out('forcefield', self.ctx.forcefield)
+        return None
+
+    def has_next_phase(self) -> bool:
+        """Whether a melt-quench phase remains to be run."""
+        return self.ctx.phase_index < len(PHASES)
+
+    def run_phase(self):
+        """Run the next phase, continuing from the previous phase's restart file."""
+        phase = PHASES[self.ctx.phase_index]
+        inputs = AttributeDict(self.exposed_inputs(LammpsBaseWorkChain, namespace='md'))
+        inputs.lammps = AttributeDict(inputs.lammps)
+        inputs.lammps.structure = self.ctx.structure
+        inputs.lammps.forcefield = self.ctx.forcefield
+        inputs.lammps.parameters = orm.Dict({**self.ctx.md_parameters, 'stages': self.ctx.phases[phase]})
+        if self.ctx.restart_file is not None:
+            inputs.lammps.restart_file = self.ctx.restart_file
+        inputs.metadata = {'call_link_label': phase, 'label': phase}
+        self.report(f'launching phase {phase}')
+        return ToContext(current=self.submit(LammpsBaseWorkChain, **inputs))
+
+    def inspect_phase(self):
+        """Check the phase and hand its final state to the next one."""
+        phase = PHASES[self.ctx.phase_index]
+        node = self.ctx.current
+        if not node.is_finished_ok:
+            self.report(f'phase {phase} failed with exit status {node.exit_status}')
+            return self.exit_codes.ERROR_MD_PHASE_FAILED.format(phase=phase)
+        self.ctx.structure = node.outputs.structure
+        self.ctx.restart_file = node.outputs.restart_file
+        self.out(f'thermo.{phase}', node.outputs.thermo)
+        if phase == 'production':
+            self.ctx.trajectory = node.outputs.trajectory
+        self.ctx.phase_index += 1
+        return None
+
+    def analyse(self):
+        """Density, g_BO(r) and its cutoff, N4 and oxygen speciation of the production frames."""
+        trajectory = self.ctx.trajectory
+        self.ctx.density_out = glass_density(self.ctx.structure)
+        rdf = boron_oxygen_rdf(trajectory)
+        cutoff = self.inputs.get('cutoff_bo_a') or rdf['cutoff_bo_a']
+        self.ctx.rdf = rdf['rdf']
+        self.ctx.boron = boron_coordination(trajectory, cutoff)
+        self.ctx.oxygen = oxygen_bridging(trajectory, cutoff)
+
+    def results(self):
+        """Attach the glass and its properties."""
+        self.out('structure', self.ctx.structure)
+        self.out('trajectory', self.ctx.trajectory)
+        self.out('density_g_cm3', self.ctx.density_out)
+        self.out('rdf_bo', self.ctx.rdf)
+        self.out('boron', self.ctx.boron)
+        self.out('oxygen', self.ctx.oxygen)
+        self.report(f'glass: {self.ctx.density_out.value:.3f} g/cm^3, N4 = {self.ctx.boron["n4"]:.3f}, '
+                    f'NBO fraction = {self.ctx.oxygen["nbo_fraction"]:.3f}')

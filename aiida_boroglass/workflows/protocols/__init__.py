@@ -1,0 +1,1 @@
+"""Protocol files (YAML) and the mixin that reads them."""

@@ -1,0 +1,63 @@
+"""Read protocol YAML files: ``default_inputs``, ``default_protocol`` and ``protocols``."""
+from __future__ import annotations
+
+import copy
+import pathlib
+from collections.abc import Mapping
+
+import yaml
+
+PROTOCOL_DIRECTORY = pathlib.Path(__file__).parent
+
+
+def recursive_merge(base: Mapping, update: Mapping) -> dict:
+    """Return ``base`` updated by ``update``, merging nested mappings key by key (inputs untouched)."""
+    merged = copy.deepcopy(dict(base))
+    for key, value in update.items():
+        if isinstance(value, Mapping) and isinstance(merged.get(key), Mapping):
+            merged[key] = recursive_merge(merged[key], value)
+        else:
+            merged[key] = copy.deepcopy(value)
+    return merged
+
+
+class ProtocolMixin:
+    """Give a workflow ``get_protocol_inputs`` from the YAML file named by ``_protocol_file``."""
+
+    _protocol_file: str
+
+    @classmethod
+    def _load_protocol_file(cls) -> dict:
+        """Return the parsed YAML protocol file of the workflow."""
+        with (PROTOCOL_DIRECTORY / cls._protocol_file).open() as handle:
+            return yaml.safe_load(handle)
+
+    @classmethod
+    def get_default_protocol(cls) -> str:
+        """Return the name of the default protocol."""
+        return cls._load_protocol_file()['default_protocol']
+
+    @classmethod
+    def get_available_protocols(cls) -> dict[str, dict]:
+        """Return each protocol's ``description`` and ``estimated_cost``."""
+        return {
+            name: {'description': p['description'], 'estimated_cost': p.get('estimated_cost')}
+            for name, p in cls._load_protocol_file()['protocols'].items()
+        }
+
+    @classmethod
+    def get_protocol_inputs(cls, protocol: str | None = None, overrides: Mapping | None = None) -> dict:
+        """Return ``default_inputs`` merged with the protocol and then with ``overrides``.
+
+        Raises
+        ------
+        ValueError
+            If ``protocol`` is not defined in the file (the message lists the protocols).
+        """
+        data = cls._load_protocol_file()
+        protocol = protocol or data['default_protocol']
+        if protocol not in data['protocols']:
+            raise ValueError(f'protocol: {protocol!r} is not one of {sorted(data["protocols"])}')
+        values = {k: v for k, v in data['protocols'][protocol].items() if k not in ('description', 'estimated_cost')}
+        inputs = recursive_merge(data['default_inputs'], values)
+        return recursive_merge(inputs, overrides or {})
