@@ -68,6 +68,8 @@ class BoroglassLammpsCalculation(LammpsRawCalculation):
             return message
         if 'script' in value:
             return 'script: not accepted; the script is generated from `parameters`'
+        if any(key not in value for key in ('structure', 'forcefield', 'parameters')):
+            return None  # a wrapping workflow excluded these ports and sets them itself
         message = li.validate_parameters(value['parameters'].get_dict())
         if message:
             return message

@@ -1,4 +1,4 @@
-"""Element data used across the package: standard atomic weights.
+"""Element data used across the package: standard atomic weights and unit constants.
 
 Values are the IUPAC 2021 abridged standard atomic weights (Prohaska et al.,
 Pure Appl. Chem. 94, 573 (2022)), in g/mol. Lithium and boron have natural
@@ -6,15 +6,21 @@ intervals; the conventional values are used.
 """
 
 ATOMIC_MASSES_G_MOL: dict[str, float] = {
-    'Li': 6.94,
-    'B': 10.81,
-    'O': 15.999,
-    'Na': 22.990,
-    'Al': 26.982,
-    'Si': 28.085,
-    'P': 30.974,
-    'K': 39.098,
+    'Li': 6.94,  # interval [6.938, 6.997]
+    'B': 10.81,  # interval [10.806, 10.821]
+    'O': 15.999,  # interval [15.99903, 15.99977]
+    'Na': 22.98976928,
+    'Al': 26.9815384,
+    'Si': 28.085,  # interval [28.084, 28.086]
+    'P': 30.973761998,
+    'K': 39.0983,
 }
+
+#: Avogadro constant in 1/mol (exact, SI 2019).
+AVOGADRO_PER_MOL = 6.02214076e23
+
+#: Cubic centimetres per cubic ångström (1 Å = 1e-8 cm).
+CM3_PER_A3 = 1e-24
 
 #: Formal oxidation states, used for charge-neutrality checks (units of e).
 FORMAL_CHARGES_E: dict[str, int] = {'Li': 1, 'Na': 1, 'K': 1, 'B': 3, 'Al': 3, 'Si': 4, 'P': 5, 'O': -2}

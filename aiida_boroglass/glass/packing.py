@@ -3,10 +3,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from aiida_boroglass.glass.elements import atomic_mass_g_mol
-
-AVOGADRO_PER_MOL = 6.02214076e23
-CM3_PER_A3 = 1.0e-24
+from aiida_boroglass.glass.elements import AVOGADRO_PER_MOL, CM3_PER_A3, atomic_mass_g_mol
 
 
 def box_length_a(counts: Mapping[str, int], density_g_cm3: float) -> float:

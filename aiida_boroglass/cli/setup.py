@@ -1,0 +1,91 @@
+"""Create an AiiDA profile if needed and register the local computer and engine codes."""
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+#: Codes registered when their executable is found: label -> (executable, default CalcJob plugin).
+ENGINES = {
+    'lmp': ('lmp', 'boroglass.lammps'),
+    'packmol': ('packmol', 'boroglass.packmol'),
+    'cp2k': ('cp2k.psmp', 'cp2k'),
+    'dp': ('dp', None),
+}
+COMPUTER_LABEL = 'localhost'
+
+
+def find_executable(name: str) -> str | None:
+    """Absolute path of ``name``: next to the running Python first (its virtual env), then on PATH."""
+    local = Path(sys.executable).parent / name
+    if local.is_file():
+        return str(local)
+    return shutil.which(name)
+
+
+def verdi(*arguments: str) -> subprocess.CompletedProcess:
+    """Run ``verdi`` of this Python environment; raise with its output on failure."""
+    result = subprocess.run([sys.executable, '-m', 'aiida', *arguments], capture_output=True, text=True, check=False)
+    if result.returncode:
+        raise RuntimeError(f'verdi {" ".join(arguments)} failed:\n{result.stdout}\n{result.stderr}')
+    return result
+
+
+def ensure_profile(profile_name: str | None) -> str:
+    """Load the named (or default) profile; create an embedded one with ``verdi presto`` if none exists.
+
+    The embedded profile uses SQLite storage and the ZeroMQ broker (no services needed).
+    """
+    from aiida.manage.configuration import get_config, reset_config
+
+    config = get_config(create=True)
+    name = profile_name or (config.default_profile_name if config.profiles else None)
+    if name is None or name not in config.profile_names:
+        arguments = ['presto', '--use-zeromq'] + (['--profile-name', name] if name else [])
+        verdi(*arguments)
+        reset_config()
+        config = get_config(create=True)
+        name = name or config.default_profile_name
+    return name
+
+
+def ensure_computer():
+    """Return the local computer, configured to launch MPI with this environment's ``mpirun``."""
+    from aiida import orm
+    from aiida.common.exceptions import NotExistent
+
+    try:
+        computer = orm.load_computer(COMPUTER_LABEL)
+    except NotExistent:
+        computer = orm.Computer(label=COMPUTER_LABEL, hostname='localhost', transport_type='core.local',
+                                scheduler_type='core.direct', workdir=str(Path.home() / '.aiida_run')).store()
+        computer.configure()
+    mpirun = find_executable('mpirun')
+    if mpirun:
+        computer.set_mpirun_command([mpirun, '-np', '{tot_num_mpiprocs}'])
+    computer.set_default_mpiprocs_per_machine(1)
+    return computer
+
+
+def ensure_codes(computer) -> dict[str, str]:
+    """Register every engine found on this machine; return label -> executable."""
+    from aiida import orm
+    from aiida.common.exceptions import NotExistent
+
+    found = {}
+    for label, (executable, plugin) in ENGINES.items():
+        path = find_executable(executable)
+        if path is None:
+            continue
+        found[label] = path
+        try:
+            code = orm.load_code(f'{label}@{computer.label}')
+            if str(code.filepath_executable) == path:
+                continue
+            code.label = f'{label}-old-{code.pk}'
+        except NotExistent:
+            pass
+        orm.InstalledCode(label=label, computer=computer, filepath_executable=path, default_calc_job_plugin=plugin,
+                          description=f'{executable} registered by aiida-boroglass setup').store()
+    return found
