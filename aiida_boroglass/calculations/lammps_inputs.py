@@ -197,7 +197,7 @@ def write_data_file(
     lines += [f'{type_of[el]} {atomic_mass_g_mol(el)} # {el}' for el in species_order]
     lines += ['', 'Atoms # charge', '']
     lines += [
-        f'{index + 1} {type_of[el]} {charges_e[el]:.6f} {x:.10f} {y:.10f} {z:.10f}'
+        f'{index + 1} {type_of[el]} {charges_e[el]:.10f} {x:.10f} {y:.10f} {z:.10f}'
         for index, (el, (x, y, z)) in enumerate(zip(symbols, rotated))
     ]
     return '\n'.join(lines) + '\n'

@@ -7,6 +7,7 @@ import time
 from pathlib import Path
 
 import click
+import yaml
 
 from aiida_boroglass.glass.composition import Composition, CompositionError
 
@@ -99,10 +100,12 @@ def _optional(getter):
 @click.option('--forcefield', type=click.Choice(('deng_du', 'shik')), default=None,
               help='Force field (default: the protocol\'s, deng_du).')
 @click.option('--max-concurrent', type=int, default=2, show_default=True, help='Glasses run at the same time.')
+@click.option('--overrides', type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None,
+              help='YAML file of values replacing the protocol\'s (keys of melt_quench.yaml default_inputs).')
 @click.option('--daemon', is_flag=True, help='Submit to the daemon and follow progress instead of running here.')
 @click.option('--output', type=click.Path(path_type=Path), default=Path('boroglass-results'), show_default=True,
               help='Folder for the table (CSV, JSON) and the plot.')
-def screen(spec, x_text, protocol, atoms, forcefield, max_concurrent, daemon, output):
+def screen(spec, x_text, protocol, atoms, forcefield, max_concurrent, overrides, daemon, output):
     """Melt-quench SPEC at every --x and tabulate density, N4 and NBO fraction."""
     from aiida import load_profile, orm
 
@@ -117,7 +120,8 @@ def screen(spec, x_text, protocol, atoms, forcefield, max_concurrent, daemon, ou
     except CompositionError as exception:
         raise click.BadParameter(str(exception), param_hint='SPEC/--x') from None
     load_profile()
-    overrides = {k: v for k, v in {'n_atoms': atoms, 'forcefield': forcefield}.items() if v is not None}
+    overrides = yaml.safe_load(overrides.read_text()) if overrides else {}
+    overrides.update({k: v for k, v in {'n_atoms': atoms, 'forcefield': forcefield}.items() if v is not None})
     code = orm.load_code('lmp@localhost')
     first = next(iter(glasses.values()))
     single = MeltQuenchWorkChain.get_builder_from_protocol(code, first, protocol=protocol, overrides=overrides)

@@ -50,8 +50,11 @@ def ensure_profile(profile_name: str | None) -> str:
     return name
 
 
-def ensure_computer():
-    """Return the local computer, configured to launch MPI with this environment's ``mpirun``."""
+def ensure_computer(workdir: str | None = None):
+    """Return the local computer, configured to launch MPI with this environment's ``mpirun``.
+
+    ``workdir`` (default ``~/.aiida_run``) is where jobs run when the computer is created here.
+    """
     from aiida import orm
     from aiida.common.exceptions import NotExistent
 
@@ -59,7 +62,7 @@ def ensure_computer():
         computer = orm.load_computer(COMPUTER_LABEL)
     except NotExistent:
         computer = orm.Computer(label=COMPUTER_LABEL, hostname='localhost', transport_type='core.local',
-                                scheduler_type='core.direct', workdir=str(Path.home() / '.aiida_run')).store()
+                                scheduler_type='core.direct', workdir=workdir or str(Path.home() / '.aiida_run')).store()
         computer.configure()
     mpirun = find_executable('mpirun')
     if mpirun:

@@ -1,0 +1,54 @@
+"""The aiida-boroglass command line: composition, bad input, and an in-process screening."""
+import json
+
+import pytest
+import yaml
+from click.testing import CliRunner
+
+from aiida_boroglass.cli.launcher import main
+
+def test_composition_json_reports_counts_ratios_and_cited_density():
+    """LB70 = 70B2O3-30Li2O: R = 3/7, K = 0, density 2.22 g/cm3 from paper 001 Table II."""
+    result = CliRunner().invoke(main, ['composition', 'LB70', '--atoms', '500', '--json'])
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.output)
+    assert data['fractions'] == pytest.approx({'Li2O': 0.3, 'B2O3': 0.7})
+    assert data['R'] == pytest.approx(3 / 7)
+    assert data['density_g_cm3'] == pytest.approx(2.22)
+    assert 'Table II' in data['density_source']
+    counts = data['counts']
+    assert counts['B'] % 2 == 0 and counts['Li'] % 2 == 0
+    assert abs(sum(counts.values()) - 500) <= 5
+
+
+@pytest.mark.parametrize('arguments, expected', [
+    (['composition', 'Li2O-B2O3', '--x', '1.5'], 'x'),
+    (['composition', '(Li2O)40(B2O3)30(Xe2O)30'], 'Xe2O'),
+    (['screen', 'Li2O-B2O3', '--x', '0.1,abc'], '--x'),
+    (['screen', 'Li2O-B2O3', '--x', '0.1,1.2'], '--x'),
+    (['screen', 'Li2O-B2O3', '--x', '0.2', '--protocol', 'quick'], 'quick'),
+])
+def test_bad_input_is_refused_with_the_field_named(arguments, expected):
+    """Errors exit non-zero and name the offending option or value."""
+    result = CliRunner().invoke(main, arguments)
+    assert result.exit_code != 0
+    assert expected in result.output
+
+
+def test_screen_runs_prints_table_and_writes_plot(lammps_code, packmol_code, tmp_path, tiny_overrides):
+    """Two compositions through the screening WorkChain, in process, on the embedded profile."""
+    overrides = tmp_path / 'tiny.yaml'
+    overrides.write_text(yaml.safe_dump(tiny_overrides))
+    output = tmp_path / 'results'
+    result = CliRunner().invoke(main, ['screen', 'Li2O-B2O3', '--x', '0.2,0.4', '--overrides', str(overrides),
+                                       '--output', str(output)])
+    assert result.exit_code == 0, result.output
+    assert 'N4' in result.output and '20Li2O-80B2O3' in result.output and '40Li2O-60B2O3' in result.output
+    rows = json.loads((output / 'screening.json').read_text())
+    assert [row['x'] for row in sorted(rows, key=lambda r: r['x'])] == [0.2, 0.4]
+    for row in rows:
+        assert 1.5 < row['density_g_cm3'] < 3.0
+        assert 0.0 <= row['nbo_fraction'] <= 1.0
+        assert row['reference_density_g_cm3'] == pytest.approx({0.2: 2.13, 0.4: 2.26}[row['x']])
+    png = (output / 'screening.png').read_bytes()
+    assert png[:8] == b'\x89PNG\r\n\x1a\n' and len(png) > 10_000
