@@ -78,20 +78,21 @@ def validate_parameters(parameters: Mapping) -> str | None:
     unknown = set(parameters) - _ALLOWED_PARAMETERS
     if unknown:
         return f'parameters: unknown keys {sorted(unknown)}; allowed: {sorted(_ALLOWED_PARAMETERS)}'
-    if not parameters.get('timestep_fs', 1.0) > 0:
-        return f'parameters.timestep_fs: must be > 0 fs, got {parameters["timestep_fs"]}'
-    for key in ('thermostat_damping_ps', 'barostat_damping_ps'):
-        if not parameters.get(key, DEFAULT_PARAMETERS[key]) > 0:
-            return f'parameters.{key}: must be > 0 ps, got {parameters[key]}'
+    for key in ('timestep_fs', 'thermostat_damping_ps', 'barostat_damping_ps', 'neighbor_skin_a', 'timeout_s'):
+        value = parameters.get(key, DEFAULT_PARAMETERS.get(key, 1.0))
+        if not _is_positive_number(value):
+            return f'parameters.{key}: must be a number > 0, got {value!r}'
     for key in ('thermo_every', 'restart_every'):
         value = parameters.get(key, DEFAULT_PARAMETERS[key])
-        if not isinstance(value, int) or value < 0:
+        if not _is_count(value):
             return f'parameters.{key}: must be a non-negative integer number of steps, got {value!r}'
+    if not _is_count(parameters.get('seed', 1)) or parameters.get('seed', 1) < 1:
+        return f'parameters.seed: must be a positive integer, got {parameters["seed"]!r}'
     stages = parameters.get('stages')
     if not isinstance(stages, Sequence) or not stages:
         return 'parameters.stages: must be a non-empty list of stage dictionaries'
     for index, stage in enumerate(stages):
-        message = _validate_stage(stage)
+        message = _validate_stage(stage) if isinstance(stage, Mapping) else 'must be a dictionary'
         if message:
             return f'parameters.stages[{index}]: {message}'
     names = [stage['name'] for stage in stages]
@@ -113,18 +114,39 @@ def _validate_stage(stage: Mapping) -> str | None:
     unknown = set(stage) - _STAGE_KEYS[kind]
     if unknown:
         return f'unknown keys {sorted(unknown)} for a {kind} stage; allowed: {sorted(_STAGE_KEYS[kind])}'
-    if kind in MD_STAGE_TYPES:
-        steps = stage.get('steps')
-        if not isinstance(steps, int) or steps < 0:
-            return f'steps must be a non-negative integer, got {steps!r}'
+    if kind in MD_STAGE_TYPES and not _is_count(stage.get('steps')):
+        return f'steps must be a non-negative integer, got {stage.get("steps")!r}'
+    if not _is_count(stage.get('dump_every', 0)):
+        return f'dump_every must be a non-negative integer number of steps, got {stage["dump_every"]!r}'
+    for key in ('etol', 'ftol'):
+        if key in stage and not (_is_number(stage[key]) and stage[key] >= 0):
+            return f'{key} must be a number >= 0, got {stage[key]!r}'
+    for key in ('maxiter', 'max_displacement_a'):
+        if key in stage and not _is_positive_number(stage[key]):
+            return f'{key} must be a number > 0, got {stage[key]!r}'
+    if 'pressure_gpa' in stage and not _is_number(stage['pressure_gpa']):
+        return f'pressure_gpa must be a number (GPa), got {stage["pressure_gpa"]!r}'
     for key in ('temperature_k', 'temperature_end_k'):
-        if key in stage and not 0 < stage[key] < 20000:
+        if key in stage and not (_is_number(stage[key]) and 0 < stage[key] < 20000):
             return f'{key} must lie in (0, 20000) K, got {stage[key]}'
     if kind in ('push_off', 'nvt', 'npt') and 'temperature_k' not in stage:
         return f'temperature_k is required for a {kind} stage'
-    if kind == 'push_off' and not stage.get('max_displacement_a', 0.1) > 0:
-        return f'max_displacement_a must be > 0 Å, got {stage["max_displacement_a"]}'
     return None
+
+
+def _is_number(value) -> bool:
+    """Whether ``value`` is a real number (booleans excluded)."""
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def _is_positive_number(value) -> bool:
+    """Whether ``value`` is a real number > 0."""
+    return _is_number(value) and value > 0
+
+
+def _is_count(value) -> bool:
+    """Whether ``value`` is a non-negative integer (booleans excluded)."""
+    return isinstance(value, int) and not isinstance(value, bool) and value >= 0
 
 
 def lammps_cell(cell: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -294,7 +316,7 @@ def write_script(parameters: Mapping, potential_commands: Sequence[str], from_re
         lines.append(f'velocity all create {t_start} {parameters["seed"]} dist gaussian mom yes rot yes')
     for index, stage in enumerate(parameters['stages']):
         lines += _stage_commands(index, stage, parameters)
-    lines.append(f'write_dump all custom {FINAL_DUMP_FILENAME} id type x y z modify sort id')
+    lines.append(f'write_dump all custom {FINAL_DUMP_FILENAME} id type x y z modify sort id format float %.10g')
     return '\n'.join(lines) + '\n'
 
 

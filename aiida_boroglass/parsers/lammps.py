@@ -38,9 +38,8 @@ def stage_progress(stages: list[dict], parsed_stages: list[dict]) -> list[int | 
     for parsed in parsed_stages:
         if not parsed['finished']:
             continue
-        steps = parsed['thermo']['step']
         planned = stages[parsed['index']]
-        done[parsed['index']] = planned.get('steps', 0) if planned['type'] == 'minimize' else int(steps[-1]) if steps else 0
+        done[parsed['index']] = 0 if planned['type'] == 'minimize' else parsed['loop_steps'] or 0
     return done
 
 
@@ -66,7 +65,8 @@ def select_restart(stages: list[dict], done: list[int | None], restart_names: li
     complete = [d is not None and d >= stages[k].get('steps', 0) for k, d in enumerate(done)]
     if all(complete):
         last = len(stages) - 1
-        return f'restart.s{last}.end.bin', last, done[last]
+        name = f'restart.s{last}.end.bin'
+        return (name, last, done[last]) if name in names else None
     first = complete.index(False)
     if done[first] is not None and f'restart.s{first}.end.bin' in names:
         return f'restart.s{first}.end.bin', first, done[first]
@@ -173,7 +173,7 @@ class BoroglassLammpsParser(Parser):
         trajectory = orm.TrajectoryData()
         trajectory.set_trajectory(
             symbols=self._symbols(), positions=frames.positions - frames.origins[:, None, :],
-            stepids=frames.steps, cells=frames.cells, times=frames.steps * timestep_ps,
+            stepids=frames.steps, cells=frames.cells, times=frames.steps * timestep_ps, pbc=(True, True, True),
         )
         trajectory.base.attributes.set('units', {'positions': 'A', 'cells': 'A', 'times': 'ps'})
         trajectory.base.attributes.set('unwrapped', True)

@@ -348,7 +348,7 @@ def test_write_script_stage_markers_and_structure():
         if stage['type'] != 'minimize':
             assert runs[0] == f'run {stage["steps"]}'
             assert 'unfix md' in block
-    assert lines[-1] == 'write_dump all custom final.dump id type x y z modify sort id'
+    assert lines[-1] == 'write_dump all custom final.dump id type x y z modify sort id format float %.10g'
     assert lines[:4] == ['# multi-stage glass run written by aiida-boroglass', 'units metal',
                          'atom_style charge', 'boundary p p p']
     # potential lines verbatim, after reading the structure and before the first stage

@@ -9,6 +9,7 @@ import numpy as np
 from aiida_boroglass.calculations.lammps_inputs import STAGE_BEGIN, STAGE_END, THERMO_COLUMNS
 
 _ERROR = re.compile(r'^ERROR(?: on proc \d+)?: (.*)$')
+_LOOP = re.compile(r'^Loop time of [\d.eE+-]+ on \d+ procs for (\d+) steps')
 _WALL = re.compile(r'^Total wall time: (\d+):(\d+):(\d+)')
 _PERFORMANCE = re.compile(r'^Performance: .*?([\d.]+) timesteps/s(?:, ([\d.]+) (k|M)?atom-step/s)?')
 _TIMEOUT = 'Wall time limit reached'  # LAMMPS' warning when ``timer timeout`` fires
@@ -26,7 +27,8 @@ def parse_log(text: str) -> dict:
     -------
     dict
         ``version`` (str or None); ``stages``: list of dicts with ``index``, ``name``,
-        ``finished`` (end marker seen) and ``thermo`` (column name -> list of floats, in
+        ``finished`` (end marker seen), ``loop_steps`` (steps LAMMPS reports for the stage's
+        run, which may stop between thermo lines on a timeout) and ``thermo`` (column name -> list of floats, in
         LAMMPS metal units: step, ps, K, bar, eV, Å^3, g/cm^3, Å); ``errors`` and
         ``warnings`` (lists of str); ``timeout`` (bool, LAMMPS' ``timer timeout`` fired);
         ``wall_time_s`` (float or None); ``atom_steps_per_s`` (list of float, one per run).
@@ -41,7 +43,7 @@ def parse_log(text: str) -> dict:
             result['version'] = line[len('LAMMPS ('):].rstrip(')')
         if line.startswith(STAGE_BEGIN):
             _, index, name = line.split(maxsplit=2)
-            current = {'index': int(index), 'name': name, 'finished': False,
+            current = {'index': int(index), 'name': name, 'finished': False, 'loop_steps': None,
                        'thermo': {c: [] for c in THERMO_COLUMNS}}
             result['stages'].append(current)
             continue
@@ -54,7 +56,8 @@ def parse_log(text: str) -> dict:
                 for column, value in zip(columns, values):
                     current['thermo'][column].append(float(value))
                 continue
-            if line.startswith('Loop time of'):
+            if match := _LOOP.match(line):
+                current['loop_steps'] = int(match.group(1))
                 columns = None
         elif current is not None and line.split()[:2] == ['Step', 'Time']:
             columns = THERMO_COLUMNS  # the script sets ``thermo_style custom`` with these columns

@@ -1,0 +1,475 @@
+"""Benchmark: AiiDA overhead of the LAMMPS melt-quench, and our force-field kernel against the peer input.
+
+Two ratios, both measured in the same run on the same machine:
+
+1. **Workflow overhead.** ``MeltQuenchWorkChain`` (protocol ``fast`` by default) runs a
+   30Li2O-70B2O3 glass (``Li2O-B2O3``, x = 0.3) in a throw-away AiiDA profile (SQLite storage,
+   ZeroMQ broker), its LAMMPS jobs on 2 MPI processes. The input files of every LAMMPS job it
+   ran (melt, quench, relax, production) are then copied from the job folders and run again,
+   one after the other, with exactly ``mpirun -np 2 lmp -sf omp -in input.in``. Printed:
+   workflow wall time / summed plain LAMMPS wall time. The workflow wall time also holds the
+   packmol packing and the analysis calcfunctions, which the plain runs do not repeat.
+2. **Force-field kernel.** From the melt's final state (the quench job's ``restart.in.bin``),
+   a fixed-length NVT run at 3000 K is made twice: with the script our CalcJob generates
+   (Deng-Du with its repulsive core: ``pair_style hybrid/overlay coul/long + table``, PPPM
+   1e-5) and with the peer reference of ``PEERS.md``: LAMMPS' native ``buck/coul/long`` with the
+   Deng-Du Buckingham terms *without* the repulsive core (cation-cation pairs Coulomb only),
+   PPPM 1e-5, same cut-offs, time step, neighbour settings and thermostat. Printed: atom-steps/s
+   of both (LAMMPS' ``Performance`` line) and ours / reference.
+
+Run it on demand (not collected by pytest), from the repository root::
+
+    python benchmarks/lammps_overhead.py                 # fast protocol, 500 atoms: about 5 min on 2 cores
+    python benchmarks/lammps_overhead.py --quick         # all durations 10x shorter: under 1 min
+    python benchmarks/lammps_overhead.py --atoms 3080 --schedule-scale 0.2 --json /tmp/overhead.json
+
+``lmp``, ``mpirun`` and ``packmol`` are taken from the running Python's environment (then PATH).
+Everything (AiiDA configuration, profile, job folders, plain runs) lives in one temporary
+folder that is removed at the end. Other load on the machine distorts the ratios.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+#: The glass of the benchmark: ``Li2O-B2O3`` at x = 0.3 (30Li2O-70B2O3).
+COMPOSITION = ('Li2O-B2O3', 0.3)
+#: Schedule durations (ps) multiplied by ``--schedule-scale``; the cooling rate (K/ps) is divided by it.
+SCALED_DURATIONS = ('push_off_ps', 'melt_ps', 'relax_nvt_ps', 'relax_npt_ps', 'production_ps', 'dump_every_ps')
+#: Files a BoroglassLammpsCalculation writes into its job folder before LAMMPS starts.
+JOB_INPUTS = ('potential.table', 'structure.data', 'restart.in.bin')
+#: Temperature (K) of the fixed-length NVT run of the kernel comparison (the melt temperature).
+KERNEL_TEMPERATURE_K = 3000.0
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    """Read the command line.
+
+    Parameters
+    ----------
+    argv : list of str, optional
+        Arguments without the program name; default ``sys.argv[1:]``.
+
+    Returns
+    -------
+    argparse.Namespace
+        ``atoms``, ``protocol``, ``schedule_scale``, ``nprocs``, ``kernel_steps``, ``json``.
+    """
+    parser = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
+    parser.add_argument('--atoms', type=int, default=None, help="atoms of the glass (default: the protocol's)")
+    parser.add_argument('--protocol', choices=('fast', 'balanced', 'stringent'), default='fast',
+                        help='melt-quench protocol (default: fast)')
+    scale = parser.add_mutually_exclusive_group()
+    scale.add_argument('--schedule-scale', type=float, default=1.0,
+                       help='multiply every schedule duration by this and divide the cooling rate by it (default: 1)')
+    scale.add_argument('--quick', dest='schedule_scale', action='store_const', const=0.1,
+                       help='same as --schedule-scale 0.1')
+    parser.add_argument('--nprocs', type=int, default=2, help='MPI processes of every LAMMPS run (default: 2)')
+    parser.add_argument('--kernel-steps', type=int, default=2000,
+                        help='MD steps of each NVT run of the kernel comparison (default: 2000)')
+    parser.add_argument('--json', type=Path, default=None, help='also write the numbers to this JSON file')
+    args = parser.parse_args(argv)
+    if not args.schedule_scale > 0:
+        parser.error(f'--schedule-scale must be > 0, got {args.schedule_scale}')
+    return args
+
+
+def executable(name: str) -> str:
+    """Return the absolute path of ``name``: next to the running Python first, then on PATH.
+
+    Raises
+    ------
+    FileNotFoundError
+        If the executable is found in neither place.
+    """
+    local = Path(sys.executable).parent / name
+    path = str(local) if local.is_file() else shutil.which(name)
+    if path is None:
+        raise FileNotFoundError(f'{name} not found next to {sys.executable} nor on PATH')
+    return path
+
+
+def lammps_command(nprocs: int, input_filename: str) -> list[str]:
+    """Return the plain LAMMPS command line ``mpirun -np N lmp -sf omp -in INPUT``."""
+    return [executable('mpirun'), '-np', str(nprocs), executable('lmp'), '-sf', 'omp', '-in', input_filename]
+
+
+def setup_profile(root: Path):
+    """Create a temporary AiiDA profile under ``root`` and register the local computer and codes.
+
+    ``AIIDA_PATH`` is pointed at ``root`` before AiiDA is imported; the profile, computer and codes
+    are made by the functions behind ``aiida-boroglass setup`` (``verdi presto`` profile), with
+    the computer's job folders under ``root/jobs`` instead of ``~/.aiida_run``.
+
+    Parameters
+    ----------
+    root : Path
+        Empty temporary folder.
+
+    Returns
+    -------
+    aiida.orm.Computer
+        The local computer with the codes ``lmp`` and ``packmol``.
+    """
+    os.environ['AIIDA_PATH'] = str(root)
+    import aiida
+
+    from aiida_boroglass.cli.setup import ensure_codes, ensure_computer, ensure_profile
+
+    aiida.load_profile(ensure_profile(None), allow_switch=True)
+    computer = ensure_computer(workdir=str(root / 'jobs'))
+    missing = {'lmp', 'packmol'} - set(ensure_codes(computer))
+    if missing:
+        raise RuntimeError(f'engines not found: {sorted(missing)}')
+    return computer
+
+
+def schedule_overrides(protocol: str, scale: float, n_atoms: int | None) -> dict:
+    """Return protocol overrides with every duration scaled by ``scale`` (and the atom number).
+
+    Parameters
+    ----------
+    protocol : str
+        Melt-quench protocol name.
+    scale : float
+        Factor on the durations (ps); the cooling rate (K/ps) is divided by it, so the quench
+        duration scales the same way.
+    n_atoms : int, optional
+        Atoms of the glass; ``None`` keeps the protocol's.
+
+    Returns
+    -------
+    dict
+        Overrides for ``MeltQuenchWorkChain.get_builder_from_protocol``.
+    """
+    from aiida_boroglass.workflows.melt_quench import MeltQuenchWorkChain
+
+    schedule = MeltQuenchWorkChain.get_protocol_inputs(protocol)['schedule']
+    overrides = {'schedule': {key: schedule[key] * scale for key in SCALED_DURATIONS}}
+    overrides['schedule']['cooling_rate_k_ps'] = schedule['cooling_rate_k_ps'] / scale
+    if n_atoms is not None:
+        overrides['n_atoms'] = n_atoms
+    return overrides
+
+
+def run_workflow(computer, protocol: str, overrides: dict, nprocs: int):
+    """Run the melt-quench of :data:`COMPOSITION` in this interpreter and time it.
+
+    Parameters
+    ----------
+    computer : aiida.orm.Computer
+        Computer holding the ``lmp`` and ``packmol`` codes.
+    protocol : str
+        Melt-quench protocol name.
+    overrides : dict
+        Protocol overrides (see :func:`schedule_overrides`).
+    nprocs : int
+        MPI processes of each LAMMPS job.
+
+    Returns
+    -------
+    node : aiida.orm.WorkChainNode
+        The finished melt-quench.
+    wall_s : float
+        Wall time of ``run_get_node``, s.
+    """
+    from aiida import orm
+    from aiida.engine import run_get_node
+
+    from aiida_boroglass.data.composition import CompositionData
+    from aiida_boroglass.workflows.melt_quench import MeltQuenchWorkChain
+
+    builder = MeltQuenchWorkChain.get_builder_from_protocol(
+        orm.load_code(f'lmp@{computer.label}'), CompositionData(COMPOSITION[0], x=COMPOSITION[1]),
+        protocol=protocol, overrides=overrides,
+        options={'resources': {'num_machines': 1, 'num_mpiprocs_per_machine': nprocs}},
+    )
+    start = time.perf_counter()
+    node = run_get_node(builder).node
+    wall_s = time.perf_counter() - start
+    if not node.is_finished_ok:
+        raise RuntimeError(f'MeltQuenchWorkChain<{node.pk}> failed: exit status {node.exit_status}, '
+                           f'{node.exit_message}; see `verdi process report {node.pk}`')
+    return node, wall_s
+
+
+def lammps_jobs(workflow) -> list[tuple[str, object]]:
+    """Return the LAMMPS CalcJobs of a melt-quench in the order they ran.
+
+    Parameters
+    ----------
+    workflow : aiida.orm.WorkChainNode
+        A finished ``MeltQuenchWorkChain``.
+
+    Returns
+    -------
+    list of (str, aiida.orm.CalcJobNode)
+        Phase name (``melt``, ``quench``, ``relax``, ``production``) and job; a phase holds
+        more than one job when its LAMMPS workflow restarted it.
+    """
+    from aiida import orm
+
+    phases = sorted((n for n in workflow.called if n.process_label == 'LammpsBaseWorkChain'), key=lambda n: n.ctime)
+    return [(phase.label, job) for phase in phases
+            for job in sorted((n for n in phase.called if isinstance(n, orm.CalcJobNode)), key=lambda n: n.ctime)]
+
+
+def copy_job_inputs(job, target: Path) -> str:
+    """Copy the LAMMPS input files of a finished job from its job folder into ``target``.
+
+    Parameters
+    ----------
+    job : aiida.orm.CalcJobNode
+        A ``BoroglassLammpsCalculation``.
+    target : Path
+        Folder to create.
+
+    Returns
+    -------
+    str
+        Name of the input script.
+    """
+    source = Path(job.outputs.remote_folder.get_remote_path())
+    script = job.get_option('input_filename')
+    target.mkdir(parents=True)
+    for name in (script, *JOB_INPUTS):
+        if (source / name).is_file():
+            shutil.copy2(source / name, target / name)
+    return script
+
+
+def run_lammps(folder: Path, script: str, nprocs: int) -> float:
+    """Run ``mpirun -np N lmp -sf omp -in SCRIPT`` in ``folder`` as the CalcJob does; return its wall time (s).
+
+    Standard output goes to ``lammps.out`` and ``OMP_NUM_THREADS=1``, as in the workflow's jobs.
+
+    Raises
+    ------
+    RuntimeError
+        If LAMMPS exits with an error (the tail of its output is in the message).
+    """
+    environment = {**os.environ, 'OMP_NUM_THREADS': '1'}
+    with open(folder / 'lammps.out', 'w') as stdout:
+        start = time.perf_counter()
+        result = subprocess.run(lammps_command(nprocs, script), cwd=folder, stdout=stdout, stderr=subprocess.STDOUT,
+                                env=environment, check=False)
+        wall_s = time.perf_counter() - start
+    if result.returncode:
+        tail = (folder / 'lammps.out').read_text().splitlines()[-15:]
+        raise RuntimeError(f'LAMMPS failed in {folder} (exit {result.returncode}):\n' + '\n'.join(tail))
+    return wall_s
+
+
+def rerun_plain(jobs: list[tuple[str, object]], root: Path, nprocs: int) -> list[dict]:
+    """Run the workflow's LAMMPS jobs again, plainly and one after the other.
+
+    Parameters
+    ----------
+    jobs : list of (str, CalcJobNode)
+        From :func:`lammps_jobs`.
+    root : Path
+        Folder under which one folder per job is made.
+    nprocs : int
+        MPI processes.
+
+    Returns
+    -------
+    list of dict
+        Per job: ``phase``, ``pk``, ``plain_wall_s`` (s).
+    """
+    timings = []
+    for index, (phase, job) in enumerate(jobs):
+        folder = root / f'{index}_{phase}'
+        script = copy_job_inputs(job, folder)
+        timings.append({'phase': phase, 'pk': job.pk, 'plain_wall_s': run_lammps(folder, script, nprocs)})
+    return timings
+
+
+def reference_potential(ff: dict, species: list[str]) -> list[str]:
+    """Return the peer reference potential: native ``buck/coul/long`` with the Deng-Du Buckingham terms.
+
+    ``A exp(-r/rho) - C/r^6`` for every pair the force field gives a short-range term, without the
+    repulsive core below r0; cation-cation pairs get ``0.0 1.0 0.0`` (Coulomb only). Same
+    short-range and real-space Coulomb cut-offs and PPPM accuracy as the force field.
+
+    Parameters
+    ----------
+    ff : dict
+        Resolved ``deng_du`` force field (``build_forcefield`` output).
+    species : list of str
+        ``species[k]`` is the element of LAMMPS atom type k + 1.
+
+    Returns
+    -------
+    list of str
+        ``pair_style``, ``pair_coeff`` and ``kspace_style`` lines.
+    """
+    from aiida_boroglass.glass.forcefields import pair_key
+
+    coulomb = ff['coulomb']
+    lines = [f'pair_style buck/coul/long {ff["cutoff_short_range_A"]:g} {coulomb["cutoff_real_space_A"]:g}']
+    for i, a in enumerate(species):
+        for j in range(i, len(species)):
+            term = ff['pairs'].get(pair_key(a, species[j]))
+            coefficients = f'{term["A_eV"]} {term["rho_A"]} {term["C_eV_A6"]}' if term else '0.0 1.0 0.0'
+            lines.append(f'pair_coeff {i + 1} {j + 1} {coefficients}')
+    lines.append(f'kspace_style {coulomb["kspace_style"]} {coulomb["kspace_accuracy_relative"]:g}')
+    return lines
+
+
+def kernel_scripts(job, steps: int) -> tuple[str, str, str]:
+    """Return our generated NVT script, the reference one, and our force-field table.
+
+    Both scripts read ``restart.in.bin`` (a restart written with our ``hybrid/overlay`` pair
+    style; the reference redefines ``pair_style`` after ``read_restart``) and run ``steps`` NVT
+    steps at :data:`KERNEL_TEMPERATURE_K` with the job's time step, thermostat damping,
+    neighbour skin and thermo interval.
+
+    Parameters
+    ----------
+    job : aiida.orm.CalcJobNode
+        The quench job; its force field and MD parameters are used.
+    steps : int
+        MD steps of each run.
+
+    Returns
+    -------
+    tuple of str
+        Our script, the reference script, the text of ``potential.table``.
+    """
+    from aiida_boroglass.calculations import lammps_inputs as li
+    from aiida_boroglass.calculations.lammps import BoroglassLammpsCalculation
+    from aiida_boroglass.glass.forcefields import lammps_potential
+
+    ff = job.inputs.forcefield.get_dict()
+    species = BoroglassLammpsCalculation.species_order(job.inputs.structure)
+    parameters = {**li.DEFAULT_PARAMETERS, **job.inputs.parameters.get_dict()}
+    parameters.pop('timeout_s', None)
+    stage = {'name': 'kernel', 'type': 'nvt', 'steps': steps, 'temperature_k': KERNEL_TEMPERATURE_K}
+    parameters.update(stages=[stage], restart_every=0)
+    commands, table = lammps_potential(ff, species, table_filename=BoroglassLammpsCalculation.TABLE_FILENAME)
+    ours = li.write_script(parameters, commands, from_restart=True)
+    reference = '\n'.join([
+        '# peer reference: Deng-Du Buckingham (no repulsive core) + PPPM, native LAMMPS styles',
+        'units metal', 'atom_style charge', 'boundary p p p',
+        f'read_restart {li.RESTART_IN_FILENAME}',
+        *reference_potential(ff, species),
+        f'neighbor {parameters["neighbor_skin_a"]} bin', 'neigh_modify every 1 delay 0 check yes',
+        f'timestep {parameters["timestep_fs"] * 1e-3}',
+        f'thermo {parameters["thermo_every"]}',
+        f'fix md all nvt temp {KERNEL_TEMPERATURE_K} {KERNEL_TEMPERATURE_K} {parameters["thermostat_damping_ps"]}',
+        f'run {steps}',
+    ]) + '\n'
+    return ours, reference, table
+
+
+def atom_steps_per_s(folder: Path) -> float:
+    """Return the atom-steps/s of the last ``run`` in ``folder/log.lammps`` (LAMMPS' ``Performance`` line)."""
+    from aiida_boroglass.parsers.parse_raw.lammps import parse_log
+
+    rates = parse_log((folder / 'log.lammps').read_text())['atom_steps_per_s']
+    if not rates:
+        raise RuntimeError(f'no Performance line in {folder / "log.lammps"}')
+    return rates[-1]
+
+
+def compare_kernels(job, root: Path, steps: int, nprocs: int) -> dict:
+    """Run our generated NVT input and the peer reference from the same restart; compare speed.
+
+    Parameters
+    ----------
+    job : aiida.orm.CalcJobNode
+        The quench job: its ``restart.in.bin`` is the melt's final state.
+    root : Path
+        Folder under which ``ours`` and ``reference`` are made.
+    steps : int
+        MD steps of each run.
+    nprocs : int
+        MPI processes.
+
+    Returns
+    -------
+    dict
+        ``steps``, ``temperature_k``, ``ours_atom_steps_per_s``, ``reference_atom_steps_per_s``,
+        ``ours_wall_s``, ``reference_wall_s`` (s).
+    """
+    from aiida_boroglass.calculations import lammps_inputs as li
+    from aiida_boroglass.calculations.lammps import BoroglassLammpsCalculation
+
+    restart = Path(job.outputs.remote_folder.get_remote_path()) / li.RESTART_IN_FILENAME
+    ours, reference, table = kernel_scripts(job, steps)
+    result = {'steps': steps, 'temperature_k': KERNEL_TEMPERATURE_K}
+    for name, script, files in (('ours', ours, {BoroglassLammpsCalculation.TABLE_FILENAME: table}),
+                                ('reference', reference, {})):
+        folder = root / name
+        folder.mkdir(parents=True)
+        shutil.copy2(restart, folder / li.RESTART_IN_FILENAME)
+        for filename, text in {'input.in': script, **files}.items():
+            (folder / filename).write_text(text)
+        result[f'{name}_wall_s'] = run_lammps(folder, 'input.in', nprocs)
+        result[f'{name}_atom_steps_per_s'] = atom_steps_per_s(folder)
+    return result
+
+
+def report(results: dict) -> str:
+    """Return the table of the results as text."""
+    kernel = results['kernel']
+    lines = [
+        f'glass: {results["composition"]}, {results["n_atoms"]} atoms, protocol {results["protocol"]} '
+        f'x {results["schedule_scale"]:g} durations, {results["nprocs"]} MPI processes',
+        '', f'{"LAMMPS job":<24}{"plain wall (s)":>16}',
+        *(f'{label:<24}{t["plain_wall_s"]:>16.2f}' for t in results['jobs']
+          for label in [f'{t["phase"]} <{t["pk"]}>']),
+        '',
+        f'{"workflow wall (s)":<44}{results["workflow_wall_s"]:>12.2f}',
+        f'{"plain lmp wall, summed (s)":<44}{results["plain_wall_s"]:>12.2f}',
+        f'{"ratio workflow / plain lmp":<44}{results["overhead_ratio"]:>12.3f}',
+        f'{"AiiDA overhead (s)":<44}{results["workflow_wall_s"] - results["plain_wall_s"]:>12.2f}',
+        '',
+        f'kernel: {kernel["steps"]} NVT steps at {kernel["temperature_k"]:g} K from the melt\'s final state',
+        f'{"ours (table + coul/long, repulsive core)":<44}{kernel["ours_atom_steps_per_s"]:>12.4g} atom-steps/s',
+        f'{"reference (buck/coul/long, no core)":<44}{kernel["reference_atom_steps_per_s"]:>12.4g} atom-steps/s',
+        f'{"ratio ours / reference":<44}{results["kernel_ratio"]:>12.3f}',
+    ]
+    return '\n'.join(lines)
+
+
+def main(argv: list[str] | None = None) -> dict:
+    """Run the benchmark, print the table, optionally write the JSON; return the numbers."""
+    args = parse_args(argv)
+    root = Path(tempfile.mkdtemp(prefix='boroglass-bench-'))
+    try:
+        computer = setup_profile(root)
+        overrides = schedule_overrides(args.protocol, args.schedule_scale, args.atoms)
+        workflow, workflow_wall_s = run_workflow(computer, args.protocol, overrides, args.nprocs)
+        jobs = lammps_jobs(workflow)
+        timings = rerun_plain(jobs, root / 'plain', args.nprocs)
+        quench = next(job for phase, job in jobs if phase == 'quench')
+        kernel = compare_kernels(quench, root / 'kernel', args.kernel_steps, args.nprocs)
+        plain_wall_s = sum(t['plain_wall_s'] for t in timings)
+        results = {
+            'composition': workflow.inputs.composition.label_text,
+            'n_atoms': len(workflow.outputs.structure.sites),
+            'protocol': args.protocol, 'schedule_scale': args.schedule_scale, 'nprocs': args.nprocs,
+            'workflow_wall_s': workflow_wall_s, 'plain_wall_s': plain_wall_s,
+            'overhead_ratio': workflow_wall_s / plain_wall_s, 'jobs': timings, 'kernel': kernel,
+            'kernel_ratio': kernel['ours_atom_steps_per_s'] / kernel['reference_atom_steps_per_s'],
+        }
+    finally:
+        shutil.rmtree(root, ignore_errors=True)
+    print(report(results))
+    if args.json:
+        args.json.parent.mkdir(parents=True, exist_ok=True)
+        args.json.write_text(json.dumps(results, indent=2) + '\n')
+    return results
+
+
+if __name__ == '__main__':
+    main()
