@@ -8,7 +8,8 @@ Two ratios, both measured in the same run on the same machine:
    ran (melt, quench, relax, production) are then copied from the job folders and run again,
    one after the other, with exactly ``mpirun -np 2 lmp -sf omp -in input.in``. Printed:
    workflow wall time / summed plain LAMMPS wall time. The workflow wall time also holds the
-   packmol packing and the analysis calcfunctions, which the plain runs do not repeat.
+   packmol packing and the analysis calcfunctions, which the plain runs do not repeat, and
+   the wait for the computer's job poll interval after every job (printed).
 2. **Force-field kernel.** From the melt's final state (the quench job's ``restart.in.bin``),
    a fixed-length NVT run at 3000 K is made twice: with the script our CalcJob generates
    (Deng-Du with its repulsive core: ``pair_style hybrid/overlay coul/long + table``, PPPM
@@ -432,6 +433,7 @@ def report(results: dict) -> str:
         f'{"plain lmp wall, summed (s)":<44}{results["plain_wall_s"]:>12.2f}',
         f'{"ratio workflow / plain lmp":<44}{results["overhead_ratio"]:>12.3f}',
         f'{"AiiDA overhead (s)":<44}{results["workflow_wall_s"] - results["plain_wall_s"]:>12.2f}',
+        f'{"job poll interval of the computer (s)":<44}{results["job_poll_interval_s"]:>12.2f}',
         '',
         f'kernel: {kernel["steps"]} NVT steps at {kernel["temperature_k"]:g} K from the melt\'s final state',
         f'{"ours (table + coul/long, repulsive core)":<44}{kernel["ours_atom_steps_per_s"]:>12.4g} atom-steps/s',
@@ -458,6 +460,7 @@ def main(argv: list[str] | None = None) -> dict:
             'composition': workflow.inputs.composition.label_text,
             'n_atoms': len(workflow.outputs.structure.sites),
             'protocol': args.protocol, 'schedule_scale': args.schedule_scale, 'nprocs': args.nprocs,
+            'job_poll_interval_s': computer.get_minimum_job_poll_interval(),
             'workflow_wall_s': workflow_wall_s, 'plain_wall_s': plain_wall_s,
             'overhead_ratio': workflow_wall_s / plain_wall_s, 'jobs': timings, 'kernel': kernel,
             'kernel_ratio': kernel['ours_atom_steps_per_s'] / kernel['reference_atom_steps_per_s'],

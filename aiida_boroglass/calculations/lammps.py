@@ -59,6 +59,8 @@ class BoroglassLammpsCalculation(LammpsRawCalculation):
         spec.exit_code(410, 'ERROR_LOST_ATOMS', message='LAMMPS lost atoms: the integration became unstable.')
         spec.exit_code(411, 'ERROR_ATOMS_OUT_OF_RANGE',
                        message='Atoms moved out of the PPPM grid range: the integration became unstable.')
+        spec.exit_code(412, 'ERROR_PAIR_DISTANCE_BELOW_TABLE',
+                       message='Two atoms came closer than the force-field table starts: the integration became unstable.')
 
     @classmethod
     def validate_all_inputs(cls, value, ctx):

@@ -125,6 +125,8 @@ class BoroglassLammpsParser(Parser):
                 return self.exit_codes.ERROR_LOST_ATOMS
             if 'Out of range atoms' in message:
                 return self.exit_codes.ERROR_ATOMS_OUT_OF_RANGE
+            if 'Pair distance < table inner cutoff' in message:
+                return self.exit_codes.ERROR_PAIR_DISTANCE_BELOW_TABLE
         if log['errors']:
             return self.exit_codes.ERROR_PARSER_DETECTED_LAMMPS_RUN_ERROR.format(error=log['errors'][0])
         if log['timeout'] or any(d is None or d < s.get('steps', 0) for d, s in zip(done, stages)):

@@ -12,7 +12,7 @@ from aiida_boroglass.calculations.lammps_inputs import remaining_stages
 class LammpsBaseWorkChain(BaseRestartWorkChain):
     """Run :class:`BoroglassLammpsCalculation` and recover from unstable integration and wall time.
 
-    * lost atoms / atoms out of PPPM range: continue from the latest restart file with half
+    * lost atoms / atoms out of PPPM range / atoms inside the table's inner radius: continue from the latest restart file with half
       the time step (the remaining simulated time kept), at most ``max_timestep_halvings`` times;
     * wall time: continue the unfinished stages from the restart file.
     """
@@ -66,6 +66,7 @@ class LammpsBaseWorkChain(BaseRestartWorkChain):
     @process_handler(priority=500, exit_codes=[
         BoroglassLammpsCalculation.exit_codes.ERROR_LOST_ATOMS,
         BoroglassLammpsCalculation.exit_codes.ERROR_ATOMS_OUT_OF_RANGE,
+        BoroglassLammpsCalculation.exit_codes.ERROR_PAIR_DISTANCE_BELOW_TABLE,
     ])
     def handle_unstable_integration(self, node):
         """Halve the time step and continue from the latest restart file."""
@@ -76,7 +77,7 @@ class LammpsBaseWorkChain(BaseRestartWorkChain):
         self.ctx.timestep_halvings += 1
         origin = self._continue_from(node, step_factor=2, timestep_factor=self.defaults.timestep_factor)
         timestep = self.ctx.inputs.parameters['timestep_fs']
-        self.report(f'{node.process_label}<{node.pk}> lost atoms: restarting from {origin} with a {timestep} fs step')
+        self.report(f'{node.process_label}<{node.pk}> unstable ({node.exit_message}): restarting from {origin} with a {timestep} fs step')
         return ProcessHandlerReport(True)
 
     @process_handler(priority=400, exit_codes=[BoroglassLammpsCalculation.exit_codes.ERROR_OUT_OF_WALLTIME])

@@ -1,0 +1,81 @@
+"""The restart handlers of LammpsBaseWorkChain, driven by real failing LAMMPS runs."""
+import numpy as np
+import pytest
+from aiida import orm
+from aiida.engine import run_get_node
+
+from aiida_boroglass.glass.composition import Composition
+from aiida_boroglass.glass.forcefields import build_forcefield
+from aiida_boroglass.glass.packing import box_length_a
+from aiida_boroglass.workflows.lammps_base import LammpsBaseWorkChain
+
+
+def lithium_borate(n_atoms=120, seed=3):
+    """30Li2O-70B2O3 on a jittered cubic grid at 2.2 g/cm3, and its resolved Deng-Du force field."""
+    glass = Composition.parse('Li2O-B2O3', x=0.3)
+    counts = glass.atom_counts(n_atoms).counts
+    symbols = [el for el, n in counts.items() for _ in range(n)]
+    length = box_length_a(counts, 2.2)
+    side = int(np.ceil(len(symbols) ** (1 / 3)))
+    grid = np.stack(np.meshgrid(*[np.arange(side)] * 3, indexing='ij'), -1).reshape(-1, 3)[:len(symbols)]
+    rng = np.random.default_rng(seed)
+    positions = (grid + 0.5) * length / side + rng.normal(0, 0.05, grid.shape)
+    structure = orm.StructureData(cell=(np.eye(3) * length).tolist())
+    for symbol, position in zip(rng.permutation(symbols), positions):
+        structure.append_atom(position=position.tolist(), symbols=symbol)
+    forcefield = build_forcefield('deng_du', counts, ratio_r=glass.ratio_r, ratio_k=glass.ratio_k)
+    return structure, orm.Dict(forcefield)
+
+
+def run_lammps(code, parameters):
+    """Run the restart workflow on the small glass with the given run parameters."""
+    structure, forcefield = lithium_borate()
+    builder = LammpsBaseWorkChain.get_builder()
+    builder.lammps.code = code
+    builder.lammps.structure = structure
+    builder.lammps.forcefield = forcefield
+    builder.lammps.parameters = orm.Dict(parameters)
+    builder.lammps.settings = orm.Dict({'cmdline': ['-sf', 'omp']})
+    builder.lammps.metadata.options = {'resources': {'num_machines': 1, 'num_mpiprocs_per_machine': 1},
+                                       'environment_variables': {'OMP_NUM_THREADS': '1'}}
+    return run_get_node(builder).node
+
+
+def test_walltime_handler_continues_from_restart_until_done(lammps_code):
+    """LAMMPS' timer stops each run after 2 s; the workflow continues until all 3000 steps ran."""
+    stages = [{'name': 'minimize', 'type': 'minimize', 'maxiter': 50},
+              {'name': 'hot', 'type': 'nvt', 'steps': 3000, 'temperature_k': 2000.0, 'temperature_end_k': 1000.0}]
+    node = run_lammps(lammps_code, {'stages': stages, 'timeout_s': 2, 'thermo_every': 50})
+    calcs = sorted(node.called, key=lambda n: n.ctime)
+    assert calcs[0].exit_status == 400  # ERROR_OUT_OF_WALLTIME from the real 'Wall time limit reached'
+    assert len(calcs) >= 2 and node.is_finished_ok, node.exit_message
+    done = 0
+    for calc in calcs:
+        results = calc.outputs.results.get_dict()
+        run_stages = calc.inputs.parameters['stages']
+        hot = run_stages[results['stage_names'].index('hot')]
+        # every continuation resumes the ramp where the restart file left it
+        assert hot['temperature_k'] == pytest.approx(2000.0 - 1000.0 * done / 3000, abs=1e-6)
+        done += results['stage_steps_done'][results['stage_names'].index('hot')]
+    assert done == 3000
+    for before, after in zip(calcs, calcs[1:]):
+        assert after.inputs.restart_file.uuid == before.outputs.restart_file.uuid
+        assert [s['name'] for s in after.inputs.parameters['stages']] == ['hot']
+
+
+def test_lost_atoms_handler_halves_the_timestep_twice_then_stops(lammps_code):
+    """A 30 fs step at 3000 K loses atoms for real; the handler retries at 15 and 7.5 fs, then gives up."""
+    stages = [{'name': 'blast', 'type': 'nvt', 'steps': 400, 'temperature_k': 3000.0}]
+    node = run_lammps(lammps_code, {'stages': stages, 'timestep_fs': 30.0, 'thermo_every': 10})
+    calcs = sorted(node.called, key=lambda n: n.ctime)
+    timesteps = [calc.inputs.parameters['timestep_fs'] for calc in calcs]
+    assert timesteps[:3] == [30.0, 15.0, 7.5]
+    assert calcs[0].exit_status in (410, 411, 412)  # lost atoms / out of PPPM range / inside table radius
+    for before, after in zip(calcs, calcs[1:]):
+        done = before.outputs.results['stage_steps_done'][0] or 0
+        # the remaining simulated time is kept: twice the remaining steps at half the step
+        assert after.inputs.parameters['stages'][0]['steps'] == 2 * (before.inputs.parameters['stages'][0]['steps'] - done)
+    if len(calcs) == 3 and calcs[-1].exit_status in (410, 411, 412):
+        assert node.exit_status == LammpsBaseWorkChain.exit_codes.ERROR_TIMESTEP_HALVINGS_EXHAUSTED.status
+    else:
+        assert node.is_finished_ok
