@@ -20,8 +20,8 @@ Two ratios, both measured in the same run on the same machine:
 
 Run it on demand (not collected by pytest), from the repository root::
 
-    python benchmarks/lammps_overhead.py                 # fast protocol, 500 atoms: about 5 min on 2 cores
-    python benchmarks/lammps_overhead.py --quick         # all durations 10x shorter: under 1 min
+    python benchmarks/lammps_overhead.py                 # fast protocol as it is: about 10 min on 2 cores
+    python benchmarks/lammps_overhead.py --quick         # all durations 10x shorter: about 2.5 min
     python benchmarks/lammps_overhead.py --atoms 3080 --schedule-scale 0.2 --json /tmp/overhead.json
 
 ``lmp``, ``mpirun`` and ``packmol`` are taken from the running Python's environment (then PATH).

@@ -78,8 +78,8 @@ class ScreeningWorkChain(WorkChain):
                                    self.ctx.pending[self.inputs.max_concurrent.value:])
         for key in batch:
             composition = self.inputs.compositions[key]
-            node = self.submit(MeltQuenchWorkChain, **inputs, composition=composition,
-                               metadata={'call_link_label': key, 'label': composition.label_text})
+            node = self.submit(MeltQuenchWorkChain, **{**inputs, 'composition': composition,
+                               'metadata': {'call_link_label': key, 'label': composition.label_text}})
             self.report(f'launched {composition.label_text} as {node.process_label}<{node.pk}>')
             self.to_context(**{f'glass_{key}': node})
             self.ctx.done[key] = None  # exit status, filled in by inspect_batch
