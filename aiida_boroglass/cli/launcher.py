@@ -183,7 +183,7 @@ def screening_rows(node, x_of_key: dict[str, float]) -> list[dict]:
     rows = []
     for row in node.outputs.summary['rows']:
         child = children[row['key']]
-        glass = Composition(row['fractions'], row['composition'])
+        glass = Composition.from_dict({'fractions': row['fractions'], 'label': row['composition']})
         rows.append({**row, 'x': x_of_key[row['key']],
                      'reference_density_g_cm3': _optional(lambda: glass.density().value_g_cm3),
                      'wall_time_s': (child.mtime - child.ctime).total_seconds()})
