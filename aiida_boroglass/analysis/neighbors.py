@@ -32,6 +32,7 @@ from scipy.spatial import cKDTree
 
 __all__ = (
     'as_cell',
+    'as_distance',
     'as_frames',
     'as_positions',
     'as_species',
@@ -283,13 +284,20 @@ def _index_set(indices, n_atoms: int, name: str) -> np.ndarray:
     return unique.astype(np.intp)
 
 
-def _check_cutoff(cutoff, cell: np.ndarray, name: str = 'cutoff') -> float:
+def as_distance(value, name: str) -> float:
+    """Return ``value`` as a positive finite distance in Å; raise ``ValueError`` naming ``name``."""
     try:
-        value = float(cutoff)
+        number = float(value)
     except (TypeError, ValueError) as exc:
-        raise ValueError(f'{name} must be a number in Å, got {cutoff!r}') from exc
-    if not np.isfinite(value) or value <= 0.0:
-        raise ValueError(f'{name} must be a positive finite distance in Å, got {cutoff!r}')
+        raise ValueError(f'{name} must be a distance in Å, got {value!r}') from exc
+    if not np.isfinite(number) or number <= 0.0:
+        raise ValueError(f'{name} must be a positive finite distance in Å, got {value!r}')
+    return number
+
+
+def _check_cutoff(cutoff, cell: np.ndarray, name: str = 'cutoff') -> float:
+    """Return ``cutoff`` (Å) after checking it is positive and below :func:`max_cutoff` of ``cell``."""
+    value = as_distance(cutoff, name)
     limit = max_cutoff(cell)
     if value > limit:
         raise ValueError(

@@ -21,7 +21,7 @@ import numpy as np
 from scipy.ndimage import gaussian_filter1d
 from scipy.signal import find_peaks
 
-from .neighbors import as_frames, as_species, max_cutoff, neighbor_pairs
+from .neighbors import as_distance, as_frames, as_species, max_cutoff, neighbor_pairs
 
 __all__ = ('first_minimum', 'partial_rdf', 'shell_volumes')
 
@@ -104,12 +104,7 @@ def partial_rdf(
         raise ValueError(f'a = b = {a!r} needs at least two such atoms, found {idx_a.size}')
     if isinstance(n_bins, bool) or not isinstance(n_bins, (int, np.integer)) or n_bins < 1:
         raise ValueError(f'n_bins must be a positive integer, got {n_bins!r}')
-    try:
-        r_max = float(r_max)
-    except (TypeError, ValueError) as exc:
-        raise ValueError(f'r_max must be a distance in Å, got {r_max!r}') from exc
-    if not np.isfinite(r_max) or r_max <= 0.0:
-        raise ValueError(f'r_max must be a positive finite distance in Å, got {r_max!r}')
+    r_max = as_distance(r_max, 'r_max')
     limit = min(max_cutoff(c) for c in cells)
     if r_max > limit:
         raise ValueError(

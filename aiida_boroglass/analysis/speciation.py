@@ -24,7 +24,7 @@ from typing import Mapping, Sequence
 
 import numpy as np
 
-from .neighbors import as_frames, as_species, neighbor_pairs
+from .neighbors import as_distance, as_frames, as_species, neighbor_pairs
 
 __all__ = (
     'NETWORK_FORMERS',
@@ -153,13 +153,7 @@ def _former_cutoffs(cutoffs: Mapping[str, float], spec: np.ndarray, oxygen: str)
     for element, value in cutoffs.items():
         if element == oxygen:
             raise ValueError(f'cutoffs must not name the oxygen species {oxygen!r}')
-        try:
-            number = float(value)
-        except (TypeError, ValueError) as exc:
-            raise ValueError(f'cutoffs[{element!r}] must be a distance in Å, got {value!r}') from exc
-        if not np.isfinite(number) or number <= 0.0:
-            raise ValueError(f'cutoffs[{element!r}] must be a positive finite distance in Å, got {value!r}')
-        checked[str(element)] = number
+        checked[str(element)] = as_distance(value, f'cutoffs[{element!r}]')
     present = set(spec.tolist())
     missing = sorted(f for f in NETWORK_FORMERS if f in present and f not in checked)
     if missing:
