@@ -66,14 +66,15 @@ def composition(spec, x, atoms, as_json):
     """Parse a composition SPEC: oxide fractions, R, K, density and atom counts."""
     try:
         glass = Composition.parse(spec, x=x)
-        density = glass.density()
         counts = glass.atom_counts(atoms) if atoms else None
     except CompositionError as exception:
         raise click.ClickException(str(exception)) from None
     data = {
         'label': glass.label, 'fractions': glass.fractions,
         'R': _optional(lambda: glass.ratio_r), 'K': _optional(lambda: glass.ratio_k),
-        'density_g_cm3': density.value_g_cm3, 'density_source': density.source,
+        'density_g_cm3': _optional(lambda: glass.density().value_g_cm3),
+        'density_source': _optional(lambda: glass.density().source) or 'none tabulated: pass a density',
+        'reference_n4': (glass.reference_n4() or (None,))[0],
     }
     if counts:
         data.update(counts=counts.counts, n_atoms=counts.n_atoms, max_fraction_deviation=counts.max_deviation)
@@ -175,7 +176,7 @@ def _finished_phases(node) -> int:
 
 
 def screening_rows(node, x_of_key: dict[str, float]) -> list[dict]:
-    """Table rows of a finished screening: summary values, x, reference density and wall time (s)."""
+    """Table rows of a finished screening: summary values, x, reference density and N4, wall time (s)."""
     if 'summary' not in node.outputs:
         return []
     children = {link.link_label: link.node for link in node.base.links.get_outgoing().all()
@@ -186,5 +187,6 @@ def screening_rows(node, x_of_key: dict[str, float]) -> list[dict]:
         glass = Composition.from_dict({'fractions': row['fractions'], 'label': row['composition']})
         rows.append({**row, 'x': x_of_key[row['key']],
                      'reference_density_g_cm3': _optional(lambda: glass.density().value_g_cm3),
+                     'reference_n4': (glass.reference_n4() or (None,))[0],
                      'wall_time_s': (child.mtime - child.ctime).total_seconds()})
     return rows

@@ -11,6 +11,7 @@ TABLE_COLUMNS = (
     ('density_g_cm3', 'density (g/cm3)', '{:.3f}'),
     ('reference_density_g_cm3', 'ref. density (g/cm3)', '{:.3f}'),
     ('n4', 'N4', '{:.3f}'),
+    ('reference_n4', 'ref. N4', '{:.3f}'),
     ('nbo_fraction', 'NBO fraction', '{:.3f}'),
     ('wall_time_s', 'wall time (s)', '{:.0f}'),
 )
@@ -28,12 +29,13 @@ def format_table(rows: Sequence[dict]) -> str:
 
 
 def plot_screening(rows: Sequence[dict], path: Path, x_label: str) -> Path:
-    """Plot N4 (left axis) and density (right axis, simulated and reference) against x; save a PNG.
+    """Plot N4 (left axis) and density (right axis), simulated and reference, against x; save a PNG.
 
     Parameters
     ----------
     rows : sequence of dict
-        Table rows with ``x``, ``n4``, ``density_g_cm3`` and optional ``reference_density_g_cm3``.
+        Table rows with ``x``, ``n4``, ``density_g_cm3`` and optional ``reference_n4`` and
+        ``reference_density_g_cm3``.
     path : Path
         Output PNG file.
     x_label : str
@@ -48,13 +50,12 @@ def plot_screening(rows: Sequence[dict], path: Path, x_label: str) -> Path:
     x = [r['x'] for r in rows]
     fig, left = plt.subplots(figsize=(6, 4), dpi=120)
     left.plot(x, [r['n4'] for r in rows], 'o-', color='tab:blue', label='N4 (simulated)')
+    _plot_reference(left, rows, 'reference_n4', 'o--', 'tab:blue', 'N4 (reference)')
     left.set_xlabel(x_label)
     left.set_ylabel('N4 (fraction of four-fold boron)', color='tab:blue')
     right = left.twinx()
     right.plot(x, [r['density_g_cm3'] for r in rows], 's-', color='tab:red', label='density (simulated)')
-    reference = [(r['x'], r['reference_density_g_cm3']) for r in rows if r.get('reference_density_g_cm3')]
-    if reference:
-        right.plot(*zip(*reference), 's--', color='tab:red', alpha=0.5, mfc='none', label='density (reference)')
+    _plot_reference(right, rows, 'reference_density_g_cm3', 's--', 'tab:red', 'density (reference)')
     right.set_ylabel('density (g/cm$^3$)', color='tab:red')
     handles = left.get_legend_handles_labels()[0] + right.get_legend_handles_labels()[0]
     fig.legend(handles=handles, loc='upper left', bbox_to_anchor=(0.12, 0.88), fontsize=8)
@@ -63,3 +64,10 @@ def plot_screening(rows: Sequence[dict], path: Path, x_label: str) -> Path:
     fig.savefig(path)
     plt.close(fig)
     return path
+
+
+def _plot_reference(axis, rows: Sequence[dict], key: str, style: str, color: str, label: str) -> None:
+    """Draw the reference values of ``key`` (open markers, dashed) where the rows have one."""
+    points = [(r['x'], r[key]) for r in rows if r.get(key) is not None]
+    if points:
+        axis.plot(*zip(*points), style, color=color, alpha=0.5, mfc='none', label=label)

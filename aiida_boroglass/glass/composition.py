@@ -397,6 +397,22 @@ class Composition:
             return DensityEstimate(float(density_g_cm3), 'user value')
         return _tabulated(self) or _interpolated(self) or _molar_volume_estimate(self)
 
+    def reference_n4(self) -> tuple[float, str] | None:
+        """Tabulated N4 (fraction of four-fold boron) of this glass, with its source.
+
+        Only a table glass within 0.5 mol% counts (no interpolation: N4 is not linear in
+        composition). Values: paper 001 Table II (lithium borates and borosilicates).
+
+        Returns
+        -------
+        tuple (float, str) or None
+            N4 as a fraction in [0, 1] and the citation, or ``None`` when not tabulated.
+        """
+        glass = _closest_table_glass(self)
+        if glass is None or glass.n4 is None:
+            return None
+        return glass.n4, f'tabulated {glass.name}: {glass.source}'
+
 
 # --------------------------------------------------------------------------------------------
 # helpers: validation, labels, rounding
@@ -792,6 +808,7 @@ class _TableGlass:
     series: str
     composition: Composition
     density_g_cm3: float
+    n4: float | None
     source: str
 
 
@@ -801,7 +818,8 @@ def _density_table() -> tuple[_TableGlass, ...]:
     with _DENSITY_TABLE.open(encoding='utf-8') as handle:
         entries = yaml.safe_load(handle)['glasses']
     return tuple(
-        _TableGlass(e['name'], e['series'], Composition.parse(e['composition']), float(e['density_g_cm3']), e['source'])
+        _TableGlass(e['name'], e['series'], Composition.parse(e['composition']), float(e['density_g_cm3']),
+                    e.get('n4'), e['source'])
         for e in entries
     )
 
@@ -811,13 +829,19 @@ def _vector(composition: Composition) -> np.ndarray:
     return np.array([composition.fractions.get(oxide, 0.0) for oxide in OXIDES])
 
 
-def _tabulated(composition: Composition) -> DensityEstimate | None:
+def _closest_table_glass(composition: Composition) -> _TableGlass | None:
     """The closest table glass within 0.5 mol% (max difference of mole fractions), if any."""
     target = _vector(composition)
     distance, glass = min(
         ((float(np.abs(_vector(g.composition) - target).max()), g) for g in _density_table()), key=lambda d: d[0]
     )
-    if distance > _DENSITY_MATCH_TOL:
+    return glass if distance <= _DENSITY_MATCH_TOL else None
+
+
+def _tabulated(composition: Composition) -> DensityEstimate | None:
+    """The density of the closest table glass within 0.5 mol%, if any."""
+    glass = _closest_table_glass(composition)
+    if glass is None:
         return None
     return DensityEstimate(glass.density_g_cm3, f'tabulated {glass.name}: {glass.source}')
 

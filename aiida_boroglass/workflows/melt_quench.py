@@ -98,10 +98,16 @@ class MeltQuenchWorkChain(ProtocolMixin, WorkChain):
         """Check that the atom number can hold the composition, before anything runs."""
         if 'composition' not in value:
             return None  # exposed in a screening, which checks every composition itself
+        glass = value['composition'].composition
         try:
-            value['composition'].composition.atom_counts(value['n_atoms'].value)
+            glass.atom_counts(value['n_atoms'].value)
         except ValueError as exception:
             return f'n_atoms: {exception}'
+        if 'density_g_cm3' not in value:
+            try:
+                glass.density()
+            except ValueError as exception:
+                return f'density_g_cm3: required for {glass.label}: {exception}'
         return None
 
     @classmethod

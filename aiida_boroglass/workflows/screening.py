@@ -54,12 +54,11 @@ class ScreeningWorkChain(WorkChain):
         compositions = value.get('compositions', {})
         if not compositions:
             return 'compositions: give at least one composition'
-        n_atoms = value['melt_quench']['n_atoms'].value
+        melt_quench = dict(value['melt_quench'])
         for key, node in compositions.items():
-            try:
-                node.composition.atom_counts(n_atoms)
-            except ValueError as exception:
-                return f'compositions.{key}: {exception}'
+            message = MeltQuenchWorkChain.validate_inputs({**melt_quench, 'composition': node}, None)
+            if message:
+                return f'compositions.{key}: {message}'
         return None
 
     def setup(self):

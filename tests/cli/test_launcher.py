@@ -50,5 +50,15 @@ def test_screen_runs_prints_table_and_writes_plot(lammps_code, packmol_code, tmp
         assert 1.5 < row['density_g_cm3'] < 3.0
         assert 0.0 <= row['nbo_fraction'] <= 1.0
         assert row['reference_density_g_cm3'] == pytest.approx({0.2: 2.13, 0.4: 2.26}[row['x']])
+        assert row['reference_n4'] == pytest.approx({0.2: 0.281, 0.4: 0.457}[row['x']])  # paper 001 Table II
     png = (output / 'screening.png').read_bytes()
     assert png[:8] == b'\x89PNG\r\n\x1a\n' and len(png) > 10_000
+
+
+def test_composition_without_tabulated_density_still_reports():
+    """A borophosphate has no cited density: the command says so instead of failing."""
+    result = CliRunner().invoke(main, ['composition', 'Li40B30P30', '--json'])
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.output)
+    assert data['density_g_cm3'] is None and 'pass a density' in data['density_source']
+    assert data['R'] == pytest.approx(40 / 30)

@@ -340,3 +340,18 @@ def test_density_bad_override(bad):
 def test_alkali_oxides_are_known_oxides():
     assert set(ALKALI_OXIDES) <= set(OXIDES)
     assert OXIDES['B2O3'] == {'B': 2, 'O': 3}
+
+
+@pytest.mark.parametrize('spec, expected', [('LB80', 0.281), ('LB30', 0.0), ('LBS-10-50-40', 0.416)])
+def test_reference_n4_from_paper_001_table_ii(spec, expected):
+    """Tabulated N4 is the ^4B percentage of paper 001 Table II divided by 100, with its source."""
+    value, source = Composition.parse(spec).reference_n4()
+    assert value == pytest.approx(expected)
+    assert 'Table II' in source
+
+
+def test_reference_n4_is_not_interpolated():
+    """Between LB80 and LB70 there is a density (interpolated) but no N4."""
+    glass = Composition.parse('Li2O-B2O3', x=0.25)
+    assert glass.reference_n4() is None
+    assert 'interpolated' in glass.density().source

@@ -89,3 +89,24 @@ def test_bad_inputs_are_refused_before_anything_is_stored(lammps_code, packmol_c
     with pytest.raises(ValueError, match='protocol'):
         MeltQuenchWorkChain.get_builder_from_protocol(lammps_code, 'LB70', protocol='quick')
     assert orm.QueryBuilder().append(orm.ProcessNode).count() == before
+
+
+def test_verdi_data_boroglass_show_reports_the_glass(melt_quench):
+    """`verdi data boroglass show PK` prints the composition and the stored N4 and density."""
+    from aiida.cmdline.commands.cmd_data import verdi_data
+    from click.testing import CliRunner
+
+    result = CliRunner().invoke(verdi_data, ['boroglass', 'show', str(melt_quench.pk)])
+    assert result.exit_code == 0, result.output
+    assert '30Li2O-70B2O3' in result.output
+    assert f'{melt_quench.outputs.boron["n4"]:.4f}' in result.output
+    assert f'{melt_quench.outputs.density_g_cm3.value:.4f}' in result.output
+    refused = CliRunner().invoke(verdi_data, ['boroglass', 'show', str(melt_quench.inputs.composition.pk)])
+    assert refused.exit_code != 0 and 'not a boroglass.melt_quench' in refused.output
+
+
+def test_borophosphate_without_density_is_refused_naming_the_field(lammps_code, packmol_code):
+    """No cited density for Li40B30P30: the workflow asks for density_g_cm3 before it starts."""
+    builder = MeltQuenchWorkChain.get_builder_from_protocol(lammps_code, 'Li40B30P30', protocol='fast', overrides=TINY)
+    with pytest.raises(ValueError, match='density_g_cm3'):
+        run_get_node(builder)
