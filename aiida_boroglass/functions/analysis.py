@@ -29,12 +29,15 @@ def boron_oxygen_rdf(glass: orm.Data) -> dict:
     """g_BO(r) averaged over frames and the B-O bond cutoff at its first minimum.
 
     Returns ``rdf`` (XyData: r in Å, g dimensionless) and ``cutoff_bo_a`` (Float, Å; the
-    first minimum, or 2.0 Å when it falls outside 1.6-2.4 Å).
+    first minimum, or 2.0 Å when there is none or it falls outside 1.6-2.4 Å).
     """
     positions, cells, symbols = frames_of(glass)
     r_max = min(6.0, 0.999 * min(max_cutoff(cell) for cell in cells))
     r, g = partial_rdf(positions, cells, symbols, 'B', 'O', r_max=r_max, n_bins=int(r_max / 0.02))
-    minimum = first_minimum(r, g)
+    try:
+        minimum = first_minimum(r, g)
+    except ValueError:  # no minimum at all, e.g. too few B-O pairs
+        minimum = DEFAULT_CUTOFF_BO_A
     low, high = CUTOFF_BO_WINDOW_A
     cutoff = minimum if low <= minimum <= high else DEFAULT_CUTOFF_BO_A
     rdf = orm.XyData()

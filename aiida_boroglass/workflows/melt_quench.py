@@ -142,15 +142,15 @@ class MeltQuenchWorkChain(ProtocolMixin, WorkChain):
         builder.forcefield = inputs['forcefield']
         builder.schedule = inputs['schedule']
         builder.md_parameters = inputs['md']
-        if inputs.get('density_g_cm3'):
+        if inputs['density_g_cm3'] is not None:
             builder.density_g_cm3 = inputs['density_g_cm3']
-        if inputs['analysis'].get('cutoff_bo_a'):
+        if inputs['analysis']['cutoff_bo_a'] is not None:
             builder.cutoff_bo_a = inputs['analysis']['cutoff_bo_a']
         builder.packing.code = packmol_code
         builder.packing.tolerance_a = inputs['packing']['tolerance_a']
         builder.packing.seed = inputs['packing']['seed']
         builder.md.lammps.code = code
-        builder.md.lammps.settings = orm.Dict({'cmdline': inputs.get('lammps_cmdline', ['-sf', 'omp'])})
+        builder.md.lammps.settings = orm.Dict({'cmdline': inputs['lammps_cmdline']})
         builder.md.lammps.metadata.options = {
             'resources': {'num_machines': 1, 'num_mpiprocs_per_machine': 1},
             'environment_variables': {'OMP_NUM_THREADS': '1'},
