@@ -91,7 +91,6 @@ class MeltQuenchWorkChain(ProtocolMixin, WorkChain):
         spec.output('oxygen', valid_type=orm.Dict, help='Bridging / non-bridging / free oxygen fractions.')
         spec.exit_code(401, 'ERROR_PACKING_FAILED', message='The packmol calculation failed.')
         spec.exit_code(402, 'ERROR_MD_PHASE_FAILED', message='The MD phase {phase} failed.')
-        spec.exit_code(403, 'ERROR_ANALYSIS_FAILED', message='Analysing the glass failed: {error}')
 
     @classmethod
     def validate_inputs(cls, value, _):
