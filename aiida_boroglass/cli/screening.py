@@ -29,7 +29,7 @@ def format_table(rows: Sequence[dict]) -> str:
 
 
 def plot_screening(rows: Sequence[dict], path: Path, x_label: str) -> Path:
-    """Plot N4 (left axis) and density (right axis), simulated and reference, against x; save a PNG.
+    """Plot N4 and density against x in two panels, simulated and reference; save a PNG.
 
     Parameters
     ----------
@@ -48,17 +48,17 @@ def plot_screening(rows: Sequence[dict], path: Path, x_label: str) -> Path:
 
     rows = sorted(rows, key=lambda r: r['x'])
     x = [r['x'] for r in rows]
-    fig, left = plt.subplots(figsize=(6, 4), dpi=120)
-    left.plot(x, [r['n4'] for r in rows], 'o-', color='tab:blue', label='N4 (simulated)')
-    _plot_reference(left, rows, 'reference_n4', 'o--', 'tab:blue', 'N4 (reference)')
-    left.set_xlabel(x_label)
-    left.set_ylabel('N4 (fraction of four-fold boron)', color='tab:blue')
-    right = left.twinx()
-    right.plot(x, [r['density_g_cm3'] for r in rows], 's-', color='tab:red', label='density (simulated)')
-    _plot_reference(right, rows, 'reference_density_g_cm3', 's--', 'tab:red', 'density (reference)')
-    right.set_ylabel('density (g/cm$^3$)', color='tab:red')
-    handles = left.get_legend_handles_labels()[0] + right.get_legend_handles_labels()[0]
-    fig.legend(handles=handles, loc='upper left', bbox_to_anchor=(0.12, 0.88), fontsize=8)
+    fig, (top, bottom) = plt.subplots(2, 1, sharex=True, figsize=(5, 6), dpi=120)
+    top.plot(x, [r['n4'] for r in rows], 'o-', color='tab:blue', label='simulated')
+    _plot_reference(top, rows, 'reference_n4', 'o--', 'tab:blue', 'reference')
+    top.set_ylabel('N4 (fraction of four-fold B)')
+    bottom.plot(x, [r['density_g_cm3'] for r in rows], 's-', color='tab:red', label='simulated')
+    _plot_reference(bottom, rows, 'reference_density_g_cm3', 's--', 'tab:red', 'reference')
+    bottom.set_ylabel('density (g/cm$^3$)')
+    bottom.set_xlabel(x_label)
+    for axis in (top, bottom):
+        axis.legend(fontsize=8)
+        axis.grid(alpha=0.3)
     fig.tight_layout()
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path)

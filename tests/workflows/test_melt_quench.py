@@ -110,3 +110,17 @@ def test_borophosphate_without_density_is_refused_naming_the_field(lammps_code, 
     builder = MeltQuenchWorkChain.get_builder_from_protocol(lammps_code, 'Li40B30P30', protocol='fast', overrides=TINY)
     with pytest.raises(ValueError, match='density_g_cm3'):
         run_get_node(builder)
+
+
+def test_verdi_node_graph_draws_the_provenance(melt_quench, tmp_path):
+    """`verdi node graph generate` renders the ancestry of the N4 result: packing and every MD phase in it."""
+    from aiida.cmdline.commands.cmd_node import verdi_graph
+    from click.testing import CliRunner
+
+    output = tmp_path / 'graph.dot'
+    result = CliRunner().invoke(verdi_graph, ['generate', '-f', 'dot', '-O', str(output), str(melt_quench.outputs.boron.pk)])
+    assert result.exit_code == 0, result.output
+    text = output.read_text()
+    assert 'PackmolCalculation' in text and 'boron_coordination' in text
+    assert text.count('BoroglassLammpsCalculation') >= 4  # melt, quench, relax, production
+    assert 'CompositionData' in text
