@@ -7,6 +7,7 @@ from aiida.common.folders import Folder
 from aiida_lammps.calculations.raw import LammpsRawCalculation
 
 from aiida_boroglass.calculations import lammps_inputs as li
+from aiida_boroglass.functions.utils import site_symbols
 from aiida_boroglass.glass.forcefields import lammps_potential
 
 #: Seconds kept free before the scheduler's wall time so that LAMMPS can write its restart.
@@ -76,15 +77,14 @@ class BoroglassLammpsCalculation(LammpsRawCalculation):
         if message:
             return message
         structure, forcefield = value['structure'], value['forcefield'].get_dict()
-        charges = forcefield.get('charges_e', {})
-        symbols = structure.get_site_kindnames()
-        missing = sorted({kind.symbol for kind in structure.kinds} - set(charges))
-        if missing:
-            return f'forcefield: no parameters for elements {missing}; it covers {sorted(charges)}'
         if any(len(kind.symbols) != 1 for kind in structure.kinds):
             return 'structure: every kind must be a single element'
-        by_kind = {kind.name: kind.symbol for kind in structure.kinds}
-        total = sum(charges[by_kind[name]] for name in symbols)
+        charges = forcefield.get('charges_e', {})
+        symbols = site_symbols(structure)
+        missing = sorted(set(symbols) - set(charges))
+        if missing:
+            return f'forcefield: no parameters for elements {missing}; it covers {sorted(charges)}'
+        total = sum(charges[symbol] for symbol in symbols)
         if abs(total) > 1e-3:
             return f'structure: total charge {total:.4f} e with the force-field charges; it must be neutral'
         return None
@@ -115,11 +115,10 @@ class BoroglassLammpsCalculation(LammpsRawCalculation):
             with folder.open(li.RESTART_IN_FILENAME, 'wb') as target:
                 target.write(self.inputs.restart_file.get_content(mode='rb'))
         else:
-            by_kind = {kind.name: kind.symbol for kind in structure.kinds}
-            symbols = [by_kind[name] for name in structure.get_site_kindnames()]
             positions = [site.position for site in structure.sites]
             with folder.open(li.DATA_FILENAME, 'w') as handle:
-                handle.write(li.write_data_file(positions, structure.cell, symbols, species, forcefield['charges_e']))
+                handle.write(li.write_data_file(positions, structure.cell, site_symbols(structure), species,
+                                                forcefield['charges_e']))
 
         settings = self.inputs.settings.get_dict() if 'settings' in self.inputs else {}
         codeinfo = CodeInfo()

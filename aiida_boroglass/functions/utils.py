@@ -5,6 +5,12 @@ import numpy as np
 from aiida import orm
 
 
+def site_symbols(structure: orm.StructureData) -> list[str]:
+    """Element symbol of every site of ``structure``, in site order (kind names may differ)."""
+    by_kind = {kind.name: kind.symbol for kind in structure.kinds}
+    return [by_kind[name] for name in structure.get_site_kindnames()]
+
+
 def frames_of(node: orm.StructureData | orm.TrajectoryData) -> tuple[np.ndarray, np.ndarray, list[str]]:
     """Return positions, cells and element symbols of a structure or trajectory.
 
@@ -27,7 +33,5 @@ def frames_of(node: orm.StructureData | orm.TrajectoryData) -> tuple[np.ndarray,
         if cells is None:
             raise ValueError('trajectory: has no cells; periodic analysis needs them')
         return node.get_positions(), cells, list(node.symbols)
-    by_kind = {kind.name: kind.symbol for kind in node.kinds}
-    symbols = [by_kind[name] for name in node.get_site_kindnames()]
     positions = np.array([site.position for site in node.sites])[None]
-    return positions, np.array(node.cell)[None], symbols
+    return positions, np.array(node.cell)[None], site_symbols(node)

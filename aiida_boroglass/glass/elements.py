@@ -22,9 +22,6 @@ AVOGADRO_PER_MOL = 6.02214076e23
 #: Cubic centimetres per cubic ångström (1 Å = 1e-8 cm).
 CM3_PER_A3 = 1e-24
 
-#: Formal oxidation states, used for charge-neutrality checks (units of e).
-FORMAL_CHARGES_E: dict[str, int] = {'Li': 1, 'Na': 1, 'K': 1, 'B': 3, 'Al': 3, 'Si': 4, 'P': 5, 'O': -2}
-
 
 def atomic_mass_g_mol(element: str) -> float:
     """Return the standard atomic weight of ``element``.

@@ -9,6 +9,7 @@ from aiida import orm
 from aiida.parsers.parser import Parser
 
 from aiida_boroglass.calculations import lammps_inputs as li
+from aiida_boroglass.functions.utils import site_symbols
 from aiida_boroglass.parsers.parse_raw.lammps import parse_dump, parse_log
 
 THERMO_UNITS = {
@@ -154,17 +155,11 @@ class BoroglassLammpsParser(Parser):
             self.out('restart_file', orm.SinglefileData(folder / choice[0]))
         return choice
 
-    def _symbols(self) -> list[str]:
-        """Element of each atom in input order."""
-        structure = self.node.inputs.structure
-        by_kind = {kind.name: kind.symbol for kind in structure.kinds}
-        return [by_kind[name] for name in structure.get_site_kindnames()]
-
     def _final_structure(self) -> orm.StructureData:
         """Build the final structure from the sorted final dump (wrapped positions)."""
         frames = parse_dump(self.retrieved.base.repository.get_object_content(li.FINAL_DUMP_FILENAME))
         structure = orm.StructureData(cell=frames.cells[-1].tolist())
-        for symbol, position in zip(self._symbols(), frames.positions[-1] - frames.origins[-1]):
+        for symbol, position in zip(site_symbols(self.node.inputs.structure), frames.positions[-1] - frames.origins[-1]):
             structure.append_atom(position=position.tolist(), symbols=symbol)
         return structure
 
@@ -174,7 +169,7 @@ class BoroglassLammpsParser(Parser):
         timestep_ps = self.node.inputs.parameters.get_dict().get('timestep_fs', li.DEFAULT_PARAMETERS['timestep_fs']) * 1e-3
         trajectory = orm.TrajectoryData()
         trajectory.set_trajectory(
-            symbols=self._symbols(), positions=frames.positions - frames.origins[:, None, :],
+            symbols=site_symbols(self.node.inputs.structure), positions=frames.positions - frames.origins[:, None, :],
             stepids=frames.steps, cells=frames.cells, times=frames.steps * timestep_ps, pbc=(True, True, True),
         )
         trajectory.base.attributes.set('units', {'positions': 'A', 'cells': 'A', 'times': 'ps'})
