@@ -6,7 +6,7 @@ from aiida.common import AttributeDict
 from aiida.engine import BaseRestartWorkChain, ProcessHandlerReport, process_handler, while_
 
 from aiida_boroglass.calculations.lammps import BoroglassLammpsCalculation
-from aiida_boroglass.calculations.lammps_inputs import remaining_stages
+from aiida_boroglass.calculations.lammps_inputs import DEFAULT_PARAMETERS, remaining_stages
 
 
 class LammpsBaseWorkChain(BaseRestartWorkChain):
@@ -59,7 +59,7 @@ class LammpsBaseWorkChain(BaseRestartWorkChain):
             stage, step = 0, 0
             origin = 'the original inputs (no restart file was written)'
         parameters['stages'] = remaining_stages(parameters['stages'], stage, step, step_factor)
-        parameters['timestep_fs'] = parameters.get('timestep_fs', 1.0) * timestep_factor
+        parameters['timestep_fs'] = parameters.get('timestep_fs', DEFAULT_PARAMETERS['timestep_fs']) * timestep_factor
         self.ctx.inputs.parameters = orm.Dict(parameters)
         return origin
 

@@ -64,7 +64,6 @@ class ScreeningWorkChain(WorkChain):
     def setup(self):
         """Queue the compositions in key order."""
         self.ctx.pending = sorted(self.inputs.compositions)
-        self.ctx.done = {}
 
     def has_pending(self) -> bool:
         """Whether compositions are left to launch."""
@@ -73,27 +72,24 @@ class ScreeningWorkChain(WorkChain):
     def launch_batch(self):
         """Launch the next ``max_concurrent`` melt-quench workflows."""
         inputs = self.exposed_inputs(MeltQuenchWorkChain, namespace='melt_quench')
-        batch, self.ctx.pending = (self.ctx.pending[:self.inputs.max_concurrent.value],
-                                   self.ctx.pending[self.inputs.max_concurrent.value:])
-        for key in batch:
+        size = self.inputs.max_concurrent.value
+        self.ctx.batch, self.ctx.pending = self.ctx.pending[:size], self.ctx.pending[size:]
+        for key in self.ctx.batch:
             composition = self.inputs.compositions[key]
             node = self.submit(MeltQuenchWorkChain, **{**inputs, 'composition': composition,
                                'metadata': {'call_link_label': key, 'label': composition.label_text}})
             self.report(f'launched {composition.label_text} as {node.process_label}<{node.pk}>')
             self.to_context(**{f'glass_{key}': node})
-            self.ctx.done[key] = None  # exit status, filled in by inspect_batch
 
     def inspect_batch(self):
         """Report how each workflow of the batch ended (failures are collected in ``results``)."""
-        for key in self.ctx.done:
+        for key in self.ctx.batch:
             node = self.ctx[f'glass_{key}']
-            if self.ctx.done[key] is None:
-                self.ctx.done[key] = node.exit_status
-                self.report(f'{node.label}: finished with exit status {node.exit_status}')
+            self.report(f'{node.label}: finished with exit status {node.exit_status}')
 
     def results(self):
         """Tabulate the finished glasses; fail if any composition failed."""
-        nodes = {key: self.ctx[f'glass_{key}'] for key in self.ctx.done}
+        nodes = {key: self.ctx[f'glass_{key}'] for key in self.inputs.compositions}
         failed = sorted(key for key, node in nodes.items() if not node.is_finished_ok)
         properties = {}
         for key, node in nodes.items():
