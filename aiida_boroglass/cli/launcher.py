@@ -69,11 +69,12 @@ def composition(spec, x, atoms, as_json):
         counts = glass.atom_counts(atoms) if atoms else None
     except CompositionError as exception:
         raise click.ClickException(str(exception)) from None
+    density = _optional(glass.density)
     data = {
         'label': glass.label, 'fractions': glass.fractions,
         'R': _optional(lambda: glass.ratio_r), 'K': _optional(lambda: glass.ratio_k),
-        'density_g_cm3': _optional(lambda: glass.density().value_g_cm3),
-        'density_source': _optional(lambda: glass.density().source) or 'none tabulated: pass a density',
+        'density_g_cm3': density.value_g_cm3 if density else None,
+        'density_source': density.source if density else 'none tabulated: pass a density',
         'reference_n4': (glass.reference_n4() or (None,))[0],
     }
     if counts:
@@ -186,7 +187,7 @@ def screening_rows(node, x_of_key: dict[str, float]) -> list[dict]:
         child = children[row['key']]
         glass = Composition.from_dict({'fractions': row['fractions'], 'label': row['composition']})
         rows.append({**row, 'x': x_of_key[row['key']],
-                     'reference_density_g_cm3': _optional(lambda: glass.density().value_g_cm3),
+                     'reference_density_g_cm3': getattr(_optional(glass.density), 'value_g_cm3', None),
                      'reference_n4': (glass.reference_n4() or (None,))[0],
                      'wall_time_s': (child.mtime - child.ctime).total_seconds()})
     return rows
