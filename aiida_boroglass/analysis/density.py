@@ -21,9 +21,11 @@ from .neighbors import as_cell
 __all__ = (
     'ATOMIC_MASSES_G_MOL',
     'AVOGADRO_PER_MOL',
+    'CATIONS_PER_OXIDE',
     'CM3_PER_A3',
     'cell_volume_a3',
     'mass_density_g_cm3',
+    'molar_volume_cm3_mol',
     'number_density_a3',
 )
 
@@ -117,3 +119,44 @@ def mass_density_g_cm3(
         )
     molar_mass = float(sum(table[e] * c for e, c in zip(elements.tolist(), counts.tolist())))
     return molar_mass / AVOGADRO_PER_MOL / (cell_volume_a3(cell) * CM3_PER_A3)
+
+
+#: Cations per oxide formula unit: Li2O, Na2O, K2O, B2O3, P2O5, Al2O3 have 2, SiO2 has 1.
+CATIONS_PER_OXIDE = {'Li': 2, 'Na': 2, 'K': 2, 'B': 2, 'P': 2, 'Al': 2, 'Si': 1}
+
+
+def molar_volume_cm3_mol(species: Sequence[str], cell, oxygen: str = 'O') -> float | np.ndarray:
+    """Molar volume per mole of oxide formula units, cm^3/mol (as paper 000 Table 1).
+
+    ``V_m = V N_A / n_ox`` with ``n_ox = sum_c N_c / nu_c`` the number of oxide units
+    (Li2O, B2O3, SiO2, ...) in the cell, ``nu_c`` from :data:`CATIONS_PER_OXIDE`; for
+    0.3Li2O-0.7B2O3 this is the volume of 0.3 mol Li2O + 0.7 mol B2O3.
+
+    Parameters
+    ----------
+    species : sequence of str, shape (n_atoms,)
+        Element symbols; every non-oxygen element must be in :data:`CATIONS_PER_OXIDE`.
+    cell : array_like, shape (3, 3) or (n_frames, 3, 3)
+        Lattice vectors in Å as rows.
+    oxygen : str
+        Symbol of oxygen.
+
+    Returns
+    -------
+    float or numpy.ndarray of shape (n_frames,)
+        cm^3/mol.
+
+    Raises
+    ------
+    ValueError
+        An element with no oxide in :data:`CATIONS_PER_OXIDE` (naming ``species``) or no
+        cation at all.
+    """
+    elements, counts = np.unique(np.asarray(species).astype(str), return_counts=True)
+    unknown = [e for e in elements.tolist() if e != oxygen and e not in CATIONS_PER_OXIDE]
+    if unknown:
+        raise ValueError(f'species contains {unknown} with no oxide formula unit; known cations: {sorted(CATIONS_PER_OXIDE)}')
+    units = sum(c / CATIONS_PER_OXIDE[e] for e, c in zip(elements.tolist(), counts.tolist()) if e != oxygen)
+    if units == 0:
+        raise ValueError('species contains no cation: the molar volume per oxide unit is undefined')
+    return cell_volume_a3(cell) * CM3_PER_A3 * AVOGADRO_PER_MOL / units

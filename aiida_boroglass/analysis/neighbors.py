@@ -284,6 +284,18 @@ def _index_set(indices, n_atoms: int, name: str) -> np.ndarray:
     return unique.astype(np.intp)
 
 
+def _minimum_image_orthorhombic(vectors: np.ndarray, box: np.ndarray) -> None:
+    """Map difference vectors of wrapped positions, shape (n, 3) Å, to the minimum image in place.
+
+    Inputs lie in ``(-box, box)``, so one shift by ``box`` (Å, shape (3,)) suffices.
+    """
+    half = 0.5 * box
+    for k in range(3):
+        column = vectors[:, k]
+        column[column > half[k]] -= box[k]
+        column[column < -half[k]] += box[k]
+
+
 def as_distance(value, name: str) -> float:
     """Return ``value`` as a positive finite distance in Å; raise ``ValueError`` naming ``name``."""
     try:
@@ -315,6 +327,7 @@ def neighbor_pairs(
     others=None,
     *,
     return_vectors: bool = False,
+    sort: bool = True,
 ):
     """All atom pairs closer than ``cutoff`` under full periodic boundary conditions.
 
@@ -329,8 +342,9 @@ def neighbor_pairs(
       This is what a coordination count needs: ``np.bincount(i)`` counts each centre's
       neighbours in ``others``.
 
-    The result is sorted by ``i`` then ``j``; ``i`` and ``j`` index the full ``positions``
-    array (not ``centers`` / ``others``). Coincident atoms (distance 0) are pairs.
+    The result is sorted by ``i`` then ``j`` (unless ``sort=False``); ``i`` and ``j`` index
+    the full ``positions`` array (not ``centers`` / ``others``). Coincident atoms
+    (distance 0) are pairs.
 
     Parameters
     ----------
@@ -346,6 +360,9 @@ def neighbor_pairs(
         member of each pair. Indices must not repeat.
     return_vectors : bool
         Also return the minimum-image vectors ``r_j - r_i``.
+    sort : bool
+        Sort the pairs by ``i`` then ``j`` (default). Histograms need no order; skipping
+        the sort saves about a third of the time for millions of pairs.
 
     Returns
     -------
@@ -396,8 +413,9 @@ def neighbor_pairs(
             tree_o = cKDTree(wrapped[o_idx], boxsize=box)
             rec = tree_c.sparse_distance_matrix(tree_o, r_cut, output_type='ndarray')
             i, j = c_idx[rec['i']], o_idx[rec['j']]
-        vectors = wrapped[j] - wrapped[i]
-        vectors -= box * np.round(vectors / box)
+        vectors = np.take(wrapped, j, axis=0)
+        vectors -= np.take(wrapped, i, axis=0)
+        _minimum_image_orthorhombic(vectors, box)
     else:
         pad = r_cut / perpendicular_widths(cell_arr) + _GHOST_PAD_EPS
         frac_o = frac[o_idx]
@@ -414,11 +432,13 @@ def neighbor_pairs(
             keep = i < j
             i, j, vectors = i[keep], j[keep], vectors[keep]
 
-    distances = np.linalg.norm(vectors, axis=1)
+    distances = np.sqrt(np.einsum('ij,ij->i', vectors, vectors))
     keep = (i != j) & (distances < r_cut)
-    i, j, distances, vectors = i[keep], j[keep], distances[keep], vectors[keep]
-    order = np.lexsort((j, i))
-    i, j, distances, vectors = i[order], j[order], distances[order], vectors[order]
+    if not keep.all():
+        i, j, distances, vectors = i[keep], j[keep], distances[keep], vectors[keep]
+    if sort:
+        order = np.lexsort((j, i))
+        i, j, distances, vectors = i[order], j[order], distances[order], vectors[order]
     if return_vectors:
         return i, j, distances, vectors
     return i, j, distances

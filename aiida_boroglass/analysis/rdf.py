@@ -15,7 +15,7 @@ g(r) = 1 exactly on average. With these densities ``g_ab = g_ba``.
 
 from __future__ import annotations
 
-from typing import Sequence
+from typing import NamedTuple, Sequence
 
 import numpy as np
 from scipy.ndimage import gaussian_filter1d
@@ -23,7 +23,15 @@ from scipy.signal import find_peaks
 
 from .neighbors import as_distance, as_frames, as_species, max_cutoff, neighbor_pairs
 
-__all__ = ('first_minimum', 'partial_rdf', 'shell_volumes')
+__all__ = (
+    'PartialRDFs',
+    'all_partial_rdfs',
+    'first_minimum',
+    'partial_rdf',
+    'running_coordination',
+    'shell_volumes',
+    'species_pairs',
+)
 
 
 def shell_volumes(edges) -> np.ndarray:
@@ -41,6 +49,160 @@ def shell_volumes(edges) -> np.ndarray:
     """
     e = np.asarray(edges, dtype=float)
     return 4.0 / 3.0 * np.pi * (e[1:] ** 3 - e[:-1] ** 3)
+
+
+def species_pairs(elements: Sequence[str]) -> list[tuple[str, str]]:
+    """Unordered species pairs ``(a, b)`` with ``a`` not after ``b`` in ``elements``.
+
+    This is the pair order of every ``(n_pairs, ...)`` array of the structure analyses.
+
+    Parameters
+    ----------
+    elements : sequence of str, shape (n_elements,)
+        Distinct element symbols, in the order wanted.
+
+    Returns
+    -------
+    list of tuple(str, str), length n_elements * (n_elements + 1) / 2
+        ``['Li', 'B', 'O']`` gives ``[('Li', 'Li'), ('Li', 'B'), ('Li', 'O'), ('B', 'B'),
+        ('B', 'O'), ('O', 'O')]``.
+    """
+    names = [str(e) for e in elements]
+    if len(set(names)) != len(names):
+        raise ValueError(f'elements must be distinct, got {names}')
+    return [(a, b) for k, a in enumerate(names) for b in names[k:]]
+
+
+class PartialRDFs(NamedTuple):
+    """Every partial g_ab(r) of a structure or trajectory (see :func:`all_partial_rdfs`)."""
+
+    #: Bin centres in Å, shape (n_bins,).
+    r: np.ndarray
+    #: Bin edges in Å, shape (n_bins + 1,).
+    edges: np.ndarray
+    #: Element symbols in alphabetical order, shape (n_elements,).
+    elements: tuple[str, ...]
+    #: Atoms of each element, shape (n_elements,).
+    counts: np.ndarray
+    #: Species pairs in :func:`species_pairs` order, length n_pairs.
+    pairs: tuple[tuple[str, str], ...]
+    #: g_ab(r), dimensionless, shape (n_pairs, n_bins).
+    g: np.ndarray
+    #: Mean number per frame of unordered a-b pairs in each bin, shape (n_pairs, n_bins).
+    pair_counts: np.ndarray
+    #: Mean total number density over frames, Å^-3.
+    number_density_a3: float
+
+
+def all_partial_rdfs(positions, cell, species: Sequence[str], r_max: float, n_bins: int = 400) -> PartialRDFs:
+    """All partial g_ab(r) at once, averaged over frames, from one neighbour search per frame.
+
+    The definition is that of :func:`partial_rdf` (and so ``g_ab = g_ba``, an ideal gas
+    gives 1); one half neighbour list of all atoms within ``r_max`` per frame is binned by
+    species pair and distance with a single :func:`numpy.bincount`.
+
+    Parameters
+    ----------
+    positions : array_like, shape (n_atoms, 3) or (n_frames, n_atoms, 3)
+        Cartesian coordinates in Å.
+    cell : array_like, shape (3, 3) or (n_frames, 3, 3)
+        Lattice vectors in Å as rows.
+    species : sequence of str, shape (n_atoms,)
+        Element symbols.
+    r_max : float
+        Å; at most half the smallest perpendicular width of every frame's cell.
+    n_bins : int
+        Equal-width bins on ``[0, r_max)``.
+
+    Returns
+    -------
+    PartialRDFs
+        ``g`` is NaN for a same-species pair with a single atom (no pair exists).
+
+    Raises
+    ------
+    ValueError
+        On the conditions of :func:`partial_rdf` (the message names the field).
+    """
+    pos, cells = as_frames(positions, cell)
+    spec = as_species(species, pos.shape[1])
+    r_max = _checked_r_max(r_max, cells)
+    n_bins = _checked_n_bins(n_bins)
+    elements, codes, counts = np.unique(spec, return_inverse=True, return_counts=True)
+    n_el = elements.size
+    pairs = species_pairs(elements.tolist())
+    pair_index = np.zeros((n_el, n_el), dtype=np.intp)
+    for k, (a, b) in enumerate(pairs):
+        ia, ib = int(np.searchsorted(elements, a)), int(np.searchsorted(elements, b))
+        pair_index[ia, ib] = pair_index[ib, ia] = k
+    edges = np.linspace(0.0, r_max, n_bins + 1)
+    histogram = np.zeros(len(pairs) * n_bins)
+    inverse_volume = 0.0
+    for frame_pos, frame_cell in zip(pos, cells):
+        i, j, d = neighbor_pairs(frame_pos, frame_cell, r_max, sort=False)
+        bins = np.minimum((d * (n_bins / r_max)).astype(np.intp), n_bins - 1)
+        histogram += np.bincount(pair_index[codes[i], codes[j]] * n_bins + bins, minlength=histogram.size)
+        inverse_volume += 1.0 / abs(np.linalg.det(frame_cell))
+    n_frames = pos.shape[0]
+    pair_counts = histogram.reshape(len(pairs), n_bins) / n_frames
+    n_a = np.array([counts[np.searchsorted(elements, a)] for a, _ in pairs], dtype=float)
+    n_b = np.array([counts[np.searchsorted(elements, b)] for _, b in pairs], dtype=float)
+    same = np.array([a == b for a, b in pairs])
+    # unordered pairs: a == b holds N(N-1)/2 of them, a != b holds N_a N_b
+    ideal_pairs = np.where(same, 0.5 * n_a * (n_a - 1.0), n_a * n_b) * (inverse_volume / n_frames)
+    with np.errstate(invalid='ignore', divide='ignore'):
+        g = pair_counts / (ideal_pairs[:, None] * shell_volumes(edges)[None, :])
+    return PartialRDFs(
+        r=0.5 * (edges[1:] + edges[:-1]),
+        edges=edges,
+        elements=tuple(elements.tolist()),
+        counts=counts,
+        pairs=tuple(pairs),
+        g=g,
+        pair_counts=pair_counts,
+        number_density_a3=float(spec.size * inverse_volume / n_frames),
+    )
+
+
+def running_coordination(rdfs: PartialRDFs, center: str, neighbor: str) -> np.ndarray:
+    """Mean number of ``neighbor`` atoms within ``r`` of a ``center`` atom, at each upper bin edge.
+
+    Parameters
+    ----------
+    rdfs : PartialRDFs
+        From :func:`all_partial_rdfs`.
+    center, neighbor : str
+        Element symbols.
+
+    Returns
+    -------
+    numpy.ndarray, shape (n_bins,)
+        n_ab(r) at ``rdfs.edges[1:]`` (Å); n_ab(r_1st min) is the coordination number.
+    """
+    for name, value in (('center', center), ('neighbor', neighbor)):
+        if value not in rdfs.elements:
+            raise ValueError(f'{name} = {value!r} is not among the elements {list(rdfs.elements)}')
+    key = (center, neighbor) if (center, neighbor) in rdfs.pairs else (neighbor, center)
+    per_pair = rdfs.pair_counts[rdfs.pairs.index(key)]
+    ordered = 2.0 * per_pair if center == neighbor else per_pair
+    return np.cumsum(ordered) / rdfs.counts[rdfs.elements.index(center)]
+
+
+def _checked_n_bins(n_bins) -> int:
+    if isinstance(n_bins, bool) or not isinstance(n_bins, (int, np.integer)) or n_bins < 1:
+        raise ValueError(f'n_bins must be a positive integer, got {n_bins!r}')
+    return int(n_bins)
+
+
+def _checked_r_max(r_max, cells: np.ndarray) -> float:
+    value = as_distance(r_max, 'r_max')
+    limit = min(max_cutoff(c) for c in cells)
+    if value > limit:
+        raise ValueError(
+            f'r_max = {value:g} Å exceeds {limit:g} Å, half the smallest perpendicular width of the cell '
+            '(smallest over all frames)'
+        )
+    return value
 
 
 def partial_rdf(
@@ -102,15 +264,8 @@ def partial_rdf(
     same = a == b
     if same and idx_a.size < 2:
         raise ValueError(f'a = b = {a!r} needs at least two such atoms, found {idx_a.size}')
-    if isinstance(n_bins, bool) or not isinstance(n_bins, (int, np.integer)) or n_bins < 1:
-        raise ValueError(f'n_bins must be a positive integer, got {n_bins!r}')
-    r_max = as_distance(r_max, 'r_max')
-    limit = min(max_cutoff(c) for c in cells)
-    if r_max > limit:
-        raise ValueError(
-            f'r_max = {r_max:g} Å exceeds {limit:g} Å, half the smallest perpendicular width of the cell '
-            '(smallest over all frames)'
-        )
+    n_bins = _checked_n_bins(n_bins)
+    r_max = _checked_r_max(r_max, cells)
 
     edges = np.linspace(0.0, r_max, n_bins + 1)
     shells = shell_volumes(edges)

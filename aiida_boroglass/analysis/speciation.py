@@ -20,7 +20,7 @@ do not change.
 
 from __future__ import annotations
 
-from typing import Mapping, Sequence
+from typing import Mapping, NamedTuple, Sequence
 
 import numpy as np
 
@@ -28,6 +28,11 @@ from .neighbors import as_distance, as_frames, as_species, neighbor_pairs
 
 __all__ = (
     'NETWORK_FORMERS',
+    'NetworkFrame',
+    'former_cutoffs',
+    'network_frame',
+    'network_units',
+    'unit_labels',
     'boron_n4',
     'coordination_distribution',
     'coordination_numbers',
@@ -146,7 +151,30 @@ def boron_n4(positions, cell, species: Sequence[str], cutoff_bo: float = 2.0) ->
     return float(np.mean(numbers == 4))
 
 
-def _former_cutoffs(cutoffs: Mapping[str, float], spec: np.ndarray, oxygen: str) -> dict[str, float]:
+def former_cutoffs(cutoffs: Mapping[str, float], species: Sequence[str], oxygen: str = 'O') -> dict[str, float]:
+    """Check a ``{former element: former-O cutoff}`` mapping against the species present.
+
+    Parameters
+    ----------
+    cutoffs : Mapping[str, float]
+        ``{former element: former-O cutoff in Å}``, e.g. ``{'B': 2.0, 'P': 2.0}``.
+    species : sequence of str
+        Element symbols of the atoms.
+    oxygen : str
+        Symbol of oxygen.
+
+    Returns
+    -------
+    dict[str, float]
+        The cutoffs as floats (Å).
+
+    Raises
+    ------
+    ValueError
+        Empty or non-mapping ``cutoffs``, a key equal to ``oxygen``, a value that is not a
+        positive distance, or a network former of :data:`NETWORK_FORMERS` present in
+        ``species`` without a cutoff (the message names ``cutoffs``).
+    """
     if not isinstance(cutoffs, Mapping) or not cutoffs:
         raise ValueError('cutoffs must be a non-empty mapping {former element: former-O cutoff in Å}')
     checked = {}
@@ -154,11 +182,72 @@ def _former_cutoffs(cutoffs: Mapping[str, float], spec: np.ndarray, oxygen: str)
         if element == oxygen:
             raise ValueError(f'cutoffs must not name the oxygen species {oxygen!r}')
         checked[str(element)] = as_distance(value, f'cutoffs[{element!r}]')
-    present = set(spec.tolist())
+    present = set(np.asarray(species).tolist())
     missing = sorted(f for f in NETWORK_FORMERS if f in present and f not in checked)
     if missing:
         raise ValueError(f'cutoffs has no entry for the network former(s) {missing} present in species')
     return checked
+
+
+class NetworkFrame(NamedTuple):
+    """Former-oxygen bonds of one frame and the counts derived from them."""
+
+    #: Index of the former atom of each bond, shape (n_bonds,).
+    former: np.ndarray
+    #: Index of the oxygen atom of each bond, shape (n_bonds,).
+    oxygen: np.ndarray
+    #: Bond length in Å, shape (n_bonds,).
+    distance: np.ndarray
+    #: Number of formers bonded to each atom (0 for non-oxygens), shape (n_atoms,).
+    oxygen_formers: np.ndarray
+    #: Number of oxygens bonded to each atom (0 for non-formers), shape (n_atoms,).
+    former_oxygens: np.ndarray
+    #: Number of bridging oxygens (bonded to >= 2 formers) bonded to each atom, shape (n_atoms,).
+    former_bridging: np.ndarray
+
+
+def network_frame(positions, cell, species: Sequence[str], cutoffs: Mapping[str, float], oxygen: str = 'O') -> NetworkFrame:
+    """Former-O bonds of ONE frame: a former and an oxygen closer than ``cutoffs[former]`` are bonded.
+
+    Parameters
+    ----------
+    positions : array_like, shape (n_atoms, 3)
+        Cartesian coordinates in Å.
+    cell : array_like, shape (3, 3)
+        Lattice vectors in Å as rows.
+    species : sequence of str, shape (n_atoms,)
+        Element symbols.
+    cutoffs : Mapping[str, float]
+        ``{former element: former-O cutoff in Å}`` (see :func:`former_cutoffs`).
+    oxygen : str
+        Symbol of oxygen.
+
+    Returns
+    -------
+    NetworkFrame
+        Bonds sorted by oxygen index, and the per-atom counts.
+    """
+    spec = as_species(species, np.shape(positions)[0])
+    cut = former_cutoffs(cutoffs, spec, oxygen)
+    idx_o = np.flatnonzero(spec == oxygen)
+    if idx_o.size == 0:
+        raise ValueError(f'species contains no oxygen ({oxygen!r})')
+    per_atom = np.full(spec.shape, np.nan)
+    for element, value in cut.items():
+        per_atom[spec == element] = value
+    idx_f = np.flatnonzero(~np.isnan(per_atom))
+    if idx_f.size:
+        i, j, d = neighbor_pairs(positions, cell, float(per_atom[idx_f].max()), centers=idx_o, others=idx_f)
+        bonded = d < per_atom[j]
+        o_of_bond, f_of_bond, d = i[bonded], j[bonded], d[bonded]
+    else:
+        o_of_bond = f_of_bond = np.zeros(0, dtype=np.intp)
+        d = np.zeros(0)
+    n_atoms = spec.size
+    oxygen_formers = np.bincount(o_of_bond, minlength=n_atoms)
+    former_oxygens = np.bincount(f_of_bond, minlength=n_atoms)
+    former_bridging = np.bincount(f_of_bond, weights=oxygen_formers[o_of_bond] >= 2, minlength=n_atoms).astype(int)
+    return NetworkFrame(f_of_bond, o_of_bond, d, oxygen_formers, former_oxygens, former_bridging)
 
 
 def oxygen_former_counts(
@@ -201,22 +290,89 @@ def oxygen_former_counts(
     single = np.ndim(positions) == 2
     pos, cells = as_frames(positions, cell)
     spec = as_species(species, pos.shape[1])
-    cut = _former_cutoffs(cutoffs, spec, oxygen)
     idx_o = np.flatnonzero(spec == oxygen)
-    if idx_o.size == 0:
-        raise ValueError(f'species contains no oxygen ({oxygen!r})')
-    per_atom = np.full(spec.shape, np.nan)
-    for element, value in cut.items():
-        per_atom[spec == element] = value
-    idx_f = np.flatnonzero(~np.isnan(per_atom))
-    result = np.zeros((pos.shape[0], idx_o.size), dtype=int)
-    if idx_f.size:
-        r_search = float(per_atom[idx_f].max())
-        for frame, (frame_pos, frame_cell) in enumerate(zip(pos, cells)):
-            i, j, d = neighbor_pairs(frame_pos, frame_cell, r_search, centers=idx_o, others=idx_f)
-            bonded = d < per_atom[j]
-            result[frame] = np.bincount(np.searchsorted(idx_o, i[bonded]), minlength=idx_o.size)
+    result = np.stack([network_frame(p, c, spec, cutoffs, oxygen).oxygen_formers[idx_o] for p, c in zip(pos, cells)])
     return result[0] if single else result
+
+
+def unit_labels(species: Sequence[str], frame: NetworkFrame) -> np.ndarray:
+    """Network-former unit of every atom of one frame (empty string for non-formers).
+
+    Labels follow paper 003 (Fig. 1) and the Q^n notation:
+
+    - boron: ``'B(4)'`` for every four-coordinated boron (the tetrahedral B^(4) unit);
+      ``'B(n)'`` for a three-coordinated boron with ``n`` bridging oxygens (B^(3) neutral,
+      B^(2) with one NBO, ... B^(0) orthoborate);
+    - phosphorus, silicon, aluminium: ``'P(n)'``, ``'Si(n)'``, ``'Al(n)'`` for a
+      four-coordinated atom with ``n`` bridging oxygens (Q^n);
+    - any other coordination ``k``: ``'B[k]'``, ``'P[k]'``, ... (defects).
+
+    Parameters
+    ----------
+    species : sequence of str, shape (n_atoms,)
+        Element symbols.
+    frame : NetworkFrame
+        From :func:`network_frame` on the same atoms.
+
+    Returns
+    -------
+    numpy.ndarray of str, shape (n_atoms,)
+    """
+    spec = np.asarray(species).astype(str)
+    k, n = frame.former_oxygens, frame.former_bridging
+    is_former = (k > 0) | np.isin(spec, NETWORK_FORMERS)
+    is_boron = spec == 'B'
+    regular = np.where(is_boron, (k == 3) | (k == 4), k == 4)
+    value = np.where(regular, np.where(is_boron & (k == 4), 4, n), k).astype(str)
+    opening = np.where(regular, '(', '[')
+    closing = np.where(regular, ')', ']')
+    labels = np.char.add(np.char.add(np.char.add(spec, opening), value), closing)
+    return np.where(is_former, labels, '')
+
+
+def network_units(
+    positions,
+    cell,
+    species: Sequence[str],
+    cutoffs: Mapping[str, float],
+    oxygen: str = 'O',
+) -> dict[str, dict[str, float]]:
+    """Concentrations of the network-former units (B^(n), P^(m), Q^n), pooled over frames.
+
+    Parameters are those of :func:`oxygen_former_counts` (Å throughout).
+
+    Returns
+    -------
+    dict[str, dict[str, float]]
+        ``{label: {'count', 'fraction_of_element', 'fraction_of_formers'}}`` with labels
+        of :func:`unit_labels`, sorted: ``count`` is the mean number per frame,
+        ``fraction_of_element`` the share among atoms of that element (e.g. N4 for
+        ``'B(4)'``), ``fraction_of_formers`` the share among all network-former atoms
+        (the NFU concentrations of the hopping model, paper 003 section II).
+
+    Raises
+    ------
+    ValueError
+        As :func:`oxygen_former_counts`; also if no network former is present.
+    """
+    pos, cells = as_frames(positions, cell)
+    spec = as_species(species, pos.shape[1])
+    labels = np.concatenate([unit_labels(spec, network_frame(p, c, spec, cutoffs, oxygen)) for p, c in zip(pos, cells)])
+    labels = labels[labels != '']
+    if labels.size == 0:
+        raise ValueError(f'species contains no network former ({", ".join(NETWORK_FORMERS)})')
+    n_frames = pos.shape[0]
+    names, counts = np.unique(labels, return_counts=True)
+    element_totals = {e: np.count_nonzero(spec == e) * n_frames for e in set(spec.tolist())}
+    result = {}
+    for name, count in zip(names.tolist(), counts):
+        element = name.split('(')[0].split('[')[0]
+        result[name] = {
+            'count': float(count / n_frames),
+            'fraction_of_element': float(count / element_totals[element]),
+            'fraction_of_formers': float(count / labels.size),
+        }
+    return result
 
 
 def oxygen_speciation(

@@ -166,4 +166,45 @@ def crystals():
         isolated_bo3=isolated_bo3,
         equivalent_cell=equivalent_cell,
         jiggle=jiggle,
+        alpha_quartz=alpha_quartz,
     )
+
+
+#: Symmetry operations of P3_221 (No. 154) as ``frac -> R @ frac + t``, in the setting
+#: with the origin on the two-fold axis along a (the International Tables origin
+#: shifted by c/6), where Si sits at (x, 0, 0):
+#: (x, y, z), (-y, x-y, z+2/3), (-x+y, -x, z+1/3), (x-y, -y, -z), (y, x, -z+2/3),
+#: (-x, -x+y, -z+1/3).
+P3_221_OPS = (
+    (((1, 0, 0), (0, 1, 0), (0, 0, 1)), (0, 0, 0)),
+    (((0, -1, 0), (1, -1, 0), (0, 0, 1)), (0, 0, 2 / 3)),
+    (((-1, 1, 0), (-1, 0, 0), (0, 0, 1)), (0, 0, 1 / 3)),
+    (((1, -1, 0), (0, -1, 0), (0, 0, -1)), (0, 0, 0)),
+    (((0, 1, 0), (1, 0, 0), (0, 0, -1)), (0, 0, 2 / 3)),
+    (((-1, 0, 0), (-1, 1, 0), (0, 0, -1)), (0, 0, 1 / 3)),
+)
+
+
+def alpha_quartz(a=4.913, c=5.405, reps=2):
+    """Ideal alpha-quartz (P3_221): corner-sharing SiO4, Si-O 1.604 and 1.613 Å, Si-O-Si 143.7 deg.
+
+    Si on the orbit of (0.4697, 0, 0) (3 per cell), O on the orbit of
+    (0.4135, 0.2669, 0.1191) (6 per cell) under :data:`P3_221_OPS`, in a hexagonal
+    cell (gamma = 120 deg) replicated ``reps`` times along each vector.
+    """
+    cell = np.array([[a, 0.0, 0.0], [-0.5 * a, 0.5 * np.sqrt(3.0) * a, 0.0], [0.0, 0.0, c]])
+    rotations = np.array([op[0] for op in P3_221_OPS], dtype=float)
+    translations = np.array([op[1] for op in P3_221_OPS], dtype=float)
+
+    def orbit(site):
+        images = (rotations @ np.asarray(site, dtype=float) + translations) % 1.0
+        return np.unique(np.round(images, 8) % 1.0, axis=0)
+
+    silicon, oxygen = orbit((0.4697, 0.0, 0.0)), orbit((0.4135, 0.2669, 0.1191))
+    species = ['Si'] * len(silicon) + ['O'] * len(oxygen)
+    return supercell(np.vstack([silicon, oxygen]), species, cell, (reps,) * 3)
+
+
+@pytest.fixture(name='alpha_quartz')
+def alpha_quartz_fixture():
+    return alpha_quartz()

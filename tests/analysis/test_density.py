@@ -78,3 +78,23 @@ def test_masses_override():
 def test_bad_input_names_the_field(call, field):
     with pytest.raises(ValueError, match=field):
         call()
+
+
+@pytest.mark.parametrize('x', [0.1, 0.3])
+def test_molar_volume_is_mass_of_one_mole_of_oxides_over_density(x):
+    """0.3Li2O-0.7B2O3 at 2.1 g/cm^3: V_m = (0.3 M(Li2O) + 0.7 M(B2O3)) / rho, by hand."""
+    from aiida_boroglass.analysis.density import molar_volume_cm3_mol
+
+    n_li, n_b = round(200 * x), round(200 * (1 - x))
+    species = ['Li'] * n_li + ['B'] * n_b + ['O'] * (n_li // 2 + 3 * n_b // 2)
+    cell = np.eye(3) * (mass_density_g_cm3(species, np.eye(3)) / 2.1) ** (1.0 / 3.0)
+    m_li2o = 2 * 6.94 + 15.999
+    m_b2o3 = 2 * 10.81 + 3 * 15.999
+    assert molar_volume_cm3_mol(species, cell) == pytest.approx((x * m_li2o + (1 - x) * m_b2o3) / 2.1)
+
+
+def test_molar_volume_refuses_unknown_cation():
+    from aiida_boroglass.analysis.density import molar_volume_cm3_mol
+
+    with pytest.raises(ValueError, match=r"species contains \['Cu'\] with no oxide formula unit"):
+        molar_volume_cm3_mol(['Cu', 'O'], np.eye(3) * 3.0)

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from aiida_boroglass.analysis.neighbors import max_cutoff
-from aiida_boroglass.analysis.rdf import first_minimum, partial_rdf
+from aiida_boroglass.analysis.rdf import all_partial_rdfs, first_minimum, partial_rdf, running_coordination
 
 A_ROCK_SALT = 4.2  # Å, the conftest default
 
@@ -156,3 +156,76 @@ def test_normalisation_of_a_single_pair(labels):
     shell = 4.0 / 3.0 * np.pi * ((3.5) ** 3 - 3.0**3)
     assert g[k] == pytest.approx(1000.0 / shell)
     assert np.count_nonzero(g) == 1
+
+
+def naive_pair_histogram(positions, cell, species, a, b, edges):
+    """O(N^2) minimum-image histogram of unordered a-b pairs (orthorhombic cell)."""
+    box = np.diag(cell)
+    counts = np.zeros(edges.size - 1)
+    n = len(species)
+    for i in range(n):
+        for j in range(i + 1, n):
+            if {species[i], species[j]} != {a, b} or (a == b and species[i] != a):
+                continue
+            d = positions[j] - positions[i]
+            d -= box * np.round(d / box)
+            counts += np.histogram([np.linalg.norm(d)], bins=edges)[0]
+    return counts
+
+
+def test_all_partials_match_naive_reference():
+    rng = np.random.default_rng(3)
+    positions = rng.random((120, 3)) * 11.0
+    species = rng.choice(['B', 'Li', 'O'], size=120)
+    cell = np.eye(3) * 11.0
+    rdfs = all_partial_rdfs(positions, cell, species, r_max=5.0, n_bins=25)
+    assert rdfs.elements == ('B', 'Li', 'O')
+    assert rdfs.pairs == (('B', 'B'), ('B', 'Li'), ('B', 'O'), ('Li', 'Li'), ('Li', 'O'), ('O', 'O'))
+    for k, (a, b) in enumerate(rdfs.pairs):
+        np.testing.assert_array_equal(rdfs.pair_counts[k], naive_pair_histogram(positions, cell, species, a, b, rdfs.edges))
+
+
+def test_all_partials_equal_single_partials_and_are_symmetric(crystals):
+    positions, cell, species = crystals.fluorite(labels=('Ca', 'F'))
+    frames = crystals.jiggle(positions, 0.05, 2)
+    rdfs = all_partial_rdfs(frames, cell, species, r_max=5.0, n_bins=97)
+    for k, (a, b) in enumerate(rdfs.pairs):
+        _, g_ab = partial_rdf(frames, cell, species, a, b, r_max=5.0, n_bins=97)
+        _, g_ba = partial_rdf(frames, cell, species, b, a, r_max=5.0, n_bins=97)
+        np.testing.assert_allclose(rdfs.g[k], g_ab, rtol=1e-12)
+        np.testing.assert_allclose(rdfs.g[k], g_ba, rtol=1e-12)
+    assert rdfs.number_density_a3 == pytest.approx(len(species) / np.linalg.det(cell))
+
+
+def test_all_partials_ideal_gas_and_triclinic_equivalent(crystals):
+    positions, cell, species = ideal_gas(n_frames=2)
+    rdfs = all_partial_rdfs(positions, cell, species, r_max=8.0, n_bins=32)
+    assert np.all(np.abs(rdfs.g[:, rdfs.r > 2.0] - 1.0) < 0.15)
+    crystal, crystal_cell, crystal_species = crystals.rock_salt()
+    skewed, skewed_cell = crystals.equivalent_cell(crystal, crystal_cell, seed=2)
+    r_max = 0.99 * max_cutoff(skewed_cell)
+    straight = all_partial_rdfs(crystal, crystal_cell, crystal_species, r_max=r_max, n_bins=70)
+    tilted = all_partial_rdfs(skewed, skewed_cell, crystal_species, r_max=r_max, n_bins=70)
+    np.testing.assert_allclose(straight.g, tilted.g, rtol=1e-12)
+
+
+@pytest.mark.parametrize(('builder', 'center', 'neighbor', 'shell_a', 'expected'), [
+    ('rock_salt', 'Na', 'O', 2.5, 6.0), ('rock_salt', 'O', 'Na', 2.5, 6.0), ('rock_salt', 'Na', 'Na', 3.2, 12.0),
+    ('fluorite', 'Ca', 'F', 2.6, 8.0), ('fluorite', 'F', 'Ca', 2.6, 4.0), ('fluorite', 'F', 'F', 3.0, 6.0),
+])
+def test_running_coordination_counts_crystal_shells(crystals, builder, center, neighbor, shell_a, expected):
+    positions, cell, species = getattr(crystals, builder)()
+    rdfs = all_partial_rdfs(positions, cell, species, r_max=4.0, n_bins=400)
+    running = running_coordination(rdfs, center, neighbor)
+    assert running[np.searchsorted(rdfs.edges[1:], shell_a)] == pytest.approx(expected)
+
+
+def test_all_partials_refuse_bad_input():
+    positions, cell, species = ideal_gas(n_frames=1)
+    with pytest.raises(ValueError, match='r_max = 20 Å exceeds 14 Å'):
+        all_partial_rdfs(positions, cell, species, r_max=20.0)
+    with pytest.raises(ValueError, match='n_bins must be a positive integer'):
+        all_partial_rdfs(positions, cell, species, r_max=5.0, n_bins=0)
+    rdfs = all_partial_rdfs(positions, cell, species, r_max=5.0, n_bins=10)
+    with pytest.raises(ValueError, match=r"center = 'K' is not among the elements \['Na', 'O'\]"):
+        running_coordination(rdfs, 'K', 'O')

@@ -1,0 +1,118 @@
+"""``boroglass.structure_panel``: the short-range structure of a glass, every result a provenance node."""
+from __future__ import annotations
+
+from aiida import orm
+from aiida.engine import WorkChain, if_
+
+from aiida_boroglass.functions.structure import (
+    EXPERIMENT_ARRAYS,
+    EXPERIMENT_QUANTITIES,
+    bond_angle_distributions,
+    experiment_agreement,
+    pair_distributions,
+    panel_settings,
+    scattering_functions,
+    short_range_order,
+    volume_analysis,
+)
+
+
+def validate_parameters(value, _):
+    """Refuse unknown keys and bad values before anything runs."""
+    if value is not None:
+        try:
+            panel_settings(value)
+        except ValueError as exc:
+            return str(exc)
+    return None
+
+
+def validate_glass(value, _):
+    """A trajectory must carry cells; every analysis is periodic."""
+    if isinstance(value, orm.TrajectoryData) and value.get_cells() is None:
+        return 'glass: the trajectory has no cells; the panel needs periodic cells'
+    return None
+
+
+def validate_inputs(inputs, _):
+    """An experiment needs its quantity, and the other way round."""
+    has_file, has_quantity = 'experiment' in inputs, 'experiment_quantity' in inputs
+    if has_file != has_quantity:
+        return 'experiment and experiment_quantity must be given together'
+    if has_quantity and inputs['experiment_quantity'].value not in EXPERIMENT_QUANTITIES:
+        return f"experiment_quantity must be one of {list(EXPERIMENT_QUANTITIES)}, got {inputs['experiment_quantity'].value!r}"
+    return None
+
+
+class StructurePanelWorkChain(WorkChain):
+    """Partial RDFs, bond cutoffs, coordination, units, bond populations, angles, S(Q), T(r), volumes."""
+
+    @classmethod
+    def define(cls, spec):
+        super().define(spec)
+        spec.input('glass', valid_type=(orm.StructureData, orm.TrajectoryData), validator=validate_glass,
+                   help='The glass: a structure, or a trajectory with cells (the last `max_frames` frames are used).')
+        spec.input('parameters', valid_type=orm.Dict, default=lambda: orm.Dict(), validator=validate_parameters,
+                   help='Panel settings; see `aiida_boroglass.functions.structure.PANEL_DEFAULTS`.')
+        spec.input('experiment', valid_type=orm.SinglefileData, required=False,
+                   help='A measured curve, two columns (x, y): r in Å or Q in Å^-1.')
+        spec.input('experiment_quantity', valid_type=orm.Str, required=False,
+                   help=f'What the experiment holds: one of {", ".join(EXPERIMENT_QUANTITIES)}.')
+        spec.inputs.validator = validate_inputs
+        spec.outline(
+            cls.pair_distributions,
+            cls.short_range_order,
+            cls.angles,
+            cls.scattering,
+            if_(cls.has_experiment)(cls.compare_with_experiment),
+            cls.volumes,
+        )
+        spec.output('rdf', valid_type=orm.ArrayData, help='Partial g_ij(r) and running coordination numbers.')
+        spec.output('cutoffs', valid_type=orm.Dict, help='Bond cutoffs (Å) and their source.')
+        spec.output('coordination', valid_type=orm.Dict, help='Coordination distributions, N3, N4, BO/NBO/free O.')
+        spec.output('network_units', valid_type=orm.Dict, required=False,
+                    help='B^(n), P^(m), Q^n units: counts and fractions (the hopping model reads this).')
+        spec.output('bond_populations', valid_type=orm.Dict, required=False,
+                    help='3B-BO, 3B-NBO, 4B-BO, 4B-NBO, M-BO, M-NBO, BO-BO, ...: fractions and peak distances (Å).')
+        spec.output('bond_distances', valid_type=orm.ArrayData, required=False,
+                    help='Distance histograms of the bond populations.')
+        spec.output('angles', valid_type=orm.ArrayData, help='Bond-angle distributions (1/deg).')
+        spec.output('angle_summary', valid_type=orm.Dict, help='Mean and spread of every bond angle (deg).')
+        spec.output('neutron', valid_type=orm.ArrayData, help='Neutron S_ij(Q), S(Q), i(Q), G(r), D(r), T(r).')
+        spec.output('xray', valid_type=orm.ArrayData, help='X-ray S(Q) and D(r).')
+        spec.output('agreement', valid_type=orm.Dict, required=False, help="Wright's R_chi against the experiment.")
+        spec.output('volumes', valid_type=orm.Dict, help='Density, molar volume, number density, Voronoi volumes.')
+
+    def pair_distributions(self):
+        """All partial g_ij(r) and the bond cutoffs at their first minima."""
+        result = pair_distributions(self.inputs.glass, self.inputs.parameters)
+        self.ctx.cutoffs = result['cutoffs']
+        self.ctx.rdf = result['rdf']
+        self.out_many(result)
+
+    def short_range_order(self):
+        """Coordination, N4, oxygen speciation, network-former units and labelled bond distances."""
+        self.out_many(short_range_order(self.inputs.glass, self.ctx.cutoffs, self.inputs.parameters))
+
+    def angles(self):
+        """Bond-angle distributions."""
+        self.out_many(bond_angle_distributions(self.inputs.glass, self.ctx.cutoffs, self.inputs.parameters))
+
+    def scattering(self):
+        """Neutron and X-ray S(Q), and the real-space functions."""
+        self.ctx.scattering = scattering_functions(self.ctx.rdf, self.inputs.parameters)
+        self.out_many(self.ctx.scattering)
+
+    def has_experiment(self):
+        """Whether a measured curve was given."""
+        return 'experiment' in self.inputs
+
+    def compare_with_experiment(self):
+        """R_chi of the simulated curve against the measured one."""
+        quantity = self.inputs.experiment_quantity
+        simulated = self.ctx.scattering[EXPERIMENT_ARRAYS[quantity.value][0]]
+        self.out('agreement', experiment_agreement(simulated, self.inputs.experiment, quantity))
+
+    def volumes(self):
+        """Density, molar volume and Voronoi volumes."""
+        self.out('volumes', volume_analysis(self.inputs.glass, self.inputs.parameters))
