@@ -53,3 +53,210 @@ def tiny_overrides():
         'schedule': {'push_off_ps': 0.2, 'melt_ps': 1.0, 'cooling_rate_k_ps': 2000.0, 'relax_nvt_ps': 0.5,
                      'relax_npt_ps': 0.5, 'production_ps': 0.5, 'dump_every_ps': 0.1},
     }
+
+
+# --- Crystal builders for the analysis kernels and the structure panel ---------------------
+# Each builder returns ``(positions, cell, species)``: positions ``(n_atoms, 3)`` in Å, cell
+# ``(3, 3)`` in Å with lattice vectors as rows, species ``(n_atoms,)`` str; all READ-ONLY, so
+# any kernel that writes into its input fails the test.
+
+import numpy as np  # noqa: E402
+
+
+def read_only(*arrays):
+    """Return float / str copies of ``arrays`` marked read-only."""
+    out = []
+    for arr in arrays:
+        copy = np.array(arr)
+        copy.setflags(write=False)
+        out.append(copy)
+    return tuple(out)
+
+
+def supercell(frac_basis, basis_species, cell, reps):
+    """Replicate a basis given in fractional coordinates ``reps = (n1, n2, n3)`` times."""
+    frac_basis = np.asarray(frac_basis, dtype=float)
+    cell = np.asarray(cell, dtype=float)
+    grid = np.array([(x, y, z) for x in range(reps[0]) for y in range(reps[1]) for z in range(reps[2])], dtype=float)
+    frac = (grid[:, None, :] + frac_basis[None, :, :]).reshape(-1, 3) / np.asarray(reps, dtype=float)
+    big_cell = cell * np.asarray(reps, dtype=float)[:, None]
+    species = np.tile(np.asarray(basis_species), grid.shape[0])
+    return read_only(frac @ big_cell, big_cell, species)
+
+
+FCC = np.array([[0, 0, 0], [0, 0.5, 0.5], [0.5, 0, 0.5], [0.5, 0.5, 0]])
+
+
+def rock_salt(a=4.2, reps=3, labels=('Na', 'O')):
+    """NaCl-type: cation-anion 6-fold at a/2, cation-cation 12-fold at a/sqrt(2)."""
+    basis = np.vstack([FCC, FCC + 0.5])
+    species = [labels[0]] * 4 + [labels[1]] * 4
+    return supercell(basis % 1.0, species, np.eye(3) * a, (reps,) * 3)
+
+
+def fluorite(a=5.46, reps=2, labels=('Ca', 'F')):
+    """CaF2-type: cation 8 anions at a*sqrt(3)/4, anion 4 cations; anions simple cubic a/2."""
+    anions = np.array([(x, y, z) for x in (0.25, 0.75) for y in (0.25, 0.75) for z in (0.25, 0.75)])
+    basis = np.vstack([FCC, anions])
+    species = [labels[0]] * 4 + [labels[1]] * 8
+    return supercell(basis, species, np.eye(3) * a, (reps,) * 3)
+
+
+def cristobalite_bo4(bo=1.47, reps=2):
+    """Ideal beta-cristobalite topology with Si -> B: corner-sharing BO4, every O bridges two B."""
+    a = 8.0 * bo / np.sqrt(3.0)
+    formers = np.vstack([FCC, FCC + 0.25])
+    tetra = np.array([[1, 1, 1], [-1, -1, 1], [-1, 1, -1], [1, -1, -1]]) / 8.0
+    oxygens = (FCC[:, None, :] + tetra[None, :, :]).reshape(-1, 3) % 1.0
+    basis = np.vstack([formers, oxygens])
+    species = ['B'] * 8 + ['O'] * 16
+    return supercell(basis, species, np.eye(3) * a, (reps,) * 3)
+
+
+def honeycomb_b2o3(bo=1.37, reps=(3, 3, 3), spacing=3.5):
+    """Stacked planar B2O3 sheets in a hexagonal (non-orthorhombic) cell.
+
+    B on a honeycomb, O at the middle of every B-B edge: corner-sharing BO3 triangles,
+    every O bridges two B.
+    """
+    a = 2.0 * bo * np.sqrt(3.0)  # honeycomb lattice constant for a B-B distance of 2 * bo
+    cell = np.array([[a, 0.0, 0.0], [0.5 * a, 0.5 * np.sqrt(3.0) * a, 0.0], [0.0, 0.0, spacing]])
+    basis = np.array(
+        [
+            [0.0, 0.0, 0.0],
+            [1 / 3, 1 / 3, 0.0],
+            [1 / 6, 1 / 6, 0.0],
+            [2 / 3, 1 / 6, 0.0],
+            [1 / 6, 2 / 3, 0.0],
+        ]
+    )
+    return supercell(basis, ['B', 'B', 'O', 'O', 'O'], cell, reps)
+
+
+def isolated_bo3(bo=1.37, spacing=6.0, reps=2, lone_oxygen=True):
+    """Planar BO3 units on a simple cubic grid (each O bonded to one B), plus a lone O."""
+    unit = np.array(
+        [
+            [0.0, 0.0, 0.0],
+            [bo, 0.0, 0.0],
+            [-0.5 * bo, 0.5 * np.sqrt(3.0) * bo, 0.0],
+            [-0.5 * bo, -0.5 * np.sqrt(3.0) * bo, 0.0],
+        ]
+    )
+    grid = np.array([(x, y, z) for x in range(reps) for y in range(reps) for z in range(reps)], dtype=float) * spacing
+    positions = (grid[:, None, :] + unit[None, :, :]).reshape(-1, 3)
+    species = ['B', 'O', 'O', 'O'] * grid.shape[0]
+    cell = np.eye(3) * spacing * reps
+    if lone_oxygen:  # the grid's body centre, >= 2.7 Å from every other atom
+        positions = np.vstack([positions, [0.5 * spacing, 0.5 * spacing, 0.5 * spacing]])
+        species.append('O')
+    return read_only(positions, cell, np.array(species))
+
+
+def equivalent_cell(positions, cell, seed=0):
+    """The same crystal in a skewed, rotated cell spanning the same lattice.
+
+    The new rows are a unimodular integer combination of the old ones (det 1) and the
+    whole structure is rotated by a random rotation; atoms are NOT wrapped into the
+    new cell (kernels must wrap).
+    """
+    transform = np.array([[1, 0, 0], [1, 1, 0], [1, 1, 1]], dtype=float)
+    rng = np.random.default_rng(seed)
+    q, r = np.linalg.qr(rng.normal(size=(3, 3)))
+    rotation = q * np.sign(np.diag(r))
+    if np.linalg.det(rotation) < 0:
+        rotation[:, 0] *= -1
+    new_cell = transform @ np.asarray(cell) @ rotation.T
+    new_positions = np.asarray(positions) @ rotation.T
+    return read_only(new_positions, new_cell)
+
+
+def jiggle(positions, sigma, n_frames, seed=0):
+    """``n_frames`` copies of ``positions`` with Gaussian displacements of ``sigma`` Å."""
+    rng = np.random.default_rng(seed)
+    frames = np.asarray(positions)[None] + rng.normal(scale=sigma, size=(n_frames, *np.shape(positions)))
+    return read_only(frames)[0]
+
+
+@pytest.fixture
+def rock_salt_crystal():
+    return rock_salt()
+
+
+@pytest.fixture
+def fluorite_crystal():
+    return fluorite()
+
+
+@pytest.fixture
+def bo4_network():
+    return cristobalite_bo4()
+
+
+@pytest.fixture
+def bo3_sheets():
+    return honeycomb_b2o3()
+
+
+@pytest.fixture
+def bo3_units():
+    return isolated_bo3()
+
+
+@pytest.fixture(scope='session')
+def crystals():
+    """The builders above, for tests that need non-default parameters."""
+    from types import SimpleNamespace
+
+    return SimpleNamespace(
+        read_only=read_only,
+        supercell=supercell,
+        rock_salt=rock_salt,
+        fluorite=fluorite,
+        cristobalite_bo4=cristobalite_bo4,
+        honeycomb_b2o3=honeycomb_b2o3,
+        isolated_bo3=isolated_bo3,
+        equivalent_cell=equivalent_cell,
+        jiggle=jiggle,
+        alpha_quartz=alpha_quartz,
+    )
+
+
+#: Symmetry operations of P3_221 (No. 154) as ``frac -> R @ frac + t``, in the setting
+#: with the origin on the two-fold axis along a (the International Tables origin
+#: shifted by c/6), where Si sits at (x, 0, 0):
+#: (x, y, z), (-y, x-y, z+2/3), (-x+y, -x, z+1/3), (x-y, -y, -z), (y, x, -z+2/3),
+#: (-x, -x+y, -z+1/3).
+P3_221_OPS = (
+    (((1, 0, 0), (0, 1, 0), (0, 0, 1)), (0, 0, 0)),
+    (((0, -1, 0), (1, -1, 0), (0, 0, 1)), (0, 0, 2 / 3)),
+    (((-1, 1, 0), (-1, 0, 0), (0, 0, 1)), (0, 0, 1 / 3)),
+    (((1, -1, 0), (0, -1, 0), (0, 0, -1)), (0, 0, 0)),
+    (((0, 1, 0), (1, 0, 0), (0, 0, -1)), (0, 0, 2 / 3)),
+    (((-1, 0, 0), (-1, 1, 0), (0, 0, -1)), (0, 0, 1 / 3)),
+)
+
+
+def alpha_quartz(a=4.913, c=5.405, reps=2):
+    """Ideal alpha-quartz (P3_221): corner-sharing SiO4, Si-O 1.604 and 1.613 Å, Si-O-Si 143.7 deg.
+
+    Si on the orbit of (0.4697, 0, 0) (3 per cell), O on the orbit of
+    (0.4135, 0.2669, 0.1191) (6 per cell) under :data:`P3_221_OPS`, in a hexagonal
+    cell (gamma = 120 deg) replicated ``reps`` times along each vector.
+    """
+    cell = np.array([[a, 0.0, 0.0], [-0.5 * a, 0.5 * np.sqrt(3.0) * a, 0.0], [0.0, 0.0, c]])
+    rotations = np.array([op[0] for op in P3_221_OPS], dtype=float)
+    translations = np.array([op[1] for op in P3_221_OPS], dtype=float)
+
+    def orbit(site):
+        images = (rotations @ np.asarray(site, dtype=float) + translations) % 1.0
+        return np.unique(np.round(images, 8) % 1.0, axis=0)
+
+    silicon, oxygen = orbit((0.4697, 0.0, 0.0)), orbit((0.4135, 0.2669, 0.1191))
+    species = ['Si'] * len(silicon) + ['O'] * len(oxygen)
+    return supercell(np.vstack([silicon, oxygen]), species, cell, (reps,) * 3)
+
+
+@pytest.fixture(name='alpha_quartz')
+def alpha_quartz_fixture():
+    return alpha_quartz()

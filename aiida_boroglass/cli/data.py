@@ -42,3 +42,88 @@ def show(node):
         echo.echo_critical(f'melt-quench {node.pk} did not finish successfully (exit status {node.exit_status})')
     for key, value in melt_quench_summary(node).items():
         click.echo(f'{key:>22}: {value:.4f}' if isinstance(value, float) else f'{key:>22}: {value}')
+
+
+def glass_of(node):
+    """The glass a node stands for: a structure, a trajectory, or a melt-quench's production trajectory."""
+    from aiida import orm
+
+    if isinstance(node, (orm.StructureData, orm.TrajectoryData)):
+        return node
+    if node.process_type and node.process_type.endswith('boroglass.melt_quench'):
+        if not node.is_finished_ok:
+            raise click.BadParameter(f'melt-quench {node.pk} did not finish successfully (exit status {node.exit_status})')
+        return node.outputs.trajectory
+    raise click.BadParameter(
+        f'node {node.pk} is a {node.node_type}; give a StructureData, a TrajectoryData or a boroglass.melt_quench workflow'
+    )
+
+
+def _key_values(values: tuple[str, ...], option: str, convert) -> dict:
+    """``('B-O=1.9', ...)`` -> ``{'B-O': 1.9}``; a bad item names the option."""
+    result = {}
+    for item in values:
+        key, sep, value = item.partition('=')
+        try:
+            if not sep:
+                raise ValueError
+            result[key.strip()] = convert(value)
+        except ValueError:
+            raise click.BadParameter(f'{item!r} is not KEY=VALUE', param_hint=option) from None
+    return result
+
+
+@data_boroglass.command('analyze')
+@arguments.NODE()
+@click.option('--output', '-o', type=click.Path(file_okay=False), default=None,
+              help='Folder for the plots (default: structure-panel-PK).')
+@click.option('--cutoff', multiple=True, metavar='PAIR=Å', help='Bond cutoff overriding the first minimum, e.g. B-O=1.9.')
+@click.option('--isotope', multiple=True, metavar='EL=MASS', help='Neutron isotope, e.g. B=11 as paper 000 uses.')
+@click.option('--q-max-neutron', type=float, default=None, help='Q_max (1/Å) of the neutron data to broaden like.')
+@click.option('--q-max-xray', type=float, default=None, help='Q_max (1/Å) of the X-ray data to broaden like.')
+@click.option('--max-frames', type=int, default=None, help='Use at most this many frames of a trajectory.')
+@click.option('--experiment', type=click.Path(exists=True, dir_okay=False), default=None,
+              help='Measured curve, two columns (r in Å or Q in 1/Å).')
+@click.option('--quantity', type=click.Choice(['T_neutron', 'D_neutron', 'S_neutron', 'D_xray', 'S_xray']), default=None,
+              help='What --experiment holds.')
+@decorators.with_dbenv()
+def analyze(node, output, cutoff, isotope, q_max_neutron, q_max_xray, max_frames, experiment, quantity):
+    """Short-range structure panel of a glass (PK of a melt-quench, structure or trajectory): table and plots."""
+    from pathlib import Path
+
+    from aiida import orm
+    from aiida.engine import run_get_node
+
+    from aiida_boroglass.analysis.scattering import read_curve
+    from aiida_boroglass.cli.structure_plots import panel_summary, plot_panel
+    from aiida_boroglass.functions.structure import panel_settings
+    from aiida_boroglass.workflows.structure_panel import StructurePanelWorkChain
+
+    glass = glass_of(node)
+    parameters = {'cutoffs_a': _key_values(cutoff, '--cutoff', float), 'isotopes': _key_values(isotope, '--isotope', int)}
+    for key, value in (('q_max_neutron_a', q_max_neutron), ('q_max_xray_a', q_max_xray), ('max_frames', max_frames)):
+        if value is not None:
+            parameters[key] = value
+    try:
+        panel_settings(parameters)
+    except ValueError as exc:
+        echo.echo_critical(str(exc))
+    if (experiment is None) != (quantity is None):
+        echo.echo_critical('--experiment and --quantity must be given together')
+    inputs = {'glass': glass, 'parameters': orm.Dict(parameters)}
+    curve = None
+    if experiment is not None:
+        try:
+            curve = read_curve(experiment)
+        except ValueError as exc:
+            echo.echo_critical(str(exc))
+        inputs['experiment'] = orm.SinglefileData(Path(experiment).absolute())
+        inputs['experiment_quantity'] = orm.Str(quantity)
+    _, panel = run_get_node(StructurePanelWorkChain, **inputs)
+    if not panel.is_finished_ok:
+        echo.echo_critical(f'structure panel {panel.pk} failed (exit status {panel.exit_status})')
+    click.echo(f'structure panel of {glass.__class__.__name__}<{glass.pk}>: StructurePanelWorkChain<{panel.pk}>')
+    for label, value in panel_summary(panel):
+        click.echo(f'{label:>42}: {value}')
+    for path in plot_panel(panel, Path(output or f'structure-panel-{node.pk}')):
+        click.echo(f'plot: {path}')

@@ -257,7 +257,7 @@ def bond_angle_distributions(glass: orm.Data, cutoffs: orm.Dict, parameters: orm
 def _q_grid(settings: dict) -> np.ndarray:
     """Q grid (Å^-1) from one step up to the larger experimental Q_max."""
     q_top = max(settings['q_max_neutron_a'], settings['q_max_xray_a'])
-    return np.arange(settings['dq_a'], q_top + 0.5 * settings['dq_a'], settings['dq_a'])
+    return settings['dq_a'] * np.arange(1, int(np.ceil(q_top / settings['dq_a'] - 1e-9)) + 1)
 
 
 @calcfunction
@@ -292,13 +292,11 @@ def scattering_functions(rdf: orm.ArrayData, parameters: orm.Dict) -> dict:
     neutron.base.attributes.set_many({'lengths_fm': lengths, 'q_max_a': settings['q_max_neutron_a'],
                                       'pairs': [f'{x}-{y}' for x, y in rdfs.pairs]})
     s_xray = weighted_total(partials, concentrations, xray_form_factors(rdfs.elements, q))
-    inside = q <= settings['q_max_xray_a']
     xray = orm.ArrayData()
     xray.set_array('q_a', q)
     xray.set_array('s_total', s_xray)
     xray.set_array('r_a', rdfs.r)
-    xray.set_array('D_broadened_A2', reciprocal_to_real(q[inside], s_xray[inside] - 1.0, rdfs.r,
-                                                        settings['q_max_xray_a']))
+    xray.set_array('D_broadened_A2', reciprocal_to_real(q, s_xray - 1.0, rdfs.r, settings['q_max_xray_a']))
     xray.base.attributes.set('q_max_a', settings['q_max_xray_a'])
     return {'neutron': neutron, 'xray': xray}
 
