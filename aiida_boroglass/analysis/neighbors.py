@@ -34,6 +34,7 @@ __all__ = (
     'as_cell',
     'as_distance',
     'as_frames',
+    'as_positive',
     'as_positions',
     'as_species',
     'cell_is_orthorhombic',
@@ -296,15 +297,20 @@ def _minimum_image_orthorhombic(vectors: np.ndarray, box: np.ndarray) -> None:
         column[column < -half[k]] += box[k]
 
 
-def as_distance(value, name: str) -> float:
-    """Return ``value`` as a positive finite distance in Å; raise ``ValueError`` naming ``name``."""
+def as_positive(value, name: str, kind: str = 'number') -> float:
+    """Return ``value`` as a positive finite float; raise ``ValueError`` naming ``name`` and ``kind``."""
     try:
         number = float(value)
     except (TypeError, ValueError) as exc:
-        raise ValueError(f'{name} must be a distance in Å, got {value!r}') from exc
+        raise ValueError(f'{name} must be a positive {kind}, got {value!r}') from exc
     if not np.isfinite(number) or number <= 0.0:
-        raise ValueError(f'{name} must be a positive finite distance in Å, got {value!r}')
+        raise ValueError(f'{name} must be a positive finite {kind}, got {value!r}')
     return number
+
+
+def as_distance(value, name: str) -> float:
+    """Return ``value`` as a positive finite distance in Å; raise ``ValueError`` naming ``name``."""
+    return as_positive(value, name, 'distance in Å')
 
 
 def _check_cutoff(cutoff, cell: np.ndarray, name: str = 'cutoff') -> float:

@@ -44,6 +44,8 @@ from typing import Mapping, Sequence
 
 import numpy as np
 
+from .neighbors import as_positive
+
 __all__ = (
     'FM2_PER_BARN',
     'WINDOWS',
@@ -176,7 +178,7 @@ def lorch(x, x_max: float) -> np.ndarray:
     numpy.ndarray, shape (n,), float
         1 at x = 0, 0 at and beyond |x| = x_max.
     """
-    x_max = _positive(x_max, 'x_max')
+    x_max = as_positive(x_max, 'x_max')
     x_arr = np.asarray(x, dtype=float)
     return np.where(np.abs(x_arr) <= x_max, np.sinc(x_arr / x_max), 0.0)
 
@@ -219,11 +221,11 @@ def faber_ziman_partials(r, g, rho0: float, q, r_max: float | None = None, windo
     """
     r_arr, dr = _uniform_r(r)
     g_arr = _as_rows(g, r_arr.size, 'g')
-    rho0 = _positive(rho0, 'rho0')
+    rho0 = as_positive(rho0, 'rho0')
     q_arr = _as_1d(q, 'q')
     if np.any(q_arr < 0.0):
         raise ValueError('q must be >= 0 Å^-1')
-    r_max = r_arr[-1] + 0.5 * dr if r_max is None else _positive(r_max, 'r_max')
+    r_max = r_arr[-1] + 0.5 * dr if r_max is None else as_positive(r_max, 'r_max')
     weight = 4.0 * np.pi * rho0 * dr * r_arr**2 * (r_arr < r_max) * _window(r_arr, r_max, window)
     kernel = np.sinc(np.outer(r_arr, q_arr) / np.pi)  # sin(Qr) / (Qr), shape (n_r, n_q)
     return 1.0 + ((g_arr - 1.0) * weight) @ kernel
@@ -298,7 +300,7 @@ def real_space_functions(r, g, concentrations, b, rho0: float) -> dict[str, np.n
     c = _concentrations(concentrations)
     g_arr = _as_rows(g, r_arr.size, 'g', c.size)
     b_arr = _lengths(b, c.size)
-    rho0 = _positive(rho0, 'rho0')
+    rho0 = as_positive(rho0, 'rho0')
     mean_b2 = np.dot(c, b_arr) ** 2 / FM2_PER_BARN
     G = _ordered_pair_sum(g_arr - 1.0, (c * b_arr)[:, np.newaxis]) / FM2_PER_BARN
     D = 4.0 * np.pi * rho0 * r_arr * G
@@ -372,7 +374,7 @@ def reciprocal_to_real(q, f_q, r, q_max: float, window: str | None = 'lorch') ->
     if q_arr.size < 2 or np.any(np.diff(q_arr) <= 0.0):
         raise ValueError('q must hold at least two strictly increasing values (Å^-1)')
     r_arr = _as_1d(r, 'r')
-    q_max = _positive(q_max, 'q_max')
+    q_max = as_positive(q_max, 'q_max')
     if q_max > q_arr[-1] * (1.0 + _RTOL):
         raise ValueError(f'q_max = {q_max:g} Å^-1 is beyond the last q, {q_arr[-1]:g} Å^-1')
     keep = q_arr <= q_max * (1.0 + _RTOL)
@@ -421,8 +423,8 @@ def broadened_real_space(
     dict of str to numpy.ndarray, each shape (n_r,)
         ``'D_barn_A2'`` and ``'T_barn_A2'`` in barn Å^-2, on ``r``.
     """
-    q_max = _positive(q_max, 'q_max')
-    dq = _positive(dq, 'dq')
+    q_max = as_positive(q_max, 'q_max')
+    dq = as_positive(dq, 'dq')
     if dq >= q_max:
         raise ValueError(f'dq = {dq:g} Å^-1 must be smaller than q_max = {q_max:g} Å^-1')
     _check_window(window)
@@ -575,17 +577,6 @@ def _as_rows(values, n_cols: int, name: str, n_elements: int | None = None) -> n
     if not np.all(np.isfinite(arr)):
         raise ValueError(f'{name} must contain only finite numbers')
     return arr
-
-
-def _positive(value, name: str) -> float:
-    """``value`` as a positive finite float; ValueError naming ``name`` otherwise."""
-    try:
-        number = float(value)
-    except (TypeError, ValueError) as exc:
-        raise ValueError(f'{name} must be a positive number, got {value!r}') from exc
-    if not np.isfinite(number) or number <= 0.0:
-        raise ValueError(f'{name} must be a positive finite number, got {value!r}')
-    return number
 
 
 def _uniform_r(r) -> tuple[np.ndarray, float]:

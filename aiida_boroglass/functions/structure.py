@@ -273,6 +273,8 @@ def scattering_functions(rdf: orm.ArrayData, parameters: orm.Dict) -> dict:
     """
     settings = panel_settings(parameters)
     rdfs = rdfs_from_node(rdf)
+    # a lone atom of an element has no same-element pairs (g is NaN): count them as uncorrelated
+    rdfs = rdfs._replace(g=np.nan_to_num(rdfs.g, nan=1.0))
     concentrations = rdfs.counts / rdfs.counts.sum()
     rho0 = rdfs.number_density_a3
     lengths = neutron_scattering_lengths(rdfs.elements, settings['isotopes'] or None)
