@@ -23,7 +23,7 @@ import numpy as np
 from .neighbors import as_distance
 from .rdf import PartialRDFs, first_minimum
 
-__all__ = ('BOND_CUTOFF_RULES', 'BondCutoff', 'bond_cutoffs', 'pair_key', 'split_pair_key')
+__all__ = ('BOND_CUTOFF_RULES', 'BondCutoff', 'bond_cutoffs', 'pair_key', 'rule_cutoff', 'split_pair_key')
 
 #: ``'A-O'``: (lowest accepted first minimum, highest accepted, default), all in Å.
 BOND_CUTOFF_RULES: dict[str, tuple[float, float, float]] = {
@@ -105,15 +105,29 @@ def bond_cutoffs(rdfs: PartialRDFs, given: Mapping[str, float] | None = None) ->
         result[pair_key(a, b)] = BondCutoff(as_distance(value, f'cutoffs[{key!r}]'), 'given')
     for pair, g in zip(rdfs.pairs, rdfs.g):
         key = pair_key(*pair)
-        if key in result or key not in BOND_CUTOFF_RULES:
-            continue
-        low, high, default = BOND_CUTOFF_RULES[key]
-        result[key] = _first_minimum_in_window(rdfs.r, g, low, high, default)
+        if key not in result and key in BOND_CUTOFF_RULES:
+            result[key] = rule_cutoff(key, rdfs.r, g)
     return dict(sorted(result.items()))
 
 
-def _first_minimum_in_window(r: np.ndarray, g: np.ndarray, low: float, high: float, default: float) -> BondCutoff:
-    """First minimum of ``g`` if it lies in ``[low, high]`` Å, else ``default`` Å."""
+def rule_cutoff(key: str, r, g) -> BondCutoff:
+    """Cutoff of pair type ``key`` from its g(r) by the rule of :data:`BOND_CUTOFF_RULES`.
+
+    Parameters
+    ----------
+    key : str
+        A key of :data:`BOND_CUTOFF_RULES`, e.g. ``'B-O'``.
+    r : array_like, shape (n_bins,)
+        Equally spaced bin centres in Å.
+    g : array_like, shape (n_bins,)
+        g_ab(r), dimensionless.
+
+    Returns
+    -------
+    BondCutoff
+        The first minimum (Å) if it lies inside the rule's window, else the rule's default.
+    """
+    low, high, default = BOND_CUTOFF_RULES[key]
     if not np.all(np.isfinite(g)):
         return BondCutoff(default, 'default')
     try:

@@ -7,14 +7,10 @@ from aiida.engine import calcfunction
 
 from aiida_boroglass.analysis.density import mass_density_g_cm3
 from aiida_boroglass.analysis.neighbors import max_cutoff
-from aiida_boroglass.analysis.rdf import first_minimum, partial_rdf
+from aiida_boroglass.analysis.cutoffs import rule_cutoff
+from aiida_boroglass.analysis.rdf import partial_rdf
 from aiida_boroglass.analysis.speciation import coordination_distribution, oxygen_speciation
 from aiida_boroglass.functions.utils import frames_of
-
-#: B-O cutoff used when g_BO(r) shows no clear first minimum in the accepted window, Å.
-DEFAULT_CUTOFF_BO_A = 2.0
-#: First minima of g_BO(r) outside this window (Å) are not trusted as a bond cutoff.
-CUTOFF_BO_WINDOW_A = (1.6, 2.4)
 
 
 @calcfunction
@@ -29,17 +25,13 @@ def boron_oxygen_rdf(glass: orm.Data) -> dict:
     """g_BO(r) averaged over frames and the B-O bond cutoff at its first minimum.
 
     Returns ``rdf`` (XyData: r in Å, g dimensionless) and ``cutoff_bo_a`` (Float, Å; the
-    first minimum, or 2.0 Å when there is none or it falls outside 1.6-2.4 Å).
+    first minimum, or 2.0 Å when there is none or it falls outside 1.6-2.4 Å: the B-O rule
+    of :data:`aiida_boroglass.analysis.cutoffs.BOND_CUTOFF_RULES`).
     """
     positions, cells, symbols = frames_of(glass)
     r_max = min(6.0, 0.999 * min(max_cutoff(cell) for cell in cells))
     r, g = partial_rdf(positions, cells, symbols, 'B', 'O', r_max=r_max, n_bins=int(r_max / 0.02))
-    try:
-        minimum = first_minimum(r, g)
-    except ValueError:  # no minimum at all, e.g. too few B-O pairs
-        minimum = DEFAULT_CUTOFF_BO_A
-    low, high = CUTOFF_BO_WINDOW_A
-    cutoff = minimum if low <= minimum <= high else DEFAULT_CUTOFF_BO_A
+    cutoff = rule_cutoff('B-O', r, g).value_a
     rdf = orm.XyData()
     rdf.set_x(r, 'r', 'A')
     rdf.set_y(g, 'g_BO', 'dimensionless')
