@@ -193,12 +193,19 @@ def _histograms(distances: dict[str, dict[str, np.ndarray]], n_frames: int) -> o
     edges = np.arange(low, every.max() + 2 * POPULATION_BIN_A, POPULATION_BIN_A)
     node = orm.ArrayData()
     node.set_array('edges_a', edges)
+    names = {}
     for family, classes in distances.items():
         for name, values in classes.items():
-            node.set_array(f'{family}__{name}'.replace('-', '_'), np.histogram(values, bins=edges)[0] / n_frames)
-    node.base.attributes.set('classes', {f'{family}__{name}'.replace('-', '_'): [family, name]
-                                         for family, classes in distances.items() for name in classes})
+            key = _array_name(f'{family}__{name}')
+            names[key] = [family, name]
+            node.set_array(key, np.histogram(values, bins=edges)[0] / n_frames)
+    node.base.attributes.set('classes', names)
     return node
+
+
+def _array_name(label: str) -> str:
+    """``label`` as an ArrayData array name: ``'-'`` -> ``'_'``, brackets dropped (``'O-[3]B-O'`` -> ``'O_3B_O'``)."""
+    return label.replace('-', '_').replace('[', '').replace(']', '')
 
 
 #: Angle families: (name, centre element, neighbour elements, centre label filter).
@@ -246,11 +253,10 @@ def bond_angle_distributions(glass: orm.Data, cutoffs: orm.Dict, parameters: orm
             continue
         centres, density = angle_histogram(values, n_bins=settings['angle_bins'])
         node.set_array('angle_deg', centres)
-        node.set_array(name.replace('-', '_').replace('[', '').replace(']', ''), density)
+        node.set_array(_array_name(name), density)
         summary[name] = {'mean_deg': float(values.mean()), 'std_deg': float(values.std()),
                          'count_per_frame': values.size / len(positions)}
-    node.base.attributes.set('families', {name.replace('-', '_').replace('[', '').replace(']', ''): name
-                                          for name in summary})
+    node.base.attributes.set('families', {_array_name(name): name for name in summary})
     return {'angles': node, 'angle_summary': orm.Dict(summary)}
 
 
