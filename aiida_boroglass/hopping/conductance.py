@@ -49,9 +49,9 @@ import numpy as np
 from scipy import sparse
 from scipy.sparse import csgraph
 
-from .landscape import Landscape, build_landscape
+from .landscape import Landscape, ensemble_statistics, landscape_ensemble
 from .lattice import face_sites, lattice_links
-from .percolation import DEFAULT_U0_PER_V0, K_B_EV, bottleneck, fermi_level
+from .percolation import DEFAULT_U0_PER_V0, K_B_EV, activation_energy, bottleneck, fermi_level
 
 __all__ = (
     'DEFAULT_NU_HZ',
@@ -65,6 +65,8 @@ __all__ = (
     'dc_conductivity',
     'dc_conductivities',
     'conductivity_factor',
+    'EnsembleTransport',
+    'ensemble_transport',
 )
 
 #: Attempt frequency in Hz (paper 003: nu of order 1e12-1e14 Hz; fitted 4e14 Hz for the Li series).
@@ -448,14 +450,79 @@ def dc_conductivities(
     values : numpy.ndarray, shape (n_landscapes, n_temperatures)
         sigma_dc (lower bound, :class:`DcConductivity`) of every landscape in S/cm.
     """
-    if isinstance(n_landscapes, bool) or not isinstance(n_landscapes, (int, np.integer)) or n_landscapes < 1:
-        raise ValueError(f'n_landscapes must be a positive integer, got {n_landscapes!r}')
     temperatures = np.atleast_1d(np.asarray(temperatures_k, dtype=float))
-    values = np.empty((n_landscapes, temperatures.size))
-    for k, child in enumerate(np.random.SeedSequence(seed).spawn(n_landscapes)):
-        land = build_landscape(size, x, y, v0_ev, sigma_eps, seed=np.random.default_rng(child), **landscape_options)
-        values[k] = [
-            dc_conductivity(land, t, nu_hz=nu_hz, a_angstrom=a_angstrom, u0_ev=u0_ev).sigma_s_cm for t in temperatures
+    ensemble = landscape_ensemble(size, x, y, v0_ev, sigma_eps, n_landscapes, seed=seed, **landscape_options)
+    values = np.array(
+        [
+            [dc_conductivity(land, t, nu_hz=nu_hz, a_angstrom=a_angstrom, u0_ev=u0_ev).sigma_s_cm for t in temperatures]
+            for land in ensemble
         ]
-    std = values.std(axis=0, ddof=1) if n_landscapes > 1 else np.zeros(temperatures.size)
-    return values.mean(axis=0), std, values
+    ).reshape(n_landscapes, temperatures.size)
+    mean, std = ensemble_statistics(values)
+    return mean, std, values
+
+
+class EnsembleTransport(NamedTuple):
+    """Activation energy and dc conductivity of every landscape of an ensemble.
+
+    Attributes
+    ----------
+    temperatures_k : numpy.ndarray, shape (n_temperatures,)
+        K.
+    activation_energy_ev : numpy.ndarray, shape (n_landscapes,)
+        Delta_c of each landscape (eq. 9), eV.
+    sigma_s_cm : numpy.ndarray, shape (n_landscapes, n_temperatures)
+        sigma_dc, lower bound (:class:`DcConductivity`), S/cm.
+    sigma_upper_s_cm : numpy.ndarray, shape (n_landscapes, n_temperatures)
+        sigma_dc, upper bound, S/cm.
+    """
+
+    temperatures_k: np.ndarray
+    activation_energy_ev: np.ndarray
+    sigma_s_cm: np.ndarray
+    sigma_upper_s_cm: np.ndarray
+
+
+def ensemble_transport(
+    size: int,
+    x: float,
+    y: float,
+    v0_ev: float,
+    sigma_eps: float,
+    n_landscapes: int,
+    temperatures_k=(),
+    *,
+    seed=None,
+    nu_hz: float = DEFAULT_NU_HZ,
+    a_angstrom: float = DEFAULT_JUMP_ANGSTROM,
+    u0_ev: float | None = None,
+    **landscape_options,
+) -> EnsembleTransport:
+    """Delta_c and sigma_dc(T) on the same landscapes (each built once).
+
+    Parameters
+    ----------
+    size, x, y, v0_ev, sigma_eps, n_landscapes, seed
+        See :func:`.landscape.landscape_ensemble` (the same landscapes as
+        :func:`.percolation.activation_energies` and :func:`dc_conductivities` with this seed).
+    temperatures_k : array_like, shape (n_temperatures,)
+        Temperatures in K for sigma_dc; empty for Delta_c only.
+    nu_hz, a_angstrom, u0_ev
+        See :func:`dc_conductivity`.
+    **landscape_options
+        ``f0`` and ``units``, passed to :func:`.landscape.build_landscape`.
+
+    Returns
+    -------
+    EnsembleTransport
+    """
+    temperatures = np.atleast_1d(np.asarray(temperatures_k, dtype=float))
+    ea = np.empty(n_landscapes)
+    sigma = np.empty((2, n_landscapes, temperatures.size))
+    ensemble = landscape_ensemble(size, x, y, v0_ev, sigma_eps, n_landscapes, seed=seed, **landscape_options)
+    for k, land in enumerate(ensemble):
+        ea[k] = activation_energy(land, u0_ev)
+        for n, t in enumerate(temperatures):
+            result = dc_conductivity(land, t, nu_hz=nu_hz, a_angstrom=a_angstrom, u0_ev=u0_ev)
+            sigma[:, k, n] = result.sigma_s_cm, result.sigma_upper_s_cm
+    return EnsembleTransport(temperatures, ea, sigma[0], sigma[1])

@@ -26,7 +26,7 @@ from scipy import optimize, sparse
 from scipy.sparse import csgraph
 from scipy.special import expit
 
-from .landscape import Landscape, build_landscape
+from .landscape import Landscape, ensemble_statistics, landscape_ensemble
 from .lattice import face_sites, lattice_links
 
 __all__ = (
@@ -249,17 +249,7 @@ def activation_energies(
     values : numpy.ndarray, shape (n_landscapes,)
         Delta_c of each landscape in eV.
     """
-    if isinstance(n_landscapes, bool) or not isinstance(n_landscapes, (int, np.integer)) or n_landscapes < 1:
-        raise ValueError(f'n_landscapes must be a positive integer, got {n_landscapes!r}')
-    children = np.random.SeedSequence(seed).spawn(n_landscapes)
-    values = np.array(
-        [
-            activation_energy(
-                build_landscape(size, x, y, v0_ev, sigma_eps, seed=np.random.default_rng(child), **landscape_options),
-                u0_ev,
-            )
-            for child in children
-        ]
-    )
-    std = float(values.std(ddof=1)) if n_landscapes > 1 else 0.0
-    return float(values.mean()), std, values
+    ensemble = landscape_ensemble(size, x, y, v0_ev, sigma_eps, n_landscapes, seed=seed, **landscape_options)
+    values = np.array([activation_energy(landscape, u0_ev) for landscape in ensemble])
+    mean, std = ensemble_statistics(values)
+    return float(mean), float(std), values

@@ -53,6 +53,7 @@ __all__ = (
     'validate_composition',
     'validate_units',
     'hierarchical_units',
+    'units_from_network',
     'unit_table',
 )
 
@@ -165,7 +166,7 @@ def validate_units(units: Mapping[str, float], x: float, y: float, atol: float =
     return out
 
 
-def hierarchical_units(x: float, y: float, b4_max: float = 0.5) -> dict[str, float]:
+def hierarchical_units(x: float, y: float, n4_borate: float = 0.5) -> dict[str, float]:
     """NFU concentrations from a simple charge-balance hierarchy (NOT the published model).
 
     This is **not** the statistical mechanical model of Schuch, Trott and Maass (RSC
@@ -174,10 +175,10 @@ def hierarchical_units(x: float, y: float, b4_max: float = 0.5) -> dict[str, flo
     assignment of the ``R = y / (1 - y)`` negative charges per former atom that respects
     the unit charges of Fig. 1 and the composition:
 
-    1. B(3) -> B(4) first: ``B4 = min(R, x, b4_max * x + (1 - x))``. The cap lets all
-       boron be tetrahedral while it is diluted in phosphate and limits the pure borate
-       (x = 1) to ``N4 = b4_max`` (0.5: the N4 = R rise of binary alkali borates ends
-       near R = 0.5);
+    1. B(3) -> B(4) first: ``B4 = min(R, x, n4_borate * x + (1 - x))``. Boron diluted in
+       phosphate can be all tetrahedral (B(4) bonded to P); the pure borate (x = 1)
+       reaches ``N4 = n4_borate``, the measured N4 of the binary alkali borate glass with
+       the same y, and the cap falls linearly in between;
     2. the remaining charge depolymerises the phosphate, P(3) -> P(2) -> P(1) -> P(0),
        one step at a time (only two neighbouring P(m) coexist; capacity ``3(1 - x)``);
     3. any charge still left makes B(2) from B(3).
@@ -186,8 +187,10 @@ def hierarchical_units(x: float, y: float, b4_max: float = 0.5) -> dict[str, flo
     ----------
     x, y : float
         Composition, see :func:`validate_composition`.
-    b4_max : float
-        Largest B(4) fraction of the boron atoms in the pure borate, in [0, 1].
+    n4_borate : float
+        Fraction of four-coordinated boron in the binary glass ``y M2O - (1 - y) B2O3``,
+        in [0, 1]; the default 0.5 gives Bray's ``N4 = R`` up to R = 0.5 (lithium
+        borate at y = 0.33: about 0.42, between 0.399 at y = 0.3 and 0.457 at y = 0.4).
 
     Returns
     -------
@@ -198,15 +201,15 @@ def hierarchical_units(x: float, y: float, b4_max: float = 0.5) -> dict[str, flo
     Raises
     ------
     ValueError
-        Bad ``x``, ``y`` or ``b4_max``, or more alkali than the units can compensate
+        Bad ``x``, ``y`` or ``n4_borate``, or more alkali than the units can compensate
         (``R > x + 3(1 - x)``).
     """
     x, y = validate_composition(x, y)
-    if not 0.0 <= b4_max <= 1.0:
-        raise ValueError(f'b4_max must be in [0, 1], got {b4_max!r}')
+    if not 0.0 <= n4_borate <= 1.0:
+        raise ValueError(f'n4_borate must be in [0, 1] (N4 of the binary alkali borate), got {n4_borate!r}')
     r = alkali_per_former(y)
     p = 1.0 - x
-    b4 = min(r, x, b4_max * x + p)
+    b4 = min(r, x, n4_borate * x + p)
     r_p = min(r - b4, 3.0 * p)
     b2 = r - b4 - r_p
     if b2 > x - b4 + 1e-12:
@@ -223,6 +226,59 @@ def hierarchical_units(x: float, y: float, b4_max: float = 0.5) -> dict[str, flo
         frac = mean_charge - k
         units[f'P{3 - k}'] = p * (1.0 - frac)
         units[f'P{2 - k}'] = p * frac
+    return units
+
+
+def units_from_network(fractions: Mapping[str, float], x: float, max_other: float = 0.05) -> dict[str, float]:
+    """NFU concentrations from the unit fractions of a simulated glass.
+
+    Parameters
+    ----------
+    fractions : mapping of str to float
+        Fraction of all network-former atoms in each unit, with the labels of
+        :func:`aiida_boroglass.analysis.speciation.unit_labels` (``'B(4)'``, ``'B(3)'``,
+        ``'P(2)'``, ...; the ``fraction_of_formers`` column of the structure panel's
+        ``network_units`` output).
+    x : float
+        Borate fraction of the former oxides, in [0, 1].
+    max_other : float
+        Largest summed fraction of units outside Fig. 1 (``B(1)``, ``B(0)``, ``P(4)``,
+        over- or under-coordinated defects ``B[k]``, ``P[k]``) that may be left out.
+
+    Returns
+    -------
+    dict of str to float
+        Concentration per former atom of every unit of :data:`UNIT_NAMES`: the Fig. 1
+        units, rescaled so that the B units add up to ``x`` and the P units to ``1 - x``
+        (the composition fixes both totals; only the split among the units comes from the
+        simulation). Charge balance is checked by :func:`validate_units` afterwards.
+
+    Raises
+    ------
+    ValueError
+        A former other than B or P, more than ``max_other`` in units outside Fig. 1 (the
+        message lists them), or no B (P) unit at all although ``x > 0`` (``x < 1``).
+    """
+    known = {f'{name[0]}({name[1]})': name for name in UNIT_NAMES}
+    foreign = sorted(label for label in fractions if label.split('(')[0].split('[')[0] not in ('B', 'P'))
+    if foreign:
+        raise ValueError(f'the hopping model knows B and P units only; the glass has {foreign}')
+    other = {label: float(v) for label, v in fractions.items() if label not in known and float(v) > 0.0}
+    if sum(other.values()) > max_other:
+        listed = ', '.join(f'{label} {v:.3f}' for label, v in sorted(other.items()))
+        raise ValueError(
+            f'{sum(other.values()):.3f} of the formers are in units outside paper 003 Fig. 1 ({listed}); '
+            f'at most max_other = {max_other} may be left out'
+        )
+    units = dict.fromkeys(UNIT_NAMES, 0.0)
+    units.update({known[label]: float(v) for label, v in fractions.items() if label in known})
+    for former, total in (('B', x), ('P', 1.0 - x)):
+        names = [name for name in UNIT_NAMES if UNIT_FORMER[name] == former]
+        found = sum(units[name] for name in names)
+        if total > 0.0 and found <= 0.0:
+            raise ValueError(f'x = {x!r} needs {former} units, but the glass has none of {names}')
+        for name in names:
+            units[name] = units[name] * total / found if total > 0.0 else 0.0
     return units
 
 

@@ -9,6 +9,7 @@ from aiida_boroglass.hopping import conductance
 from aiida_boroglass.hopping.conductance import (
     conductivity_factor,
     dc_conductivities,
+    ensemble_transport,
     dc_conductivity,
     jump_rates,
     kron_reduction,
@@ -180,3 +181,14 @@ def test_dc_conductivities_average_over_landscapes():
     assert activation_energies(8, 0.5, 0.35, 0.76, 0.3, 3, seed=2)[2][0] == activation_energy(first)
     with pytest.raises(ValueError, match='n_landscapes'):
         dc_conductivities(8, 0.5, 0.35, 0.76, 0.3, [400.0], 0)
+
+
+def test_ensemble_transport_uses_the_same_landscapes_for_both_quantities():
+    options = dict(size=8, x=0.4, y=0.35, v0_ev=0.76, sigma_eps=0.3, n_landscapes=3, seed=11)
+    both = ensemble_transport(**options, temperatures_k=[400.0, 500.0])
+    _, _, ea = activation_energies(**options)
+    _, _, sigma = dc_conductivities(**options, temperatures_k=[400.0, 500.0])
+    np.testing.assert_array_equal(both.activation_energy_ev, ea)
+    np.testing.assert_array_equal(both.sigma_s_cm, sigma)
+    assert np.all(both.sigma_upper_s_cm >= both.sigma_s_cm)
+    assert ensemble_transport(**options).sigma_s_cm.shape == (3, 0)

@@ -10,6 +10,7 @@ from aiida_boroglass.hopping.units import (
     UNIT_NAMES,
     alkali_per_former,
     hierarchical_units,
+    units_from_network,
     unit_table,
     validate_units,
 )
@@ -40,9 +41,9 @@ def test_hierarchical_units_end_members():
     phosphate = hierarchical_units(0.0, 0.35)
     assert phosphate['P2'] == pytest.approx(r)
     assert phosphate['P3'] == pytest.approx(1 - r)
-    # binary borate: N4 = R up to b4_max, the rest as B(2)
+    # binary borate: N4 = R up to n4_borate, the rest as B(2)
     assert hierarchical_units(1.0, 0.3)['B4'] == pytest.approx(alkali_per_former(0.3))
-    borate = hierarchical_units(1.0, 0.4, b4_max=0.5)
+    borate = hierarchical_units(1.0, 0.4, n4_borate=0.5)
     assert borate['B4'] == pytest.approx(0.5)
     assert borate['B2'] == pytest.approx(alkali_per_former(0.4) - 0.5)
     # boron diluted in phosphate is all tetrahedral
@@ -52,8 +53,8 @@ def test_hierarchical_units_end_members():
 def test_hierarchical_units_refuses_too_much_alkali():
     with pytest.raises(ValueError, match='y = 0.8'):
         hierarchical_units(1.0, 0.8)
-    with pytest.raises(ValueError, match='b4_max'):
-        hierarchical_units(0.5, 0.35, b4_max=1.5)
+    with pytest.raises(ValueError, match='n4_borate'):
+        hierarchical_units(0.5, 0.35, n4_borate=1.5)
 
 
 def good_units():
@@ -95,3 +96,27 @@ def test_validate_composition_names_the_field(x, y, field):
 def test_missing_units_count_as_zero():
     units = validate_units({'B4': 0.5, 'P3': 0.5}, 0.5, 1.0 / 3.0)
     assert units['B2'] == 0.0 and units['P0'] == 0.0
+
+
+def test_units_from_network_maps_panel_labels_and_rescales_to_the_composition():
+    # a simulated 50/50 borophosphate: 2 % B(1) defects left out, B and P rescaled to x and 1 - x
+    panel = {'B(4)': 0.30, 'B(3)': 0.14, 'B(2)': 0.04, 'B(1)': 0.02, 'P(3)': 0.25, 'P(2)': 0.25}
+    units = units_from_network(panel, 0.5)
+    assert list(units) == list(UNIT_NAMES)
+    assert units['B4'] == pytest.approx(0.30 * 0.5 / 0.48)
+    assert units['B2'] == pytest.approx(0.04 * 0.5 / 0.48)
+    assert sum(units[k] for k in ('B4', 'B3', 'B2')) == pytest.approx(0.5)
+    assert units['P2'] == pytest.approx(0.25) and units['P1'] == 0.0
+
+
+@pytest.mark.parametrize(
+    'panel, x, message',
+    [
+        ({'B(4)': 0.4, 'B[5]': 0.06, 'P(3)': 0.54}, 0.5, r'B\[5\] 0.060'),
+        ({'B(4)': 0.5, 'Si(4)': 0.5}, 0.5, 'B and P units only'),
+        ({'P(3)': 1.0}, 0.2, 'needs B units'),
+    ],
+)
+def test_units_from_network_refuses_glasses_outside_the_model(panel, x, message):
+    with pytest.raises(ValueError, match=message):
+        units_from_network(panel, x)
