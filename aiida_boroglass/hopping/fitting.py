@@ -24,7 +24,7 @@ from typing import Callable, Mapping, NamedTuple
 import numpy as np
 from scipy import optimize
 
-from .percolation import K_B_EV, activation_energies
+from .percolation import DEFAULT_U0_PER_V0, K_B_EV, activation_energies
 
 __all__ = ('ArrheniusFit', 'arrhenius_fit', 'reduced_activation_energy', 'fit_v0_sigma')
 
@@ -93,8 +93,10 @@ def reduced_activation_energy(
     seed: int = 0,
     f0: float = 0.05,
     units: Callable[[float, float], Mapping[str, float]] | None = None,
+    u0_per_v0: float = DEFAULT_U0_PER_V0,
+    units_atol: float = 1e-3,
 ) -> float:
-    """Reduced barrier ``delta = Delta_c / V0`` with ``u0 = 0.1 V0``, averaged over landscapes.
+    """Reduced barrier ``delta = Delta_c / V0`` with ``u0 = u0_per_v0 V0``, averaged over landscapes.
 
     Parameters
     ----------
@@ -111,6 +113,10 @@ def reduced_activation_energy(
     units : callable, optional
         ``units(x, y)`` giving NFU concentrations per former atom; default
         :func:`.units.hierarchical_units` (not the published model).
+    u0_per_v0 : float
+        Minimal barrier in units of V0 (paper 003: 0.1).
+    units_atol : float
+        Tolerance of the sum rules of the units (:func:`.units.validate_units`).
 
     Returns
     -------
@@ -118,7 +124,10 @@ def reduced_activation_energy(
         Mean Delta_c / V0, dimensionless.
     """
     concentrations = None if units is None else units(x, y)
-    mean, _, _ = activation_energies(size, x, y, 1.0, sigma_eps, n_landscapes, seed=seed, f0=f0, units=concentrations)
+    mean, _, _ = activation_energies(
+        size, x, y, 1.0, sigma_eps, n_landscapes, u0_ev=u0_per_v0, seed=seed, f0=f0, units=concentrations,
+        units_atol=units_atol,
+    )
     return mean
 
 

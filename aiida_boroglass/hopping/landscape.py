@@ -314,6 +314,7 @@ def build_landscape(
     *,
     f0: float = DEFAULT_F0,
     units: Mapping[str, float] | None = None,
+    units_atol: float = 1e-3,
     seed=None,
 ) -> Landscape:
     """Build one site-energy landscape (the whole construction of the module docstring).
@@ -333,6 +334,9 @@ def build_landscape(
     units : mapping of str to float, optional
         NFU concentrations per former atom (checked with :func:`.units.validate_units`);
         default :func:`.units.hierarchical_units` (not the published model).
+    units_atol : float
+        Tolerance of the sum rules of ``units`` per former atom (see
+        :func:`.units.validate_units`).
     seed : int, numpy.random.Generator or None
         Passed to :func:`numpy.random.default_rng`.
 
@@ -352,7 +356,7 @@ def build_landscape(
         raise ValueError(f'v0_ev must be a positive energy in eV, got {v0_ev!r}')
     if not (np.isfinite(sigma_eps) and sigma_eps >= 0.0):
         raise ValueError(f'sigma_eps must be >= 0 (units of V0), got {sigma_eps!r}')
-    units = hierarchical_units(x, y) if units is None else validate_units(units, x, y)
+    units = hierarchical_units(x, y) if units is None else validate_units(units, x, y, atol=units_atol)
     n_ions, n_accessible = site_counts(size, y, f0)
     fractions, charges, nbo, delocalised = unit_table(units)
     rng = np.random.default_rng(seed)
@@ -391,7 +395,7 @@ def landscape_ensemble(
         Root of a :class:`numpy.random.SeedSequence`; landscape k uses its k-th child, so
         the k-th landscape does not depend on ``n_landscapes``.
     **options
-        ``f0`` and ``units``, passed to :func:`build_landscape`.
+        ``f0``, ``units`` and ``units_atol``, passed to :func:`build_landscape`.
 
     Yields
     ------
