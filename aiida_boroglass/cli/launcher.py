@@ -7,6 +7,7 @@ import time
 from pathlib import Path
 
 import click
+import numpy as np
 import yaml
 
 from aiida_boroglass.glass.composition import Composition, CompositionError
@@ -15,11 +16,22 @@ PROTOCOLS = ('fast', 'balanced', 'stringent')
 
 
 def parse_x_values(text: str) -> list[float]:
-    """Read ``0.1,0.2,0.3`` into floats in [0, 1]; raise ``click.BadParameter`` naming ``--x``."""
+    """Read ``0.1,0.2,0.3`` or ``0:1:0.25`` (start:stop:step, stop included) into floats in [0, 1].
+
+    Raises ``click.BadParameter`` naming ``--x``.
+    """
     try:
-        values = [float(token) for token in text.split(',') if token.strip()]
+        if ':' in text:
+            start, stop, step = (float(token) for token in text.split(':'))
+            if not step > 0:
+                raise click.BadParameter(f'the step of {text!r} must be > 0', param_hint='--x')
+            values = [round(v, 10) for v in np.arange(start, stop + 0.5 * step, step)]
+        else:
+            values = [float(token) for token in text.split(',') if token.strip()]
     except ValueError:
-        raise click.BadParameter(f'{text!r} is not a comma-separated list of numbers', param_hint='--x') from None
+        raise click.BadParameter(
+            f'{text!r} is not a comma-separated list of numbers or start:stop:step', param_hint='--x'
+        ) from None
     bad = [v for v in values if not 0.0 <= v <= 1.0]
     if not values or bad:
         raise click.BadParameter(f'values must lie in [0, 1], got {bad or text!r}', param_hint='--x')
@@ -147,21 +159,25 @@ def screen(spec, x_text, protocol, atoms, forcefield, max_concurrent, overrides,
         sys.exit(1)
 
 
-def _launch(builder, daemon: bool):
-    """Run the builder here, or submit it and show a progress bar of finished MD phases."""
+def _launch(builder, daemon: bool, total: int | None = None, finished=None, what: str = 'MD phases'):
+    """Run the builder here, or submit it and show a progress bar of ``finished(node)`` out of ``total``.
+
+    The default counts finished melt-quench MD phases of a screening (4 per glass).
+    """
     from aiida.engine import run_get_node, submit
 
     if not daemon:
         return run_get_node(builder).node
     node = submit(builder)
-    total = 4 * len(builder.compositions)
-    with click.progressbar(length=total, label=f'{node.process_label}<{node.pk}> MD phases') as bar:
+    total = 4 * len(builder.compositions) if total is None else total
+    finished = finished or _finished_phases
+    with click.progressbar(length=total, label=f'{node.process_label}<{node.pk}> {what}') as bar:
         done = 0
         while not node.is_terminated:
             time.sleep(5)
-            finished = _finished_phases(node)
-            bar.update(finished - done)
-            done = finished
+            count = finished(node)
+            bar.update(count - done)
+            done = count
     return node
 
 
@@ -191,3 +207,98 @@ def screening_rows(node, x_of_key: dict[str, float]) -> list[dict]:
                      'reference_n4': (glass.reference_n4() or (None,))[0],
                      'wall_time_s': (child.mtime - child.ctime).total_seconds()})
     return rows
+
+
+@main.command()
+@click.argument('spec')
+@click.option('--x', 'x_text', required=True, help='x values: 0,0.2,0.4 or start:stop:step, e.g. 0:1:0.1.')
+@click.option('--protocol', type=click.Choice(PROTOCOLS), default='balanced', show_default=True,
+              help='fast: 20^3 sites, 2 landscapes; balanced: 50^3, 5; stringent (paper 003): 100^3, 20.')
+@click.option('--size', type=click.IntRange(min=3), default=None, help='Ion sites per axis (default: the protocol\'s).')
+@click.option('--landscapes', type=click.IntRange(min=1), default=None, help='Landscapes averaged per glass.')
+@click.option('--temperatures', default=None, help='sigma_dc at these temperatures in K, e.g. 300,400,500; "" for none.')
+@click.option('--v0', type=float, default=None, help='Energy scale V0 in eV (default 0.64, paper 003 Li series).')
+@click.option('--sigma-eps', type=float, default=None, help='Site-energy noise in units of V0 (default 0.42).')
+@click.option('--nu', type=float, default=None, help='Attempt frequency in Hz (default 1e13).')
+@click.option('--n4-borate', type=float, default=None,
+              help='N4 of the binary alkali borate at the same alkali content (model source; default 0.5).')
+@click.option('--units', 'units_file', type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None,
+              help='YAML {x: {B4: .., B3: .., P2: ..}}: measured NFU concentrations per former atom.')
+@click.option('--from-panel', 'panels', default=None,
+              help='Comma-separated PKs of finished structure panels, one per --x value: simulated NFU units.')
+@click.option('--experiment', 'experiment_file', type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              default=None, help='YAML {activation_energy_ev: {x: E_a}, sigma_s_cm: {x: {T: sigma}}}.')
+@click.option('--fit-energies', is_flag=True, help='Fit V0 and sigma_eps to the measured E_a at x = 0 and 1.')
+@click.option('--fit-nu', is_flag=True, help='Adapt nu per glass to the measured sigma_dc.')
+@click.option('--daemon', is_flag=True, help='Submit to the daemon and follow progress instead of running here.')
+@click.option('--output', type=click.Path(path_type=Path), default=Path('boroglass-hopping'), show_default=True,
+              help='Folder for the table (JSON) and the plots.')
+def hopping(spec, x_text, protocol, size, landscapes, temperatures, v0, sigma_eps, nu, n4_borate, units_file,
+            panels, experiment_file, fit_energies, fit_nu, daemon, output):
+    """E_a(x) and sigma_dc(x, T) of SPEC = y M2O-(1-y)[x B2O3-(1-x) P2O5] from the site-energy hopping model."""
+    from aiida import load_profile, orm
+
+    from aiida_boroglass.cli.hopping import panel_units, read_yaml_mapping, units_by_key
+    from aiida_boroglass.cli.hopping_plots import hopping_table, plot_hopping
+    from aiida_boroglass.workflows.hopping import HoppingWorkChain
+
+    x_values = parse_x_values(x_text)
+    try:
+        glasses = {composition_key(x): Composition.parse(spec, x=x) for x in x_values}
+    except CompositionError as exception:
+        raise click.BadParameter(str(exception), param_hint='SPEC/--x') from None
+    if units_file and panels:
+        raise click.BadParameter('give measured units or structure panels, not both', param_hint='--units/--from-panel')
+    parameters = {key: value for key, value in {
+        'size': size, 'n_landscapes': landscapes, 'v0_ev': v0, 'sigma_eps': sigma_eps, 'nu_hz': nu,
+        'n4_borate': n4_borate, 'temperatures_k': _temperatures(temperatures),
+        'fit_energies': fit_energies or None, 'fit_nu': fit_nu or None}.items() if value is not None}
+    load_profile()
+    units = units_by_key(units_file, dict(zip(glasses, x_values))) if units_file else None
+    if panels:
+        units = panel_units(panels, {key: glass.label for key, glass in glasses.items()})
+    source = 'measured' if units_file else 'simulated' if panels else 'model'
+    builder = HoppingWorkChain.get_builder_from_protocol(
+        {key: glass.label for key, glass in glasses.items()}, protocol=protocol,
+        overrides={'nfu_source': source, 'parameters': parameters})
+    if units:
+        builder.units = {key: value if isinstance(value, orm.Dict) else orm.Dict(value) for key, value in units.items()}
+    if experiment_file:
+        builder.experiment = orm.Dict(read_yaml_mapping(experiment_file, '--experiment'))
+    error = HoppingWorkChain.spec().inputs.validate(builder._inputs(prune=True))
+    if error:
+        raise click.ClickException(str(error))
+    started = time.time()
+    node = _launch(builder, daemon, total=len(glasses), finished=_finished_transports, what='glasses')
+    click.echo(f'{node.process_label}<{node.pk}> finished with exit status {node.exit_status} '
+               f'after {time.time() - started:.0f} s')
+    if 'summary' not in node.outputs:
+        raise click.ClickException(f'{node.exit_message or "no summary"}; see `verdi process report {node.pk}`')
+    summary = node.outputs.summary.get_dict()
+    click.echo(hopping_table(summary))
+    output.mkdir(parents=True, exist_ok=True)
+    (output / 'hopping.json').write_text(json.dumps(summary, indent=2))
+    plots = plot_hopping(summary, output)
+    click.echo(f'table: {output / "hopping.json"}\nplots: {", ".join(str(path) for path in plots.values())}')
+
+
+def _temperatures(text: str | None) -> list[float] | None:
+    """``'300,400'`` -> [300.0, 400.0]; None keeps the protocol's; raise naming ``--temperatures``."""
+    if text is None:
+        return None
+    try:
+        return [float(token) for token in text.split(',') if token.strip()]
+    except ValueError:
+        raise click.BadParameter(f'{text!r} is not a comma-separated list of temperatures in K',
+                                 param_hint='--temperatures') from None
+
+
+def _finished_transports(node) -> int:
+    """Number of finished hopping_transport calcfunctions below a hopping workflow."""
+    from aiida import orm
+
+    query = orm.QueryBuilder()
+    query.append(orm.WorkflowNode, filters={'id': node.pk}, tag='hopping')
+    query.append(orm.CalcFunctionNode, with_incoming='hopping',
+                 filters={'attributes.function_name': 'hopping_transport', 'attributes.process_state': 'finished'})
+    return query.count()
