@@ -13,6 +13,7 @@ import numpy as np
 from aiida import orm
 from aiida.engine import ExitCode, calcfunction
 
+from aiida_boroglass.functions.utils import with_defaults
 from aiida_boroglass.glass.composition import Composition
 from aiida_boroglass.hopping.conductance import DEFAULT_JUMP_ANGSTROM, DEFAULT_NU_HZ, ensemble_transport
 from aiida_boroglass.hopping.fitting import arrhenius_fit, fit_v0_sigma, reduced_activation_energy
@@ -66,11 +67,7 @@ def hopping_settings(parameters: orm.Dict | Mapping | None) -> dict[str, Any]:
         Unknown key (listing the allowed ones) or a value of the wrong kind or range,
         naming ``parameters.<key>``.
     """
-    given = dict(parameters.get_dict() if isinstance(parameters, orm.Dict) else parameters or {})
-    unknown = sorted(set(given) - set(HOPPING_DEFAULTS))
-    if unknown:
-        raise ValueError(f'parameters: unknown key(s) {unknown}; allowed: {sorted(HOPPING_DEFAULTS)}')
-    settings = {**HOPPING_DEFAULTS, **given}
+    settings = with_defaults(parameters, HOPPING_DEFAULTS)
     for key, lowest in (('size', 3), ('n_landscapes', 1), ('seed', 0)):
         value = settings[key]
         if isinstance(value, bool) or not isinstance(value, int) or value < lowest:

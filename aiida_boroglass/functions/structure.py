@@ -38,7 +38,7 @@ from aiida_boroglass.analysis.speciation import (
     oxygen_speciation,
 )
 from aiida_boroglass.analysis.voronoi import volumes_by_species, voronoi_volumes
-from aiida_boroglass.functions.utils import frames_of
+from aiida_boroglass.functions.utils import frames_of, with_defaults
 
 #: Defaults of the panel parameters; every key is documented in docs/structure_panel.md.
 PANEL_DEFAULTS: dict[str, Any] = {
@@ -70,11 +70,7 @@ def panel_settings(parameters: orm.Dict | dict | None) -> dict[str, Any]:
         Unknown key (listing the allowed ones) or a value of the wrong kind or range,
         naming ``parameters.<key>``.
     """
-    given = dict(parameters.get_dict() if isinstance(parameters, orm.Dict) else parameters or {})
-    unknown = sorted(set(given) - set(PANEL_DEFAULTS))
-    if unknown:
-        raise ValueError(f'parameters: unknown key(s) {unknown}; allowed: {sorted(PANEL_DEFAULTS)}')
-    settings = {**PANEL_DEFAULTS, **given}
+    settings = with_defaults(parameters, PANEL_DEFAULTS)
     for key in ('r_max_a', 'dr_a', 'q_max_neutron_a', 'q_max_xray_a', 'dq_a'):
         value = settings[key]
         if isinstance(value, bool) or not isinstance(value, (int, float)) or not value > 0:

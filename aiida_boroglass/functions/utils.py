@@ -1,5 +1,7 @@
-"""Turn AiiDA structure and trajectory nodes into the arrays the analysis kernels take."""
+"""Turn AiiDA nodes into what the kernels take: arrays of structures and trajectories, settings."""
 from __future__ import annotations
+
+from typing import Any, Mapping
 
 import numpy as np
 from aiida import orm
@@ -35,3 +37,18 @@ def frames_of(node: orm.StructureData | orm.TrajectoryData) -> tuple[np.ndarray,
         return node.get_positions(), cells, list(node.symbols)
     positions = np.array([site.position for site in node.sites])[None]
     return positions, np.array(node.cell)[None], site_symbols(node)
+
+
+def with_defaults(parameters: orm.Dict | Mapping | None, defaults: Mapping[str, Any]) -> dict[str, Any]:
+    """``defaults`` updated by ``parameters`` (a Dict, a mapping or None).
+
+    Raises
+    ------
+    ValueError
+        A key of ``parameters`` not in ``defaults``; the message lists the allowed keys.
+    """
+    given = dict(parameters.get_dict() if isinstance(parameters, orm.Dict) else parameters or {})
+    unknown = sorted(set(given) - set(defaults))
+    if unknown:
+        raise ValueError(f'parameters: unknown key(s) {unknown}; allowed: {sorted(defaults)}')
+    return {**defaults, **given}

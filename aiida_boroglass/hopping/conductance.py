@@ -49,7 +49,7 @@ import numpy as np
 from scipy import sparse
 from scipy.sparse import csgraph
 
-from .landscape import Landscape, ensemble_statistics, landscape_ensemble
+from .landscape import Landscape, landscape_ensemble
 from .lattice import face_sites, lattice_links
 from .percolation import DEFAULT_U0_PER_V0, K_B_EV, activation_energy, bottleneck, fermi_level
 
@@ -63,7 +63,6 @@ __all__ = (
     'network_conductance',
     'kron_reduction',
     'dc_conductivity',
-    'dc_conductivities',
     'conductivity_factor',
     'EnsembleTransport',
     'ensemble_transport',
@@ -408,60 +407,6 @@ def dc_conductivity(
     return DcConductivity(result.conductance * factor, (result.conductance + result.dropped) * factor, mu)
 
 
-def dc_conductivities(
-    size: int,
-    x: float,
-    y: float,
-    v0_ev: float,
-    sigma_eps: float,
-    temperatures_k,
-    n_landscapes: int,
-    *,
-    seed=None,
-    nu_hz: float = DEFAULT_NU_HZ,
-    a_angstrom: float = DEFAULT_JUMP_ANGSTROM,
-    u0_ev: float | None = None,
-    **landscape_options,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """sigma_dc averaged over independent landscapes (the paper: 30 at size 35).
-
-    Parameters
-    ----------
-    size, x, y, v0_ev, sigma_eps
-        See :func:`.landscape.build_landscape`.
-    temperatures_k : array_like, shape (n_temperatures,)
-        Temperatures in K; every landscape is used at all of them.
-    n_landscapes : int
-        Number of landscapes, >= 1.
-    seed : int or None
-        Root of a :class:`numpy.random.SeedSequence`; landscape k uses its k-th child
-        (the same landscapes as :func:`.percolation.activation_energies` with this seed).
-    nu_hz, a_angstrom, u0_ev
-        See :func:`dc_conductivity`.
-    **landscape_options
-        ``f0`` and ``units``, passed to :func:`.landscape.build_landscape`.
-
-    Returns
-    -------
-    mean : numpy.ndarray, shape (n_temperatures,)
-        Mean sigma_dc in S/cm.
-    std : numpy.ndarray, shape (n_temperatures,)
-        S/cm, sample standard deviation over the landscapes (ddof = 1; 0 for one).
-    values : numpy.ndarray, shape (n_landscapes, n_temperatures)
-        sigma_dc (lower bound, :class:`DcConductivity`) of every landscape in S/cm.
-    """
-    temperatures = np.atleast_1d(np.asarray(temperatures_k, dtype=float))
-    ensemble = landscape_ensemble(size, x, y, v0_ev, sigma_eps, n_landscapes, seed=seed, **landscape_options)
-    values = np.array(
-        [
-            [dc_conductivity(land, t, nu_hz=nu_hz, a_angstrom=a_angstrom, u0_ev=u0_ev).sigma_s_cm for t in temperatures]
-            for land in ensemble
-        ]
-    ).reshape(n_landscapes, temperatures.size)
-    mean, std = ensemble_statistics(values)
-    return mean, std, values
-
-
 class EnsembleTransport(NamedTuple):
     """Activation energy and dc conductivity of every landscape of an ensemble.
 
@@ -504,7 +449,7 @@ def ensemble_transport(
     ----------
     size, x, y, v0_ev, sigma_eps, n_landscapes, seed
         See :func:`.landscape.landscape_ensemble` (the same landscapes as
-        :func:`.percolation.activation_energies` and :func:`dc_conductivities` with this seed).
+        :func:`.percolation.activation_energies` with this seed).
     temperatures_k : array_like, shape (n_temperatures,)
         Temperatures in K for sigma_dc; empty for Delta_c only.
     nu_hz, a_angstrom, u0_ev

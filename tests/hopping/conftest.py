@@ -9,30 +9,21 @@ from aiida_boroglass.hopping.landscape import build_landscape
 from aiida_boroglass.hopping.lattice import face_sites, lattice_links
 
 
-def _read_only(*arrays):
-    out = []
-    for arr in arrays:
-        copy = np.array(arr)
-        copy.setflags(write=False)
-        out.append(copy)
-    return tuple(out)
-
-
 @pytest.fixture
-def read_only():
+def read_only(crystals):
     """Return copies of the given arrays marked read-only (kernels must not write into inputs)."""
-    return _read_only
+    return crystals.read_only
 
 
 @pytest.fixture
-def cube():
+def cube(read_only):
     """``cube(size)`` -> (n_nodes, i, j, source, sink) of a fully accessible lattice, read-only."""
 
     def make(size):
         accessible = np.ones((size, size, size), dtype=bool)
         i, j = lattice_links(accessible)
         source, sink = face_sites(accessible)
-        return (size**3, *_read_only(i, j, source, sink))
+        return (size**3, *read_only(i, j, source, sink))
 
     return make
 

@@ -8,7 +8,6 @@ import pytest
 from aiida_boroglass.hopping import conductance
 from aiida_boroglass.hopping.conductance import (
     conductivity_factor,
-    dc_conductivities,
     ensemble_transport,
     dc_conductivity,
     jump_rates,
@@ -169,26 +168,16 @@ def test_arrhenius_activation_energy_is_delta_c(sodium_landscape):
     assert fit.ea_ev == pytest.approx(activation_energy(sodium_landscape), abs=1.5 * K_B_EV * 160.0)
 
 
-def test_dc_conductivities_average_over_landscapes():
-    mean, std, values = dc_conductivities(8, 0.5, 0.35, 0.76, 0.3, [400.0, 500.0], 3, seed=2)
-    assert values.shape == (3, 2)
-    np.testing.assert_allclose(mean, values.mean(axis=0))
-    np.testing.assert_allclose(std, values.std(axis=0, ddof=1))
-    assert np.all(values[:, 1] > values[:, 0])  # thermally activated
-    # the same landscapes as activation_energies with the same seed
-    first = build_landscape(8, 0.5, 0.35, 0.76, 0.3, seed=np.random.default_rng(np.random.SeedSequence(2).spawn(3)[0]))
-    assert values[0, 0] == dc_conductivity(first, 400.0).sigma_s_cm
-    assert activation_energies(8, 0.5, 0.35, 0.76, 0.3, 3, seed=2)[2][0] == activation_energy(first)
-    with pytest.raises(ValueError, match='n_landscapes'):
-        dc_conductivities(8, 0.5, 0.35, 0.76, 0.3, [400.0], 0)
-
-
-def test_ensemble_transport_uses_the_same_landscapes_for_both_quantities():
-    options = dict(size=8, x=0.4, y=0.35, v0_ev=0.76, sigma_eps=0.3, n_landscapes=3, seed=11)
-    both = ensemble_transport(**options, temperatures_k=[400.0, 500.0])
-    _, _, ea = activation_energies(**options)
-    _, _, sigma = dc_conductivities(**options, temperatures_k=[400.0, 500.0])
-    np.testing.assert_array_equal(both.activation_energy_ev, ea)
-    np.testing.assert_array_equal(both.sigma_s_cm, sigma)
+def test_ensemble_transport_builds_each_landscape_once_for_both_quantities():
+    both = ensemble_transport(8, 0.5, 0.35, 0.76, 0.3, 3, [400.0, 500.0], seed=2)
+    assert both.sigma_s_cm.shape == both.sigma_upper_s_cm.shape == (3, 2)
     assert np.all(both.sigma_upper_s_cm >= both.sigma_s_cm)
-    assert ensemble_transport(**options).sigma_s_cm.shape == (3, 0)
+    assert np.all(both.sigma_s_cm[:, 1] > both.sigma_s_cm[:, 0])  # thermally activated
+    # landscape k is built from child k of the root seed, as in activation_energies
+    first = build_landscape(8, 0.5, 0.35, 0.76, 0.3, seed=np.random.default_rng(np.random.SeedSequence(2).spawn(3)[0]))
+    assert both.sigma_s_cm[0, 0] == dc_conductivity(first, 400.0).sigma_s_cm
+    assert both.activation_energy_ev[0] == activation_energy(first)
+    np.testing.assert_array_equal(activation_energies(8, 0.5, 0.35, 0.76, 0.3, 3, seed=2)[2], both.activation_energy_ev)
+    assert ensemble_transport(8, 0.5, 0.35, 0.76, 0.3, 3, seed=2).sigma_s_cm.shape == (3, 0)
+    with pytest.raises(ValueError, match='n_landscapes'):
+        ensemble_transport(8, 0.5, 0.35, 0.76, 0.3, 0, [400.0])
