@@ -69,3 +69,28 @@ def test_hopping_refuses_a_node_that_is_not_a_panel(aiida_profile):
     result = CliRunner().invoke(main, ['hopping', SERIES, '--x', '0.5', '--from-panel', str(node.pk)])
     assert result.exit_code != 0
     assert 'is not a finished structure panel' in result.output
+
+
+def test_hopping_reads_a_panel_and_checks_its_glass(aiida_profile, crystals):
+    """A panel of a glass made from 33Li2O-67B2O3: refused for another composition, read for its own."""
+    from aiida.engine import calcfunction, run_get_node
+
+    from aiida_boroglass.data.composition import CompositionData
+    from aiida_boroglass.workflows.structure_panel import StructurePanelWorkChain
+
+    @calcfunction
+    def quench(composition):  # stands in for a melt-quench: the glass descends from its composition
+        positions, cell, species = crystals.cristobalite_bo4()
+        structure = orm.StructureData(cell=cell)
+        for position, symbol in zip(positions, species):
+            structure.append_atom(position=position, symbols=str(symbol))
+        return structure
+
+    glass = quench(CompositionData('33Li2O-67B2O3'))
+    _, panel = run_get_node(StructurePanelWorkChain, glass=glass, parameters=orm.Dict({'voronoi': False}))
+    other = CliRunner().invoke(main, ['hopping', SERIES, '--x', '1', '--from-panel', str(panel.pk)])
+    assert other.exit_code != 0 and 'analysed a 33Li2O-67B2O3 glass, not 35Na2O-65B2O3' in other.output
+    # its own composition: read, then refused because an all-B(4) network cannot balance 33 mol% Li2O
+    own = CliRunner().invoke(main, ['hopping', '0.33Li2O-0.67[xB2O3-(1-x)P2O5]', '--x', '1',
+                                    '--from-panel', str(panel.pk)])
+    assert own.exit_code != 0 and 'must balance the alkali ions' in own.output
