@@ -4,7 +4,7 @@ from __future__ import annotations
 from typing import Mapping
 
 from aiida import orm
-from aiida.engine import WorkChain, if_
+from aiida.engine import WorkChain, if_, while_
 
 from aiida_boroglass.data.composition import CompositionData
 from aiida_boroglass.functions.hopping import (
@@ -97,7 +97,7 @@ class HoppingWorkChain(ProtocolMixin, WorkChain):
         spec.outline(
             cls.network_former_units,
             if_(cls.should_fit_energies)(cls.fit_energy_scales),
-            cls.transport,
+            while_(cls.glasses_left)(cls.transport),
             cls.summarize,
         )
         spec.output_namespace('units', valid_type=orm.Dict, dynamic=True, help='NFU concentrations per glass.')
@@ -134,6 +134,7 @@ class HoppingWorkChain(ProtocolMixin, WorkChain):
     def network_former_units(self):
         """The checked NFU concentrations of every glass."""
         source = self.inputs.nfu_source
+        self.ctx.transport = {}
         self.ctx.units = {}
         for key, composition in self.inputs.compositions.items():
             extra = {'units': self.inputs.units[key]} if source.value != 'model' else {}
@@ -156,16 +157,20 @@ class HoppingWorkChain(ProtocolMixin, WorkChain):
         self.report(f'fitted V0 = {self.ctx.energies["v0_ev"]:.4f} eV, sigma_eps = {self.ctx.energies["sigma_eps"]:.4f}')
         self.out('energies', self.ctx.energies)
 
+    def glasses_left(self):
+        """Whether a glass still needs its transport (one glass per step: a checkpoint after each)."""
+        return len(self.ctx.transport) < len(self.inputs.compositions)
+
     def transport(self):
-        """Delta_c and sigma_dc(T) of every glass."""
+        """Delta_c and sigma_dc(T) of the next glass."""
+        key = next(key for key in self.inputs.compositions if key not in self.ctx.transport)
         extra = {'energies': self.ctx.energies} if 'energies' in self.ctx else {}
-        self.ctx.transport = {}
-        for key, composition in self.inputs.compositions.items():
-            node = hopping_transport(composition, self.ctx.units[key], self.inputs.parameters, **extra)
-            self.ctx.transport[key] = node
-            self.out(f'transport.{key}', node)
-            ea = node.base.attributes.get('activation_energy_ev')
-            self.report(f'{key}: E_a = {ea if ea is None else round(ea, 4)} eV')
+        node = hopping_transport(self.inputs.compositions[key], self.ctx.units[key], self.inputs.parameters, **extra)
+        self.ctx.transport[key] = node
+        self.out(f'transport.{key}', node)
+        ea = node.base.attributes.get('activation_energy_ev')
+        self.report(f'{key}: E_a = {ea if ea is None else round(ea, 4)} eV '
+                    f'({len(self.ctx.transport)}/{len(self.inputs.compositions)} glasses)')
 
     def summarize(self):
         """E_a(x), sigma_dc(x, T), adapted nu(x) and the units as one table and as arrays."""
