@@ -173,8 +173,9 @@ def arrhenius_figure(summary: dict):
     temperatures = np.asarray(summary['temperatures_k'], dtype=float)
     measured = _experiment(summary).get('sigma_s_cm', {})
     fig, ax = plt.subplots(figsize=(6, 4.5))
-    for k, row in enumerate(summary['rows']):
-        colour = f'C{k % 10}'
+    rows = summary['rows']
+    for k, row in enumerate(rows):
+        colour = plt.cm.viridis(k / max(len(rows) - 1, 1))  # one distinct colour per x, however many
         ea = row.get('arrhenius_ea_ev')
         label = f"x = {row['x']:.2f}, E_a = " + (f'{ea:.3f} eV' if ea is not None else '-')
         ax.plot(*_masked_log(zip(1000.0 / temperatures, temperatures * np.asarray(row['sigma_s_cm'], dtype=float))),
