@@ -148,7 +148,7 @@ class HoppingWorkChain(ProtocolMixin, WorkChain):
     def fit_energy_scales(self):
         """V0 and sigma_eps from the measured E_a of the pure phosphate and the pure borate."""
         ends = {}
-        for key, node in self.ctx.units.items():
+        for node in self.ctx.units.values():
             ends.setdefault(node['x'], node)
         _, node = fit_energy_scales.run_get_node(self.inputs.parameters, self.inputs.experiment, ends[0.0], ends[1.0])
         if not node.is_finished_ok:
