@@ -127,3 +127,59 @@ def analyze(node, output, cutoff, isotope, q_max_neutron, q_max_xray, max_frames
         click.echo(f'{label:>42}: {value}')
     for path in plot_panel(panel, Path(output or f'structure-panel-{node.pk}')):
         click.echo(f'plot: {path}')
+
+
+@data_boroglass.command('medium-range')
+@arguments.NODES()
+@click.option('--output', '-o', type=click.Path(file_okay=False), default='medium-range', show_default=True,
+              help='Folder for the table (JSON) and the plots.')
+@click.option('--cutoff', multiple=True, metavar='PAIR=Å', help='Bond cutoff overriding the first minimum, e.g. B-O=1.9.')
+@click.option('--ring-kind', type=click.Choice(['primitive', 'shortest_path']), default=None,
+              help='Ring definition (default: primitive).')
+@click.option('--max-ring', type=int, default=None, help='Largest ring in atoms, formers + oxygens (default 12).')
+@click.option('--max-frames', type=int, default=None, help='Use at most this many frames of a trajectory (default 5).')
+@click.option('--cavity-cutoff', type=float, default=None, help='Cavity cutoff radius around every atom, Å (default 2.0).')
+@decorators.with_dbenv()
+def medium_range(nodes, output, cutoff, ring_kind, max_ring, max_frames, cavity_cutoff):
+    """Rings, superstructural units, persistent homology and cavities of glasses (PKs of melt-quenches,
+    structures or trajectories): one table row per glass and comparison plots."""
+    import json
+    from pathlib import Path
+
+    from aiida import orm
+    from aiida.engine import run_get_node
+
+    from aiida_boroglass.cli.medium_range_plots import medium_range_row, medium_range_table, plot_medium_range
+    from aiida_boroglass.functions.medium_range import medium_range_settings
+    from aiida_boroglass.workflows.medium_range import MediumRangeWorkChain
+
+    glasses = [glass_of(node) for node in nodes]
+    parameters = {'cutoffs_a': _key_values(cutoff, '--cutoff', float)}
+    for key, value in (('ring_kind', ring_kind), ('ring_max_atoms', max_ring), ('max_frames', max_frames),
+                       ('cavity_cutoff_a', cavity_cutoff)):
+        if value is not None:
+            parameters[key] = value
+    try:
+        medium_range_settings(parameters)
+    except ValueError as exc:
+        echo.echo_critical(str(exc))
+    rows = []
+    for node, glass in zip(nodes, glasses):
+        _, panel = run_get_node(MediumRangeWorkChain, glass=glass, parameters=orm.Dict(parameters))
+        if not panel.is_finished_ok:
+            echo.echo_critical(f'medium-range panel {panel.pk} failed (exit status {panel.exit_status})')
+        click.echo(f'{glass.__class__.__name__}<{glass.pk}>: MediumRangeWorkChain<{panel.pk}>')
+        rows.append(medium_range_row(_glass_label(node), panel))
+    click.echo(medium_range_table(rows))
+    folder = Path(output)
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / 'medium_range.json').write_text(json.dumps([row['table'] for row in rows], indent=2))
+    for path in plot_medium_range(rows, folder):
+        click.echo(f'plot: {path}')
+
+
+def _glass_label(node) -> str:
+    """The composition of a melt-quench, else the node's class and PK."""
+    if node.process_type and node.process_type.endswith('boroglass.melt_quench'):
+        return node.inputs.composition.label_text
+    return f'{node.__class__.__name__}<{node.pk}>'

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
+from aiida_boroglass.cli.plotting import pyplot, save_figure
 from aiida_boroglass.hopping.units import UNIT_NAMES
 
 #: Plots written by :func:`plot_hopping` and the least number of temperatures each needs.
@@ -71,7 +72,7 @@ def activation_energy_figure(summary: dict):
         One axes: the model E_a (eV, line with error bars), the Arrhenius E_a of the computed sigma_dc(T)
         where there is one, and the measured E_a as symbols when ``summary['experiment']`` has them.
     """
-    plt = _pyplot()
+    plt = pyplot()
     rows = summary['rows']
     x = [row['x'] for row in rows]
     fig, ax = plt.subplots(figsize=(6, 4.5))
@@ -106,7 +107,7 @@ def conductivity_figure(summary: dict):
         Rows with sigma_dc = 0 (no percolating path) are left out. Right axes, only when any row has an
         adapted frequency: nu (Hz, log scale) against x with the fixed nu as a dashed horizontal line.
     """
-    plt = _pyplot()
+    plt = pyplot()
     from matplotlib.lines import Line2D
 
     rows = summary['rows']
@@ -169,7 +170,7 @@ def arrhenius_figure(summary: dict):
         (fixed attempt frequency; zero conductivities left out), open symbols of the same colour for
         measured values of that x; the legend gives x and the Arrhenius E_a (eV).
     """
-    plt = _pyplot()
+    plt = pyplot()
     temperatures = np.asarray(summary['temperatures_k'], dtype=float)
     measured = _experiment(summary).get('sigma_s_cm', {})
     fig, ax = plt.subplots(figsize=(6, 4.5))
@@ -203,7 +204,7 @@ def units_figure(summary: dict):
     matplotlib.figure.Figure
         One axes, one line per unit that is nonzero in some row: B units solid, P units dashed.
     """
-    plt = _pyplot()
+    plt = pyplot()
     rows = summary['rows']
     x = [row['x'] for row in rows]
     names = list(UNIT_NAMES) + sorted({name for row in rows for name in row['units']} - set(UNIT_NAMES))
@@ -221,22 +222,22 @@ def units_figure(summary: dict):
 
 def plot_activation_energy(summary: dict, path: Path) -> Path:
     """Save :func:`activation_energy_figure` as a PNG at ``path``; return ``path``."""
-    return _save(activation_energy_figure(summary), path)
+    return save_figure(activation_energy_figure(summary), path)
 
 
 def plot_conductivity(summary: dict, path: Path) -> Path:
     """Save :func:`conductivity_figure` as a PNG at ``path``; return ``path``."""
-    return _save(conductivity_figure(summary), path)
+    return save_figure(conductivity_figure(summary), path)
 
 
 def plot_arrhenius(summary: dict, path: Path) -> Path:
     """Save :func:`arrhenius_figure` as a PNG at ``path``; return ``path``."""
-    return _save(arrhenius_figure(summary), path)
+    return save_figure(arrhenius_figure(summary), path)
 
 
 def plot_units(summary: dict, path: Path) -> Path:
     """Save :func:`units_figure` as a PNG at ``path``; return ``path``."""
-    return _save(units_figure(summary), path)
+    return save_figure(units_figure(summary), path)
 
 
 def plot_hopping(summary: dict, folder: Path) -> dict[str, Path]:
@@ -261,28 +262,6 @@ def plot_hopping(summary: dict, folder: Path) -> dict[str, Path]:
     n_temperatures = len(summary['temperatures_k'])
     return {name: writers[name](summary, folder / f'{name}.png')
             for name, needed in PLOT_NAMES if n_temperatures >= needed}
-
-
-def _pyplot():
-    """``matplotlib.pyplot`` on the Agg backend."""
-    import matplotlib
-
-    matplotlib.use('Agg')
-    import matplotlib.pyplot as plt
-
-    return plt
-
-
-def _save(fig, path: Path) -> Path:
-    """Lay out, save as PNG (120 dpi) and close ``fig``; return ``path``."""
-    import matplotlib.pyplot as plt
-
-    path = Path(path)
-    fig.tight_layout()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
-    return path
 
 
 def _title(summary: dict, ascii_only: bool = False) -> str:

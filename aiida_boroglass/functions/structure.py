@@ -140,7 +140,7 @@ def pair_distributions(glass: orm.Data, parameters: orm.Dict) -> dict:
     return {'rdf': node, 'cutoffs': orm.Dict({k: {'value_a': v.value_a, 'source': v.source} for k, v in cutoffs.items()})}
 
 
-def _former_cutoffs(cutoffs: dict, symbols: list[str]) -> dict[str, float]:
+def bond_cutoffs_of_formers(cutoffs: dict, symbols: list[str]) -> dict[str, float]:
     """``{former: former-O cutoff}`` (Å) for the formers present."""
     return {f: cutoffs[f'{f}-O']['value_a'] for f in NETWORK_FORMERS if f in symbols}
 
@@ -159,7 +159,7 @@ def short_range_order(glass: orm.Data, cutoffs: orm.Dict, parameters: orm.Dict) 
     positions, cells, symbols = selected_frames(glass, settings['max_frames'])
     cut = cutoffs.get_dict()
     present = set(symbols)
-    formers = _former_cutoffs(cut, symbols)
+    formers = bond_cutoffs_of_formers(cut, symbols)
     coordination: dict[str, Any] = {}
     for key, value in cut.items():
         centre, neighbour = split_pair_key(key)
@@ -223,7 +223,7 @@ def bond_angle_distributions(glass: orm.Data, cutoffs: orm.Dict, parameters: orm
     settings = panel_settings(parameters)
     positions, cells, symbols = selected_frames(glass, settings['max_frames'])
     spec = np.asarray(symbols)
-    former_cut = _former_cutoffs(cutoffs.get_dict(), symbols)
+    former_cut = bond_cutoffs_of_formers(cutoffs.get_dict(), symbols)
     per_atom = np.array([former_cut.get(s, np.nan) for s in symbols])
     oxygen = np.flatnonzero(spec == 'O')
     formers = np.flatnonzero(~np.isnan(per_atom))
