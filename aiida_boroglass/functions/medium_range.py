@@ -82,8 +82,9 @@ def persistent_homology(glass: orm.Data, parameters: orm.Dict) -> orm.ArrayData:
     """1-dimensional persistence diagram and APF of the glass (paper 002, section 2.10 and eq. 15).
 
     Returns ArrayData with ``diagram_a2`` (n_pairs, 2: birth, death in Å^2 of the weighted
-    alpha filtration, pooled over frames), ``apf_t_a2`` (n_points,) and ``apf_a2`` (mean
-    over frames, Å^2) and ``apf_per_atom_a2``; attributes ``radii_a``, ``n_frames``,
+    alpha filtration, pooled over frames), ``apf_t_a2`` (n_points, mean ages from the
+    smallest one, or 0, to ``apf_max_a2``), ``apf_a2`` (mean over frames, Å^2) and
+    ``apf_per_atom_a2``; attributes ``radii_a``, ``n_frames``,
     ``n_atoms``, ``total_persistence_a2`` (per frame).
     """
     settings = medium_range_settings(parameters)
