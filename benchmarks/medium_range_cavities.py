@@ -41,11 +41,15 @@ import argparse
 import itertools
 import json
 import os
+import sys
 import time
 from pathlib import Path
 from typing import Callable
 
 import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from structure_panel import best_of  # noqa: E402  (one timing helper for all benchmarks)
 from scipy.spatial import cKDTree
 
 from aiida_boroglass.analysis.cavities import (
@@ -66,17 +70,6 @@ MOBILE_IONS = ('Li', 'Na', 'K')
 OVITO_SAMPLE = 300
 #: Voxels sampled for the probe-accessible fraction.
 PROBE_SAMPLE = 200_000
-
-
-def best_of(function: Callable[[], object], repeat: int) -> tuple[float, object]:
-    """Run ``function`` ``repeat`` times; return the best wall time (s) and the last result."""
-    best = np.inf
-    result = None
-    for _ in range(repeat):
-        start = time.perf_counter()
-        result = function()
-        best = min(best, time.perf_counter() - start)
-    return best, result
 
 
 def ckdtree_cavity_mask(positions: np.ndarray, cell: np.ndarray, shape, cutoff_a: float) -> np.ndarray:

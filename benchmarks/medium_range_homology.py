@@ -48,6 +48,9 @@ from typing import Callable, Sequence
 import gudhi
 import numpy as np
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from structure_panel import best_of  # noqa: E402  (one timing helper for all benchmarks)
+
 from aiida_boroglass.analysis.homology import (
     HOMOLOGY_FIELD,
     MIN_PERSISTENCE,
@@ -65,17 +68,6 @@ APF_T_A2 = (0.0, 1.0, 2.0, 4.0)
 APF_GRID_A2 = np.linspace(-3.0, 20.0, 2301)
 #: The reference is skipped above this many atoms (27 copies of them are triangulated).
 REFERENCE_MAX_ATOMS = 15_000
-
-
-def best_of(function: Callable[[], object], repeat: int) -> tuple[float, object]:
-    """Run ``function`` ``repeat`` times; return the best wall time (s) and the last result."""
-    best = np.inf
-    result = None
-    for _ in range(max(1, repeat)):
-        start = time.perf_counter()
-        result = function()
-        best = min(best, time.perf_counter() - start)
-    return best, result
 
 
 def diagram_values(diagram: np.ndarray, per: float = 1.0) -> dict:

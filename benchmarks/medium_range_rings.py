@@ -46,20 +46,13 @@ from typing import Callable, Mapping, Sequence
 
 import numpy as np
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from structure_panel import best_of  # noqa: E402  (one timing helper for all benchmarks)
+
 from aiida_boroglass.analysis.rings import frame_rings, network_graph, size_counts
 
 #: Wall time (s) the ring search of a 10,000-atom frame should stay under.
 GOAL_S = 10.0
-
-
-def best_of(function: Callable[[], object], repeat: int) -> tuple[float, object]:
-    """Run ``function`` ``repeat`` times; return the best wall time (s) and the last result."""
-    best, result = np.inf, None
-    for _ in range(repeat):
-        start = time.perf_counter()
-        result = function()
-        best = min(best, time.perf_counter() - start)
-    return best, result
 
 
 def _summary(counts: np.ndarray) -> str:

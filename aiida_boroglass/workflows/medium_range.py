@@ -12,17 +12,7 @@ from aiida_boroglass.functions.medium_range import (
     ring_analysis,
 )
 from aiida_boroglass.functions.structure import pair_distributions
-from aiida_boroglass.workflows.structure_panel import validate_glass
-
-
-def validate_parameters(value, _):
-    """Refuse unknown keys and bad values before anything runs."""
-    if value is not None:
-        try:
-            medium_range_settings(value)
-        except ValueError as exc:
-            return str(exc)
-    return None
+from aiida_boroglass.workflows.structure_panel import settings_validator, validate_glass
 
 
 class MediumRangeWorkChain(WorkChain):
@@ -33,7 +23,7 @@ class MediumRangeWorkChain(WorkChain):
         super().define(spec)
         spec.input('glass', valid_type=(orm.StructureData, orm.TrajectoryData), validator=validate_glass,
                    help='The glass: a structure, or a trajectory with cells (the last `max_frames` frames are used).')
-        spec.input('parameters', valid_type=orm.Dict, default=lambda: orm.Dict(), validator=validate_parameters,
+        spec.input('parameters', valid_type=orm.Dict, default=lambda: orm.Dict(), validator=settings_validator(medium_range_settings),
                    help='Settings; see `aiida_boroglass.functions.medium_range.MEDIUM_RANGE_DEFAULTS`.')
         spec.outline(cls.bond_cutoffs, cls.rings, cls.homology, cls.cavities)
         spec.output('cutoffs', valid_type=orm.Dict, help='Bond cutoffs (Å) and their source.')

@@ -17,14 +17,26 @@ from aiida_boroglass.functions.structure import (
 )
 
 
-def validate_parameters(value, _):
-    """Refuse unknown keys and bad values before anything runs."""
-    if value is not None:
-        try:
-            panel_settings(value)
-        except ValueError as exc:
-            return str(exc)
-    return None
+def settings_validator(settings):
+    """A port validator that runs ``settings(value)`` and returns its ValueError message, if any.
+
+    Parameters
+    ----------
+    settings : callable
+        Fills the defaults of a parameters Dict and raises ValueError on a bad key or value.
+    """
+
+    def validate(value, _):
+        """Refuse unknown keys and bad values before anything runs."""
+        if value is not None:
+            try:
+                settings(value)
+            except ValueError as exc:
+                return str(exc)
+        return None
+
+    return validate
+
 
 
 def validate_glass(value, _):
@@ -52,7 +64,7 @@ class StructurePanelWorkChain(WorkChain):
         super().define(spec)
         spec.input('glass', valid_type=(orm.StructureData, orm.TrajectoryData), validator=validate_glass,
                    help='The glass: a structure, or a trajectory with cells (the last `max_frames` frames are used).')
-        spec.input('parameters', valid_type=orm.Dict, default=lambda: orm.Dict(), validator=validate_parameters,
+        spec.input('parameters', valid_type=orm.Dict, default=lambda: orm.Dict(), validator=settings_validator(panel_settings),
                    help='Panel settings; see `aiida_boroglass.functions.structure.PANEL_DEFAULTS`.')
         spec.input('experiment', valid_type=orm.SinglefileData, required=False,
                    help='A measured curve, two columns (x, y): r in Å or Q in Å^-1.')
