@@ -85,7 +85,7 @@ from typing import Mapping, Sequence
 import gudhi
 import numpy as np
 
-from .neighbors import as_cell, as_frames, as_positions, as_species, perpendicular_widths
+from .neighbors import as_cell, as_finite, as_frames, as_positions, as_species, perpendicular_widths
 
 __all__ = (
     'DEFAULT_RADII_A',
@@ -372,13 +372,7 @@ def _checked_alpha_max(alpha_max) -> float | None:
     """``alpha_max`` as a finite float (Å^2) or None; raise ValueError naming it."""
     if alpha_max is None:
         return None
-    try:
-        value = float(alpha_max)
-    except (TypeError, ValueError) as exc:
-        raise ValueError(f'alpha_max must be a filtration value in Å^2 or None, got {alpha_max!r}') from exc
-    if not np.isfinite(value):
-        raise ValueError(f'alpha_max must be a finite filtration value in Å^2 or None, got {alpha_max!r}')
-    return value
+    return as_finite(alpha_max, 'alpha_max', 'filtration value in Å^2 (or None)')
 
 
 def _complete_filtration(pos: np.ndarray, cell: np.ndarray, weights: np.ndarray) -> list[tuple[np.ndarray, np.ndarray]]:

@@ -308,12 +308,23 @@ def as_positive(value, name: str, kind: str = 'number') -> float:
     return number
 
 
+def as_finite(value, name: str, kind: str = 'number') -> float:
+    """Return ``value`` as a finite float; raise ``ValueError`` naming ``name`` and ``kind``."""
+    try:
+        number = float(value)
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f'{name} must be a finite {kind}, got {value!r}') from exc
+    if not np.isfinite(number):
+        raise ValueError(f'{name} must be a finite {kind}, got {value!r}')
+    return number
+
+
 def as_distance(value, name: str) -> float:
     """Return ``value`` as a positive finite distance in Å; raise ``ValueError`` naming ``name``."""
     return as_positive(value, name, 'distance in Å')
 
 
-def _check_cutoff(cutoff, cell: np.ndarray, name: str = 'cutoff') -> float:
+def check_cutoff(cutoff, cell: np.ndarray, name: str = 'cutoff') -> float:
     """Return ``cutoff`` (Å) after checking it is positive and below :func:`max_cutoff` of ``cell``."""
     value = as_distance(cutoff, name)
     limit = max_cutoff(cell)
@@ -393,7 +404,7 @@ def neighbor_pairs(
     """
     pos = as_positions(positions)
     cell_arr = as_cell(cell)
-    r_cut = _check_cutoff(cutoff, cell_arr)
+    r_cut = check_cutoff(cutoff, cell_arr)
     n_atoms = pos.shape[0]
     half = centers is None and others is None
     c_idx = np.arange(n_atoms, dtype=np.intp) if centers is None else _index_set(centers, n_atoms, 'centers')

@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .neighbors import _index_set, as_cell, as_distance, as_positions, max_cutoff, neighbor_pairs
+from .neighbors import _index_set, as_cell, as_finite, as_positions, check_cutoff, neighbor_pairs
 
 __all__ = (
     'classify_mobile',
@@ -37,18 +37,6 @@ __all__ = (
 
 #: Y_i counts as singular when its smallest eigenvalue is below this fraction of its largest.
 SINGULAR_RTOL = 1e-10
-
-
-def _check_cutoff(cutoff_a, cell: np.ndarray, name: str = 'cutoff_a') -> float:
-    """Return ``cutoff_a`` (Å) after checking it is positive and at most :func:`max_cutoff` of ``cell`` (Å, (3, 3))."""
-    value = as_distance(cutoff_a, name)
-    limit = max_cutoff(cell)
-    if value > limit:
-        raise ValueError(
-            f'{name} = {value:g} Å exceeds {limit:g} Å, half the smallest perpendicular width of the reference cell; '
-            'use a larger cell or a smaller cutoff'
-        )
-    return value
 
 
 def current_pair_vectors(pairs_i, pairs_j, ref_vectors, ref_cell, cur_positions, cur_cell) -> np.ndarray:
@@ -181,7 +169,7 @@ def d2min(ref_positions, ref_cell, cur_positions, cur_cell, cutoff_a: float = 4.
         raise ValueError(f'cur_positions has shape {cur.shape} but ref_positions has shape {ref.shape}')
     h0 = as_cell(ref_cell, 'ref_cell')
     h1 = as_cell(cur_cell, 'cur_cell')
-    r_cut = _check_cutoff(cutoff_a, h0)
+    r_cut = check_cutoff(cutoff_a, h0, 'cutoff_a')
     n_atoms = ref.shape[0]
     c_idx = np.arange(n_atoms) if centers is None else _index_set(centers, n_atoms, 'centers')
     out = np.full(n_atoms, np.nan)
@@ -304,12 +292,7 @@ def classify_mobile(values, threshold=None, quantile=None):
     if (threshold is None) == (quantile is None):
         raise ValueError('give exactly one of threshold or quantile')
     if threshold is not None:
-        try:
-            cut = float(threshold)
-        except (TypeError, ValueError) as exc:
-            raise ValueError(f'threshold must be a finite number, got {threshold!r}') from exc
-        if not np.isfinite(cut):
-            raise ValueError(f'threshold must be a finite number, got {threshold!r}')
+        cut = as_finite(threshold, 'threshold')
     else:
         try:
             q = float(quantile)
