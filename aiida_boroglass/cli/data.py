@@ -73,6 +73,26 @@ def _key_values(values: tuple[str, ...], option: str, convert) -> dict:
     return result
 
 
+def _checked_parameters(given: dict, optional: dict, settings) -> dict:
+    """``given`` plus the ``optional`` options that were set (not None), checked by ``settings``.
+
+    Parameters
+    ----------
+    given : dict
+        Parameters always passed.
+    optional : dict
+        Option values; None means "not given, keep the default".
+    settings : callable
+        Fills the defaults and raises ValueError on a bad key or value; its message ends the command.
+    """
+    parameters = {**given, **{key: value for key, value in optional.items() if value is not None}}
+    try:
+        settings(parameters)
+    except ValueError as exc:
+        echo.echo_critical(str(exc))
+    return parameters
+
+
 @data_boroglass.command('analyze')
 @arguments.NODE()
 @click.option('--output', '-o', type=click.Path(file_okay=False), default=None,
@@ -100,14 +120,9 @@ def analyze(node, output, cutoff, isotope, q_max_neutron, q_max_xray, max_frames
     from aiida_boroglass.workflows.structure_panel import StructurePanelWorkChain
 
     glass = glass_of(node)
-    parameters = {'cutoffs_a': _key_values(cutoff, '--cutoff', float), 'isotopes': _key_values(isotope, '--isotope', int)}
-    for key, value in (('q_max_neutron_a', q_max_neutron), ('q_max_xray_a', q_max_xray), ('max_frames', max_frames)):
-        if value is not None:
-            parameters[key] = value
-    try:
-        panel_settings(parameters)
-    except ValueError as exc:
-        echo.echo_critical(str(exc))
+    parameters = _checked_parameters(
+        {'cutoffs_a': _key_values(cutoff, '--cutoff', float), 'isotopes': _key_values(isotope, '--isotope', int)},
+        {'q_max_neutron_a': q_max_neutron, 'q_max_xray_a': q_max_xray, 'max_frames': max_frames}, panel_settings)
     if (experiment is None) != (quantity is None):
         echo.echo_critical('--experiment and --quantity must be given together')
     inputs = {'glass': glass, 'parameters': orm.Dict(parameters)}
@@ -154,15 +169,10 @@ def medium_range(nodes, output, cutoff, ring_kind, max_ring, max_frames, cavity_
     from aiida_boroglass.workflows.medium_range import MediumRangeWorkChain
 
     glasses = [glass_of(node) for node in nodes]
-    parameters = {'cutoffs_a': _key_values(cutoff, '--cutoff', float)}
-    for key, value in (('ring_kind', ring_kind), ('ring_max_atoms', max_ring), ('max_frames', max_frames),
-                       ('cavity_cutoff_a', cavity_cutoff)):
-        if value is not None:
-            parameters[key] = value
-    try:
-        medium_range_settings(parameters)
-    except ValueError as exc:
-        echo.echo_critical(str(exc))
+    parameters = _checked_parameters(
+        {'cutoffs_a': _key_values(cutoff, '--cutoff', float)},
+        {'ring_kind': ring_kind, 'ring_max_atoms': max_ring, 'max_frames': max_frames, 'cavity_cutoff_a': cavity_cutoff},
+        medium_range_settings)
     rows = []
     for node, glass in zip(nodes, glasses):
         _, panel = run_get_node(MediumRangeWorkChain, glass=glass, parameters=orm.Dict(parameters))
