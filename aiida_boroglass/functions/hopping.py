@@ -13,7 +13,7 @@ import numpy as np
 from aiida import orm
 from aiida.engine import ExitCode, calcfunction
 
-from aiida_boroglass.functions.utils import with_defaults
+from aiida_boroglass.functions.utils import check_integers, with_defaults
 from aiida_boroglass.glass.composition import Composition
 from aiida_boroglass.hopping.conductance import DEFAULT_JUMP_ANGSTROM, DEFAULT_NU_HZ, ensemble_transport
 from aiida_boroglass.hopping.fitting import arrhenius_fit, fit_v0_sigma, reduced_activation_energy
@@ -68,10 +68,7 @@ def hopping_settings(parameters: orm.Dict | Mapping | None) -> dict[str, Any]:
         naming ``parameters.<key>``.
     """
     settings = with_defaults(parameters, HOPPING_DEFAULTS)
-    for key, lowest in (('size', 3), ('n_landscapes', 1), ('seed', 0)):
-        value = settings[key]
-        if isinstance(value, bool) or not isinstance(value, int) or value < lowest:
-            raise ValueError(f'parameters.{key} must be an integer >= {lowest}, got {value!r}')
+    check_integers(settings, {'size': 3, 'n_landscapes': 1, 'seed': 0})
     for key in _POSITIVE + _FRACTIONS + ('sigma_eps', 'u0_per_v0'):
         value = settings[key]
         if isinstance(value, bool) or not isinstance(value, (int, float)) or not np.isfinite(value) or value < 0:

@@ -18,7 +18,7 @@ from aiida_boroglass.analysis.rings import frame_rings, ring_atom_types, ring_st
 from aiida_boroglass.analysis.speciation import network_frame
 from aiida_boroglass.analysis.superstructural import superstructural_units
 from aiida_boroglass.functions.structure import bond_cutoffs_of_formers, selected_frames
-from aiida_boroglass.functions.utils import with_defaults
+from aiida_boroglass.functions.utils import check_integers, check_positive_numbers, with_defaults
 
 #: Defaults of the medium-range parameters; every key is documented in docs/medium_range.md.
 MEDIUM_RANGE_DEFAULTS: dict[str, Any] = {
@@ -47,19 +47,10 @@ def medium_range_settings(parameters: orm.Dict | dict | None) -> dict[str, Any]:
         naming ``parameters.<key>``.
     """
     settings = with_defaults(parameters, MEDIUM_RANGE_DEFAULTS)
-    for key in ('max_frames', 'apf_points'):
-        value = settings[key]
-        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-            raise ValueError(f'parameters.{key} must be a positive integer, got {value!r}')
-    value = settings['ring_max_atoms']
-    if isinstance(value, bool) or not isinstance(value, int) or value < 4:
-        raise ValueError(f'parameters.ring_max_atoms must be an integer >= 4 (formers + oxygens), got {value!r}')
+    check_integers(settings, {'max_frames': 1, 'apf_points': 1, 'ring_max_atoms': 4})  # rings: formers + oxygens
     if settings['ring_kind'] not in ('primitive', 'shortest_path'):
         raise ValueError(f"parameters.ring_kind must be 'primitive' or 'shortest_path', got {settings['ring_kind']!r}")
-    for key in ('apf_max_a2', 'cavity_cutoff_a', 'cavity_resolution_a'):
-        value = settings[key]
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or not value > 0:
-            raise ValueError(f'parameters.{key} must be a positive number, got {value!r}')
+    check_positive_numbers(settings, ('apf_max_a2', 'cavity_cutoff_a', 'cavity_resolution_a'))
     for key in ('cutoffs_a', 'radii_a'):
         if not isinstance(settings[key], dict) or any(
             isinstance(v, bool) or not isinstance(v, (int, float)) or not v >= 0 for v in settings[key].values()

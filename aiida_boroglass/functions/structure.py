@@ -38,7 +38,7 @@ from aiida_boroglass.analysis.speciation import (
     oxygen_speciation,
 )
 from aiida_boroglass.analysis.voronoi import volumes_by_species, voronoi_volumes
-from aiida_boroglass.functions.utils import frames_of, with_defaults
+from aiida_boroglass.functions.utils import check_integers, check_positive_numbers, frames_of, with_defaults
 
 #: Defaults of the panel parameters; every key is documented in docs/structure_panel.md.
 PANEL_DEFAULTS: dict[str, Any] = {
@@ -71,14 +71,8 @@ def panel_settings(parameters: orm.Dict | dict | None) -> dict[str, Any]:
         naming ``parameters.<key>``.
     """
     settings = with_defaults(parameters, PANEL_DEFAULTS)
-    for key in ('r_max_a', 'dr_a', 'q_max_neutron_a', 'q_max_xray_a', 'dq_a'):
-        value = settings[key]
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or not value > 0:
-            raise ValueError(f'parameters.{key} must be a positive number, got {value!r}')
-    for key in ('max_frames', 'angle_bins'):
-        value = settings[key]
-        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-            raise ValueError(f'parameters.{key} must be a positive integer, got {value!r}')
+    check_positive_numbers(settings, ('r_max_a', 'dr_a', 'q_max_neutron_a', 'q_max_xray_a', 'dq_a'))
+    check_integers(settings, {'max_frames': 1, 'angle_bins': 1})
     if not isinstance(settings['voronoi'], bool):
         raise ValueError(f"parameters.voronoi must be true or false, got {settings['voronoi']!r}")
     for key in ('cutoffs_a', 'isotopes'):

@@ -52,3 +52,32 @@ def with_defaults(parameters: orm.Dict | Mapping | None, defaults: Mapping[str, 
     if unknown:
         raise ValueError(f'parameters: unknown key(s) {unknown}; allowed: {sorted(defaults)}')
     return {**defaults, **given}
+
+
+def check_integers(settings: Mapping[str, Any], lowest: Mapping[str, int]) -> None:
+    """Check that ``settings[key]`` is an integer (not a bool) >= ``lowest[key]`` for every key.
+
+    Raises
+    ------
+    ValueError
+        Naming ``parameters.<key>`` and the allowed range.
+    """
+    for key, low in lowest.items():
+        value = settings[key]
+        if isinstance(value, bool) or not isinstance(value, int) or value < low:
+            allowed = 'a positive integer' if low == 1 else f'an integer >= {low}'
+            raise ValueError(f'parameters.{key} must be {allowed}, got {value!r}')
+
+
+def check_positive_numbers(settings: Mapping[str, Any], keys) -> None:
+    """Check that ``settings[key]`` is a number (not a bool) > 0 for every key in ``keys``.
+
+    Raises
+    ------
+    ValueError
+        Naming ``parameters.<key>``.
+    """
+    for key in keys:
+        value = settings[key]
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not value > 0:
+            raise ValueError(f'parameters.{key} must be a positive number, got {value!r}')
