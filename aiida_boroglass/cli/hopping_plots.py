@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 
 from aiida_boroglass.cli.plotting import pyplot, save_figure
+from aiida_boroglass.functions.hopping import value_at_x
 from aiida_boroglass.hopping.units import UNIT_NAMES
 
 #: Plots written by :func:`plot_hopping` and the least number of temperatures each needs.
@@ -181,7 +182,7 @@ def arrhenius_figure(summary: dict):
         label = f"x = {row['x']:.2f}, E_a = " + (f'{ea:.3f} eV' if ea is not None else '-')
         ax.plot(*_masked_log(zip(1000.0 / temperatures, temperatures * np.asarray(row['sigma_s_cm'], dtype=float))),
                 'o-', color=colour, label=label)
-        by_t = next((values for x_key, values in measured.items() if np.isclose(float(x_key), row['x'])), {})
+        by_t = value_at_x(measured, row['x']) or {}
         points = sorted((1000.0 / float(t), float(t) * value) for t, value in by_t.items())
         if points:
             ax.plot(*_masked_log(points), 's', color=colour, mfc='none')

@@ -253,10 +253,10 @@ def _arrhenius(temperatures_k: np.ndarray, sigma_s_cm: np.ndarray) -> float | No
 
 def measured_activation_energy(experiment: Mapping, x: float) -> float | None:
     """Measured E_a (eV) at ``x`` from ``experiment['activation_energy_ev']`` (keys: x as text)."""
-    return _at_x(experiment.get('activation_energy_ev', {}), x)
+    return value_at_x(experiment.get('activation_energy_ev', {}), x)
 
 
-def _at_x(table: Mapping, x: float):
+def value_at_x(table: Mapping, x: float):
     """The value of ``table`` whose key, read as a number, is within 1e-6 of ``x``."""
     for key, value in table.items():
         if abs(float(key) - x) < 1e-6:
@@ -399,7 +399,7 @@ def _summary_row(key: str, units: orm.Dict, transport: orm.ArrayData, settings: 
     """One row of the summary table (see :func:`hopping_summary`)."""
     attributes = transport.base.attributes
     sigma = attributes.get('sigma_s_cm')
-    measured = _at_x((experiment or {}).get('sigma_s_cm', {}), attributes.get('x'))
+    measured = value_at_x((experiment or {}).get('sigma_s_cm', {}), attributes.get('x'))
     nu = adapted_nu(sigma, settings['temperatures_k'], measured, settings['nu_hz']) if (
         measured and settings['fit_nu']) else None
     return {
