@@ -84,6 +84,11 @@ class BoroglassLammpsCalculation(LammpsRawCalculation):
         missing = sorted(set(symbols) - set(charges))
         if missing:
             return f'forcefield: no parameters for elements {missing}; it covers {sorted(charges)}'
+        frozen = {element for stage in value['parameters']['stages'] for element in stage.get('frozen_elements', ())}
+        if frozen - set(symbols):
+            return f'parameters.stages: frozen_elements {sorted(frozen - set(symbols))} are not in the structure ({sorted(set(symbols))})'
+        if frozen >= set(symbols):
+            return 'parameters.stages: frozen_elements would freeze every atom; leave the mobile ions out'
         total = sum(charges[symbol] for symbol in symbols)
         if abs(total) > 1e-3:
             return f'structure: total charge {total:.4f} e with the force-field charges; it must be neutral'
@@ -108,7 +113,7 @@ class BoroglassLammpsCalculation(LammpsRawCalculation):
 
         folder.get_subfolder('.', create=True)
         with folder.open(self.inputs.metadata.options.input_filename, 'w') as handle:
-            handle.write(li.write_script(parameters, commands, from_restart))
+            handle.write(li.write_script(parameters, commands, from_restart, species))
         with folder.open(self.TABLE_FILENAME, 'w') as handle:
             handle.write(table)
         if from_restart:

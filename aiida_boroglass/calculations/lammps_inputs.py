@@ -16,6 +16,11 @@ key                       meaning
 ``max_displacement_a``    ``push_off`` only: largest move per step, Å
 ``etol``, ``ftol``        ``minimize`` only: LAMMPS tolerances (eV, eV/Å)
 ``maxiter``               ``minimize`` only: iteration limit
+``efield_v_a``            ``nvt`` only: a uniform electric field ``[Ex, Ey, Ez]`` on every charge, V/Å
+                          (LAMMPS ``fix efield``); the thermostat then ignores the centre-of-mass
+                          drift of the integrated atoms (``temp/com``)
+``frozen_elements``       ``nvt`` only: elements held fixed (zero velocity, not integrated), e.g. the
+                          network of a field run; the thermostat acts on the other atoms
 ========================  =====================================================
 
 Timestep counters are reset to zero at the start of every stage, so a restart file
@@ -55,7 +60,8 @@ _ALLOWED_PARAMETERS = set(DEFAULT_PARAMETERS) | {'stages', 'timeout_s'}
 _STAGE_KEYS = {
     'minimize': {'name', 'type', 'etol', 'ftol', 'maxiter'},
     'push_off': {'name', 'type', 'steps', 'temperature_k', 'max_displacement_a', 'dump_every'},
-    'nvt': {'name', 'type', 'steps', 'temperature_k', 'temperature_end_k', 'dump_every'},
+    'nvt': {'name', 'type', 'steps', 'temperature_k', 'temperature_end_k', 'dump_every', 'efield_v_a',
+            'frozen_elements'},
     'npt': {'name', 'type', 'steps', 'temperature_k', 'temperature_end_k', 'pressure_gpa', 'dump_every'},
     'nve': {'name', 'type', 'steps', 'dump_every'},
 }
@@ -124,6 +130,12 @@ def _validate_stage(stage: Mapping) -> str | None:
     for key in ('maxiter', 'max_displacement_a'):
         if key in stage and not _is_positive_number(stage[key]):
             return f'{key} must be a number > 0, got {stage[key]!r}'
+    if 'efield_v_a' in stage and not (isinstance(stage['efield_v_a'], Sequence) and len(stage['efield_v_a']) == 3
+                                      and all(_is_number(e) for e in stage['efield_v_a'])):
+        return f'efield_v_a must be a list of three numbers (V/Å), got {stage["efield_v_a"]!r}'
+    if 'frozen_elements' in stage and not (isinstance(stage['frozen_elements'], Sequence) and stage['frozen_elements']
+                                           and all(isinstance(e, str) for e in stage['frozen_elements'])):
+        return f'frozen_elements must be a non-empty list of element symbols, got {stage["frozen_elements"]!r}'
     if 'pressure_gpa' in stage and not _is_number(stage['pressure_gpa']):
         return f'pressure_gpa must be a number (GPa), got {stage["pressure_gpa"]!r}'
     for key in ('temperature_k', 'temperature_end_k'):
@@ -231,7 +243,39 @@ def _seconds_to_hms(seconds: float) -> str:
     return f'{seconds // 3600:02d}:{seconds % 3600 // 60:02d}:{seconds % 60:02d}'
 
 
-def _stage_commands(index: int, stage: Mapping, parameters: Mapping) -> list[str]:
+def _field_commands(stage: Mapping, species_order: Sequence[str]) -> tuple[list[str], list[str], str]:
+    """Set-up and clean-up commands of a stage's field and frozen atoms, and the integrated group.
+
+    Parameters
+    ----------
+    stage : Mapping
+        An ``nvt`` stage, possibly with ``efield_v_a`` (V/Å) and ``frozen_elements``.
+    species_order : sequence of str
+        ``species_order[k]`` is LAMMPS atom type ``k + 1``.
+
+    Returns
+    -------
+    setup, cleanup : list of str
+        Commands before the stage's fixes and after its run.
+    group : str
+        The group the thermostat integrates (``all``, or the atoms not frozen).
+    """
+    setup, cleanup, group = [], [], 'all'
+    frozen = stage.get('frozen_elements')
+    if frozen:
+        types = ' '.join(str(species_order.index(element) + 1) for element in frozen)
+        group = 'md_moving'
+        setup += [f'group md_frozen type {types}', 'group md_moving subtract all md_frozen',
+                  'velocity md_frozen set 0.0 0.0 0.0']
+        cleanup += ['group md_frozen delete', 'group md_moving delete']
+    if 'efield_v_a' in stage:
+        ex, ey, ez = stage['efield_v_a']
+        setup.append(f'fix md_field all efield {ex} {ey} {ez}')
+        cleanup.insert(0, 'unfix md_field')
+    return setup, cleanup, group
+
+
+def _stage_commands(index: int, stage: Mapping, parameters: Mapping, species_order: Sequence[str]) -> list[str]:
     """LAMMPS commands of one stage, between its begin and end markers."""
     t_damp = parameters['thermostat_damping_ps']
     p_damp = parameters['barostat_damping_ps']
@@ -250,7 +294,11 @@ def _stage_commands(index: int, stage: Mapping, parameters: Mapping) -> list[str
             dmax = stage.get('max_displacement_a', 0.1)
             lines += [f'fix md all nve/limit {dmax}', f'fix md_t all temp/berendsen {t0} {t0} {t_damp}']
         elif kind == 'nvt':
-            lines.append(f'fix md all nvt temp {t0} {t1} {t_damp}')
+            setup, cleanup, group = _field_commands(stage, species_order)
+            lines += setup + [f'fix md {group} nvt temp {t0} {t1} {t_damp}']
+            if 'efield_v_a' in stage:
+                lines += [f'compute md_tcom {group} temp/com', 'fix_modify md temp md_tcom']
+                cleanup.insert(0, 'uncompute md_tcom')
         elif kind == 'npt':
             bar = stage.get('pressure_gpa', 0.0) * BAR_PER_GPA
             lines.append(f'fix md all npt temp {t0} {t1} {t_damp} iso {bar} {bar} {p_damp}')
@@ -265,6 +313,8 @@ def _stage_commands(index: int, stage: Mapping, parameters: Mapping) -> list[str
         if stage.get('dump_every'):
             lines.append('undump traj')
         lines += ['unfix md'] + (['unfix md_t'] if kind == 'push_off' else [])
+        if kind == 'nvt':
+            lines += cleanup
     if parameters['restart_every'] and kind in MD_STAGE_TYPES:
         lines.append('restart 0')
     lines += [f'write_restart restart.s{index}.end.bin', f'print "{STAGE_END} {index} {name}"']
@@ -276,7 +326,8 @@ def first_temperature_k(stages: Sequence[Mapping]) -> float | None:
     return next((s['temperature_k'] for s in stages if 'temperature_k' in s), None)
 
 
-def write_script(parameters: Mapping, potential_commands: Sequence[str], from_restart: bool) -> str:
+def write_script(parameters: Mapping, potential_commands: Sequence[str], from_restart: bool,
+                 species_order: Sequence[str] = ()) -> str:
     """Return a multi-stage LAMMPS input script.
 
     Parameters
@@ -290,6 +341,9 @@ def write_script(parameters: Mapping, potential_commands: Sequence[str], from_re
     from_restart : bool
         Read :data:`RESTART_IN_FILENAME` (velocities kept) instead of :data:`DATA_FILENAME`
         (velocities drawn at the first stage temperature).
+    species_order : sequence of str
+        ``species_order[k]`` is LAMMPS atom type ``k + 1``; needed by stages with
+        ``frozen_elements``.
 
     Returns
     -------
@@ -315,7 +369,7 @@ def write_script(parameters: Mapping, potential_commands: Sequence[str], from_re
     if not from_restart and t_start is not None:
         lines.append(f'velocity all create {t_start} {parameters["seed"]} dist gaussian mom yes rot yes')
     for index, stage in enumerate(parameters['stages']):
-        lines += _stage_commands(index, stage, parameters)
+        lines += _stage_commands(index, stage, parameters, species_order)
     lines.append(f'write_dump all custom {FINAL_DUMP_FILENAME} id type x y z modify sort id format float %.10g')
     return '\n'.join(lines) + '\n'
 

@@ -689,3 +689,71 @@ def test_lammps_reads_triclinic_data_file(tmp_path):
     assert final.types.tolist() == [1, 2, 2] * 9
     back = (final.positions[0] - final.origins[0]) @ np.linalg.inv(final.cells[0])
     np.testing.assert_allclose(back, frac, atol=1e-4)  # write_dump writes x y z with %g (6 digits)
+
+
+# ============================================================ field and frozen atoms
+FIELD = {'name': 'field', 'type': 'nvt', 'steps': 300, 'temperature_k': 300.0, 'dump_every': 100,
+         'efield_v_a': [0.0, 0.0, 0.2], 'frozen_elements': ['O']}
+
+
+@pytest.mark.parametrize(('changes', 'fragment'), [
+    ({'efield_v_a': [0.0, 1.0]}, 'efield_v_a must be a list of three numbers'),
+    ({'efield_v_a': 'z'}, 'efield_v_a must be a list of three numbers'),
+    ({'frozen_elements': []}, 'frozen_elements must be a non-empty list'),
+    ({'frozen_elements': [8]}, 'frozen_elements must be a non-empty list'),
+])
+def test_validate_rejects_bad_field_stage(changes, fragment):
+    message = validate_parameters(params(with_(FIELD, **changes)))
+    assert message is not None and fragment in message and 'stages[0]' in message
+
+
+def test_validate_field_only_on_nvt():
+    message = validate_parameters(params(with_(NPT, efield_v_a=[0.0, 0.0, 0.1])))
+    assert message is not None and 'efield_v_a' in message
+
+
+def test_write_script_field_and_frozen_commands():
+    lines = script_lines_species(params(FIELD), ['Li', 'O'])
+    block = stage_block(lines, 0)
+    # O is type 2 of (Li, O); the thermostat integrates the others and ignores their drift
+    assert block.index('group md_frozen type 2') < block.index('fix md md_moving nvt temp 300.0 300.0 0.1')
+    assert 'velocity md_frozen set 0.0 0.0 0.0' in block
+    assert 'fix md_field all efield 0.0 0.0 0.2' in block
+    assert block.index('compute md_tcom md_moving temp/com') < block.index('fix_modify md temp md_tcom')
+    run = block.index('run 300')
+    after = block[run:]
+    # what uses a group goes before the group
+    assert after.index('unfix md') < after.index('group md_moving delete')
+    assert after.index('uncompute md_tcom') < after.index('group md_moving delete')
+    assert after.index('unfix md_field') < after.index('group md_frozen delete')
+
+
+def test_write_script_field_without_frozen_atoms_thermostats_all():
+    lines = script_lines_species(params(with_(FIELD, frozen_elements=KeyError)), ['Li', 'O'])
+    assert 'fix md all nvt temp 300.0 300.0 0.1' in lines
+    assert 'compute md_tcom all temp/com' in lines
+    assert not any('group' in line for line in lines)
+
+
+def script_lines_species(p, species):
+    return write_script(p, LJ, False, species).splitlines()
+
+
+@pytest.mark.lammps
+def test_lammps_field_drives_ions_and_frozen_atoms_stay(tmp_path):
+    """Real LAMMPS: frozen O do not move at all; +1 ions drift along a field along +z."""
+    positions, cell, symbols = lj_system(seed=3)
+    (tmp_path / 'structure.data').write_text(write_data_file(positions, cell, symbols, ['Li', 'O'],
+                                                             {'Li': 1.0, 'O': -1.0}))
+    p = params(FIELD, thermo_every=100)
+    assert validate_parameters(p) is None
+    (tmp_path / 'in.lmp').write_text(write_script(p, LJ, False, ['Li', 'O']))
+    log = parse_log(run_lammps(tmp_path))
+    assert log['errors'] == [] and [s['finished'] for s in log['stages']] == [True]
+    frames = parse_dump((tmp_path / 'traj.dump').read_text())
+    oxygen = frames.types == 2
+    moved = frames.positions[-1] - frames.positions[0]
+    np.testing.assert_allclose(moved[oxygen], 0.0, atol=1e-6)
+    drift = moved[~oxygen].mean(axis=0)
+    # 0.2 eV/Å on 32 ions over 0.3 ps: the mean z displacement dominates the x and y ones
+    assert drift[2] > 0.1 and drift[2] > 5 * np.abs(drift[:2]).max()
