@@ -17,9 +17,12 @@ energies eV, conductivity S/cm.
 
 from __future__ import annotations
 
+import os
+from concurrent.futures import ThreadPoolExecutor
 from typing import NamedTuple, Sequence
 
 import numpy as np
+from scipy import fft as sp_fft
 from scipy import stats
 
 from aiida_boroglass.hopping.percolation import K_B_EV
@@ -106,7 +109,10 @@ def msd(unwrapped, dt_ps: float, max_lag: int | None = None, per_atom: bool = Fa
     Uses ``MSD(m) = S1(m) - 2 S2(m)`` with ``S2`` the position autocorrelation computed
     by zero-padded FFTs (Wiener-Khinchin) and ``S1`` a running sum of ``|r|^2``
     (Kneller et al., Comput. Phys. Commun. 91, 191 (1995)); O(n_frames log n_frames)
-    per atom, exact (the same numbers as a double loop over origins).
+    per atom, exact (the same numbers as a double loop over origins). Atoms are done in
+    cache-sized chunks shared over the available cores (memory beyond the input and the
+    result stays a few MB), and the power spectra of the three components are summed
+    before one inverse transform.
 
     Parameters
     ----------
@@ -134,24 +140,73 @@ def msd(unwrapped, dt_ps: float, max_lag: int | None = None, per_atom: bool = Fa
     """
     r = _as_trajectory(unwrapped)
     dt = _check_dt(dt_ps)
-    n = r.shape[0]
+    n, n_atoms, _ = r.shape
     max_lag = _check_max_lag(max_lag, n)
-    r = r - r.mean(axis=0)  # shift-invariant; improves the FFT round-off
-    # S2(m) = sum_t r(t) . r(t+m) / (n - m), summed over the three components
-    spec = np.fft.rfft(r, n=2 * n, axis=0)
-    acf = np.fft.irfft(spec * spec.conj(), n=2 * n, axis=0)[:n].sum(axis=2)  # (n, n_atoms)
-    counts = (n - np.arange(n))[:, None]
-    s2 = acf / counts
-    # S1(m) = [2 sum_t |r|^2 - sum_{t<m} |r(t)|^2 - sum_{t<m} |r(n-1-t)|^2] / (n - m)
-    d = np.einsum('tai,tai->ta', r, r)
-    zero = np.zeros((1, d.shape[1]))
-    head = np.concatenate([zero, np.cumsum(d, axis=0)[:-1]])
-    tail = np.concatenate([zero, np.cumsum(d[::-1], axis=0)[:-1]])
-    s1 = (2.0 * d.sum(axis=0) - head - tail) / counts
-    per = np.clip(s1 - 2.0 * s2, 0.0, None)[: max_lag + 1]
-    per[0] = 0.0
-    lags = dt * np.arange(max_lag + 1)
-    return lags, (per if per_atom else per.mean(axis=1))
+    n_lags = max_lag + 1
+    counts = (n - np.arange(n_lags)).astype(float)
+    n_fft = sp_fft.next_fast_len(2 * n - 1, real=True)  # >= 2n - 1: no circular wrap-around
+    # Atoms in chunks of about _MSD_CHUNK_BYTES of padded signal (cache-sized, bounded memory),
+    # the chunks shared out over threads (the FFTs and numpy kernels release the GIL).
+    chunk = int(max(1, min(n_atoms, _MSD_CHUNK_BYTES // (3 * 8 * n_fft))))
+    starts = list(range(0, n_atoms, chunk))
+    per = np.empty((n_lags, n_atoms)) if per_atom else None
+    threads = max(1, min(_cpu_count(), len(starts)))
+
+    def work(first: int):
+        buf = np.zeros((3 * chunk, n_fft))
+        total = np.zeros(n_lags)
+        for a0 in starts[first::threads]:
+            part = _msd_chunk(r[:, a0:a0 + chunk, :], buf, n_lags, counts)
+            if per_atom:
+                per[:, a0:a0 + part.shape[0]] = part.T
+            else:
+                total += part.sum(axis=0)
+        return total
+
+    if threads == 1:
+        totals = [work(0)]
+    else:
+        with ThreadPoolExecutor(threads) as pool:
+            totals = list(pool.map(work, range(threads)))
+    lags = dt * np.arange(n_lags)
+    if per_atom:
+        return lags, per
+    return lags, np.sum(totals, axis=0) / n_atoms
+
+
+_MSD_CHUNK_BYTES = 1 << 20
+
+
+def _cpu_count() -> int:
+    return len(os.sched_getaffinity(0)) if hasattr(os, 'sched_getaffinity') else (os.cpu_count() or 1)
+
+
+def _msd_chunk(x: np.ndarray, buf: np.ndarray, n_lags: int, counts: np.ndarray) -> np.ndarray:
+    """Time-origin averaged MSD of a chunk of atoms, shape (n_atoms_chunk, n_lags).
+
+    ``x`` is (n_frames, c, 3); ``buf`` a zeroed (>= 3c, n_fft) work array whose columns
+    from n_frames on stay zero (the padding). ``MSD(m) = S1(m) - 2 S2(m)`` per atom, with
+    the three components' power spectra summed before one inverse transform.
+    """
+    n, c, _ = x.shape
+    b = buf[: 3 * c]
+    sig = b[:, :n]
+    sig[...] = x.reshape(n, 3 * c).T
+    sig -= sig.mean(axis=1, keepdims=True)  # shift-invariant; improves the FFT round-off
+    d = (sig * sig).reshape(c, 3, n).sum(axis=1)  # |r(t)|^2, (c, n)
+    spec = sp_fft.rfft(b, axis=1)
+    power = (spec.real * spec.real + spec.imag * spec.imag).reshape(c, 3, -1).sum(axis=1)
+    acf = sp_fft.irfft(power, n=b.shape[1], axis=1)[:, :n_lags]  # sum_t r(t) . r(t+m)
+    # S1(m) (n - m) = 2 sum_t |r|^2 - sum_{t<m} |r(t)|^2 - sum_{t<m} |r(n-1-t)|^2
+    out = np.empty((c, n_lags))
+    out[:, 0] = 0.0
+    if n_lags > 1:
+        out[:, 1:] = 2.0 * d.sum(axis=1, keepdims=True)
+        out[:, 1:] -= np.cumsum(d[:, : n_lags - 1], axis=1)
+        out[:, 1:] -= np.cumsum(d[:, ::-1][:, : n_lags - 1], axis=1)
+        out[:, 1:] -= 2.0 * acf[:, 1:]
+        out[:, 1:] /= counts[1:]
+    return np.clip(out, 0.0, None, out=out)
 
 
 def non_gaussian(unwrapped, dt_ps: float, max_lag: int | None = None):

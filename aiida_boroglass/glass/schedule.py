@@ -101,3 +101,68 @@ def melt_quench_phases(schedule: Mapping, timestep_fs: float) -> dict[str, list[
     production = [{'name': 'production', 'type': 'nvt', 'steps': _steps(schedule['production_ps'], timestep_fs),
                    'temperature_k': t_final, 'dump_every': max(1, _steps(schedule['dump_every_ps'], timestep_fs))}]
     return {'melt': melt, 'quench': quench, 'relax': relax, 'production': production}
+
+
+#: Keys of a transport schedule (``boroglass.diffusion``) with their units.
+TRANSPORT_KEYS = {'equilibration_ps': 'ps', 'production_ps': 'ps', 'dump_every_ps': 'ps'}
+
+
+def validate_transport_schedule(schedule: Mapping) -> str | None:
+    """Return a message naming the bad field of a transport schedule, or ``None``.
+
+    Parameters
+    ----------
+    schedule : Mapping
+        The keys of :data:`TRANSPORT_KEYS` (all required), ps.
+    """
+    missing = sorted(set(TRANSPORT_KEYS) - set(schedule))
+    unknown = sorted(set(schedule) - set(TRANSPORT_KEYS))
+    if missing or unknown:
+        return f'schedule: missing keys {missing}, unknown keys {unknown}; expected {sorted(TRANSPORT_KEYS)}'
+    for key in TRANSPORT_KEYS:
+        value = schedule[key]
+        low_ok = value >= 0 if key == 'equilibration_ps' else value > 0
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not low_ok:
+            bound = '>= 0' if key == 'equilibration_ps' else '> 0'
+            return f'schedule.{key}: must be a number {bound} ps, got {value!r}'
+    if schedule['dump_every_ps'] * 20 > schedule['production_ps']:
+        return (f'schedule.dump_every_ps: {schedule["dump_every_ps"]} ps gives fewer than 20 frames in '
+                f'production_ps = {schedule["production_ps"]} ps')
+    return None
+
+
+def transport_stages(temperature_k: float, schedule: Mapping, timestep_fs: float,
+                     field: Mapping | None = None) -> list[dict]:
+    """LAMMPS stages of one transport run: NVT equilibration, then NVT production with frames.
+
+    Parameters
+    ----------
+    temperature_k : float
+        Temperature of both stages, K.
+    schedule : Mapping
+        A valid transport schedule (:func:`validate_transport_schedule`), ps.
+    timestep_fs : float
+        MD time step, fs.
+    field : Mapping, optional
+        ``{'efield_v_a': [Ex, Ey, Ez], 'frozen_elements': [...]}`` (V/Å; the list may be
+        empty): both stages run in the field, so that production starts in the steady
+        drift state; the network is frozen in both.
+
+    Returns
+    -------
+    list of dict
+        Stage dicts for :mod:`aiida_boroglass.calculations.lammps_inputs`.
+    """
+    extra = {}
+    if field is not None:
+        extra['efield_v_a'] = [float(e) for e in field['efield_v_a']]
+        if field.get('frozen_elements'):
+            extra['frozen_elements'] = list(field['frozen_elements'])
+    stages = []
+    if schedule['equilibration_ps'] > 0:
+        stages.append({'name': 'equilibration', 'type': 'nvt', 'temperature_k': float(temperature_k),
+                       'steps': _steps(schedule['equilibration_ps'], timestep_fs), **extra})
+    stages.append({'name': 'production', 'type': 'nvt', 'temperature_k': float(temperature_k),
+                   'steps': _steps(schedule['production_ps'], timestep_fs),
+                   'dump_every': max(1, _steps(schedule['dump_every_ps'], timestep_fs)), **extra})
+    return stages

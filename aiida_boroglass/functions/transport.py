@@ -1,0 +1,309 @@
+"""Calcfunctions of the transport workflow: D(T), Arrhenius, Nernst-Einstein, field drift, D_cum.
+
+Each wraps kernels of :mod:`aiida_boroglass.analysis.transport`,
+:mod:`aiida_boroglass.analysis.diffusion` and :mod:`aiida_boroglass.analysis.rearrangement`.
+Trajectories are the production frames of ``boroglass.diffusion`` (unwrapped positions, Å).
+"""
+from __future__ import annotations
+
+from typing import Any, Mapping
+
+import numpy as np
+from aiida import orm
+from aiida.engine import calcfunction
+
+from aiida_boroglass.analysis.diffusion import (
+    arrhenius_diffusion,
+    extrapolate,
+    ion_number_density_cm3,
+    nernst_einstein,
+)
+from aiida_boroglass.analysis.rearrangement import classify_mobile, cumulative_d2min
+from aiida_boroglass.analysis.transport import field_conductivity, field_mobility, species_transport
+from aiida_boroglass.functions.utils import check_positive_numbers, frames_of, with_defaults
+
+#: Analysis settings of ``boroglass.diffusion`` (units in the keys).
+TRANSPORT_DEFAULTS: dict[str, Any] = {
+    'species': None,            # mobile species; None: the alkali ions present
+    'haven_ratio': 1.0,         # H_R = D_tracer / D_sigma in Nernst-Einstein (paper 002: 1)
+    'slope_tol': 0.15,          # accepted |d ln MSD / d ln t - 1| in the diffusive window
+    'min_points': 5,            # fewest lags in the diffusive window
+    'max_fraction': 0.5,        # only lags up to this fraction of the run are used
+    'extrapolate_to_k': 300.0,  # K, temperature D and sigma are extrapolated to
+    'confidence': 0.95,         # two-sided level of the extrapolation interval
+    'd2min_cutoff_a': 4.0,      # Å, neighbours of the Falk-Langer fit (paper 004)
+    'd2min_interval_ps': 1.0,   # ps between the frames of each D2min increment
+    'mobile_quantile': 0.7,     # ions above this quantile of D_cum are mobile (paper 004: ~30 %)
+}
+
+#: Charge number of each mobile ion in Nernst-Einstein and the field conductivity.
+ION_CHARGE = {'Li': 1, 'Na': 1, 'K': 1}
+
+
+def transport_settings(parameters: orm.Dict | Mapping | None) -> dict[str, Any]:
+    """Settings with defaults filled in, checked.
+
+    Raises
+    ------
+    ValueError
+        An unknown key or a value out of range, naming ``parameters.<key>``.
+    """
+    settings = with_defaults(parameters, TRANSPORT_DEFAULTS)
+    check_positive_numbers(settings, ('haven_ratio', 'slope_tol', 'extrapolate_to_k', 'd2min_cutoff_a',
+                                      'd2min_interval_ps'))
+    species = settings['species']
+    if species is not None and (isinstance(species, str) or not species
+                                or any(element not in ION_CHARGE for element in species)):
+        raise ValueError(f'parameters.species must be a list of mobile ions from {sorted(ION_CHARGE)}, got {species!r}')
+    if isinstance(settings['min_points'], bool) or not isinstance(settings['min_points'], int) or settings['min_points'] < 3:
+        raise ValueError(f'parameters.min_points must be an integer >= 3, got {settings["min_points"]!r}')
+    for key in ('max_fraction', 'confidence', 'mobile_quantile'):
+        if not isinstance(settings[key], (int, float)) or not 0.0 < settings[key] < 1.0 + (key == 'max_fraction'):
+            raise ValueError(f'parameters.{key} must lie in (0, 1), got {settings[key]!r}')
+    return settings
+
+
+def mobile_species(symbols, settings: Mapping) -> list[str]:
+    """The mobile species of a glass: ``settings['species']`` or the alkali ions in ``symbols``.
+
+    Raises
+    ------
+    ValueError
+        No mobile species, or a requested one absent from the glass.
+    """
+    present = sorted(set(symbols))
+    species = settings['species'] or [element for element in present if element in ION_CHARGE]
+    missing = sorted(set(species) - set(present))
+    if missing or not species:
+        raise ValueError(f'parameters.species: {missing or "no alkali ion"} not in the glass ({present})')
+    return list(species)
+
+
+def _frames_per(interval_ps: float, dt_ps: float) -> int:
+    """Whole frames covering ``interval_ps`` (at least one)."""
+    return max(1, int(round(interval_ps / dt_ps)))
+
+
+def _time_step_ps(trajectory: orm.TrajectoryData) -> float:
+    """Time between frames of a production trajectory, ps (from its ``times`` array)."""
+    times = trajectory.get_array('times')
+    steps = np.diff(times)
+    if steps.size == 0 or not np.allclose(steps, steps[0], rtol=1e-6):
+        raise ValueError(f'trajectory<{trajectory.pk}>: frames must be equally spaced in time')
+    return float(steps[0])
+
+
+def _replicas(trajectories: Mapping[str, orm.TrajectoryData]) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
+    """(positions, cells, symbols array) of each replica trajectory, in key order."""
+    return [tuple(np.asarray(a) for a in frames_of(trajectories[key])) for key in sorted(trajectories)]
+
+
+def _ion_density(replicas, element: str) -> float:
+    """Number density (cm^-3) of ``element`` in the first cell of each replica, averaged."""
+    return float(np.mean([ion_number_density_cm3(int(np.sum(symbols == element)), abs(np.linalg.det(cells[0])))
+                          for _, cells, symbols in replicas]))
+
+
+@calcfunction
+def diffusion_at_temperature(temperature_k: orm.Float, parameters: orm.Dict, **trajectories) -> dict[str, orm.Data]:
+    """MSD, non-Gaussian parameter, D and Nernst-Einstein sigma of each mobile species at one temperature.
+
+    Parameters
+    ----------
+    temperature_k : Float
+        The run temperature, K.
+    parameters : Dict
+        Settings (:data:`TRANSPORT_DEFAULTS`).
+    **trajectories : TrajectoryData
+        Production runs of the independent replicas (unwrapped positions, Å; cells; times, ps).
+
+    Returns
+    -------
+    dict
+        ``msd``: ArrayData with ``lags_ps`` and per species ``msd_a2_<X>``,
+        ``non_gaussian_<X>`` (shape (n_lags,)); ``diffusion``: Dict with per species
+        ``d_cm2_s``, ``d_stderr_cm2_s``, ``window_ps`` (or None), ``diffusive``,
+        ``apparent_d_cm2_s``, ``n_ions``, ``number_density_cm3``, ``sigma_ne_s_cm`` and its
+        error, and ``warnings`` (list of str).
+    """
+    settings = transport_settings(parameters)
+    temperature = temperature_k.value
+    dt = {key: _time_step_ps(trajectories[key]) for key in trajectories}
+    if not np.allclose(list(dt.values()), next(iter(dt.values())), rtol=1e-6):
+        raise ValueError(f'trajectories: the replicas have different frame intervals {dt} ps')
+    dt_ps = next(iter(dt.values()))
+    replicas = _replicas(trajectories)
+    species = mobile_species(replicas[0][2], settings)
+    arrays = orm.ArrayData()
+    summary: dict[str, Any] = {'temperature_k': temperature, 'dt_ps': dt_ps, 'n_replicas': len(replicas),
+                               'haven_ratio': settings['haven_ratio'], 'species': {}, 'warnings': []}
+    for element in species:
+        ions = [positions[:, symbols == element] for positions, _, symbols in replicas]
+        result = species_transport(ions, dt_ps, settings['slope_tol'], settings['min_points'], settings['max_fraction'])
+        density = _ion_density(replicas, element)
+        diffusive = result.window is not None
+        ne = {'sigma_ne_s_cm': None, 'sigma_ne_stderr_s_cm': None}
+        if diffusive:
+            factor = nernst_einstein(1.0, density, temperature, ION_CHARGE[element], settings['haven_ratio'])
+            ne = {'sigma_ne_s_cm': result.d_cm2_s * factor, 'sigma_ne_stderr_s_cm': result.d_stderr_cm2_s * factor}
+        else:
+            summary['warnings'].append(
+                f'{element} at {temperature:g} K: the MSD never reaches the diffusive regime (slope 1 within '
+                f'{settings["slope_tol"]}) in {result.lags_ps[-1]:g} ps; D is not reported, the temperature is '
+                'left out of the Arrhenius fit (run longer or hotter)')
+        summary['species'][element] = {
+            'diffusive': diffusive,
+            'd_cm2_s': result.d_cm2_s if diffusive else None,
+            'd_stderr_cm2_s': result.d_stderr_cm2_s if diffusive else None,
+            'window_ps': [float(result.lags_ps[result.window[0]]), float(result.lags_ps[result.window[1] - 1])]
+            if diffusive else None,
+            'apparent_d_cm2_s': result.apparent_d_cm2_s,
+            'final_msd_a2': float(result.msd_a2[-1]),
+            'n_ions': result.n_ions,
+            'number_density_cm3': density,
+            **ne,
+        }
+        arrays.set_array(f'msd_a2_{element}', result.msd_a2)
+        arrays.set_array(f'non_gaussian_{element}', result.non_gaussian)
+        arrays.set_array('lags_ps', result.lags_ps)
+    return {'msd': arrays, 'diffusion': orm.Dict(summary)}
+
+
+def _arrhenius_of(points: list[Mapping], settings: Mapping, element: str) -> dict[str, Any]:
+    """Arrhenius fit, extrapolated D and Nernst-Einstein sigma of one species from its diffusive temperatures."""
+    temperatures = np.array([p['temperature_k'] for p in points])
+    d = np.array([p['d_cm2_s'] for p in points])
+    errors = np.array([p['d_stderr_cm2_s'] for p in points])
+    fit = arrhenius_diffusion(temperatures, d, errors if np.all(np.isfinite(errors) & (errors > 0)) else None)
+    target = settings['extrapolate_to_k']
+    d_t, low, high = extrapolate(fit, target, settings['confidence'])
+    density = float(np.mean([p['number_density_cm3'] for p in points]))
+    factor = nernst_einstein(1.0, density, target, ION_CHARGE[element], settings['haven_ratio'])
+    return {
+        'temperatures_k': temperatures.tolist(),
+        'ea_ev': fit.ea_ev, 'ea_stderr_ev': fit.ea_stderr_ev,
+        'd0_cm2_s': fit.d0_cm2_s, 'ln_d0_stderr': fit.ln_d0_stderr,
+        'extrapolated_to_k': target, 'confidence': settings['confidence'],
+        'd_extrapolated_cm2_s': d_t, 'd_extrapolated_interval_cm2_s': [low, high],
+        'sigma_extrapolated_s_cm': d_t * factor, 'sigma_extrapolated_interval_s_cm': [low * factor, high * factor],
+    }
+
+
+@calcfunction
+def arrhenius_transport(parameters: orm.Dict, **diffusion) -> orm.Dict:
+    """Arrhenius fit of D(T) of each species (paper 002 eq. 8), D and sigma extrapolated (eq. 9).
+
+    Parameters
+    ----------
+    parameters : Dict
+        Settings (:data:`TRANSPORT_DEFAULTS`): ``extrapolate_to_k``, ``confidence``, ``haven_ratio``.
+    **diffusion : Dict
+        The ``diffusion`` outputs of :func:`diffusion_at_temperature`, one per temperature.
+
+    Returns
+    -------
+    Dict
+        Per species: ``ea_ev`` and its standard error, ``d0_cm2_s``, the extrapolated D
+        (cm^2/s) and sigma (S/cm) with their intervals, the temperatures used; and
+        ``warnings`` when fewer than two temperatures were diffusive.
+    """
+    settings = transport_settings(parameters)
+    tables = [diffusion[key].get_dict() for key in sorted(diffusion)]
+    species = sorted({element for table in tables for element in table['species']})
+    result: dict[str, Any] = {'species': {}, 'warnings': []}
+    for element in species:
+        points = [{'temperature_k': t['temperature_k'], **t['species'][element]} for t in tables
+                  if t['species'].get(element, {}).get('diffusive')]
+        if len({p['temperature_k'] for p in points}) < 2:
+            result['warnings'].append(f'{element}: diffusive at {len(points)} temperature(s); an Arrhenius fit '
+                                      'needs two (no E_a, no extrapolation)')
+            continue
+        result['species'][element] = _arrhenius_of(points, settings, element)
+    return orm.Dict(result)
+
+
+@calcfunction
+def field_transport(field: orm.Dict, parameters: orm.Dict, diffusion: orm.Dict, **trajectories) -> orm.Dict:
+    """Drift, mobility and conductivity of each mobile species in an applied field (paper 000).
+
+    Parameters
+    ----------
+    field : Dict
+        ``efield_v_a`` (3 numbers, V/Å), ``frozen_elements``, ``temperature_k`` (K).
+    parameters : Dict
+        Settings (:data:`TRANSPORT_DEFAULTS`).
+    diffusion : Dict
+        :func:`diffusion_at_temperature` at the field's temperature, for the comparison
+        with Nernst-Einstein.
+    **trajectories : TrajectoryData
+        Production runs in the field, one per replica (unwrapped positions, Å; times, ps);
+        their ions are pooled.
+
+    Returns
+    -------
+    Dict
+        Per species: ``drift_a_ps``, ``mobility_cm2_vs`` and ``sigma_field_s_cm`` with
+        standard errors (over ions), ``sigma_ne_s_cm`` at the same temperature and the
+        ratio ``sigma_field / sigma_ne``.
+    """
+    settings = transport_settings(parameters)
+    replicas = _replicas(trajectories)
+    n_frames = min(positions.shape[0] for positions, _, _ in replicas)
+    dt_ps = _time_step_ps(trajectories[sorted(trajectories)[0]])
+    values = field.get_dict()
+    result: dict[str, Any] = {'efield_v_a': values['efield_v_a'], 'temperature_k': values['temperature_k'],
+                              'frozen_elements': values.get('frozen_elements', []), 'species': {}}
+    for element in mobile_species(replicas[0][2], settings):
+        charge = ION_CHARGE[element]
+        ions = np.concatenate([positions[:n_frames, symbols == element] for positions, _, symbols in replicas], axis=1)
+        drift = field_mobility(ions, dt_ps, values['efield_v_a'], charge)
+        density = _ion_density(replicas, element)
+        sigma = float(field_conductivity(drift.mobility_cm2_vs, density, charge))
+        sigma_err = float(field_conductivity(drift.mobility_stderr_cm2_vs, density, charge))
+        ne = diffusion['species'].get(element, {}).get('sigma_ne_s_cm')
+        result['species'][element] = {
+            'drift_a_ps': drift.drift_a_ps, 'drift_stderr_a_ps': drift.drift_stderr_a_ps,
+            'mobility_cm2_vs': drift.mobility_cm2_vs, 'mobility_stderr_cm2_vs': drift.mobility_stderr_cm2_vs,
+            'sigma_field_s_cm': sigma, 'sigma_field_stderr_s_cm': sigma_err,
+            'sigma_ne_s_cm': ne, 'field_over_ne': sigma / ne if ne else None,
+        }
+    return orm.Dict(result)
+
+
+@calcfunction
+def ion_rearrangement(trajectory: orm.TrajectoryData, parameters: orm.Dict) -> dict[str, orm.Data]:
+    """Cumulative non-affine displacement D_cum of every mobile ion, and the mobile / immobile split (paper 004).
+
+    Parameters
+    ----------
+    trajectory : TrajectoryData
+        A production run (positions, Å; cells; times, ps).
+    parameters : Dict
+        Settings: ``d2min_cutoff_a`` (Å), ``d2min_interval_ps`` (ps), ``mobile_quantile``.
+
+    Returns
+    -------
+    dict
+        ``d_cum``: ArrayData with per species ``indices_<X>`` (atom indices),
+        ``d_cum_a_<X>`` (Å) and ``mobile_<X>`` (bool); ``rearrangement``: Dict with per
+        species the threshold (Å), the mobile fraction and the D_cum quartiles.
+    """
+    settings = transport_settings(parameters)
+    positions, cells, symbols = (np.asarray(a) for a in frames_of(trajectory))
+    lag = _frames_per(settings['d2min_interval_ps'], _time_step_ps(trajectory))
+    if lag >= positions.shape[0]:
+        raise ValueError(f'parameters.d2min_interval_ps = {settings["d2min_interval_ps"]} ps spans the whole trajectory')
+    arrays, summary = orm.ArrayData(), {'interval_ps': lag * _time_step_ps(trajectory),
+                                        'cutoff_a': settings['d2min_cutoff_a'], 'species': {}}
+    for element in mobile_species(symbols, settings):
+        indices = np.flatnonzero(symbols == element)
+        d_cum = cumulative_d2min(positions, cells, settings['d2min_cutoff_a'], lag, indices)[indices]
+        mobile, threshold = classify_mobile(d_cum, quantile=settings['mobile_quantile'])
+        arrays.set_array(f'indices_{element}', indices)
+        arrays.set_array(f'd_cum_a_{element}', d_cum)
+        arrays.set_array(f'mobile_{element}', np.asarray(mobile, dtype=bool))
+        summary['species'][element] = {
+            'threshold_a': float(threshold), 'mobile_fraction': float(np.mean(mobile)),
+            'd_cum_quartiles_a': [float(q) for q in np.nanquantile(d_cum, [0.25, 0.5, 0.75])],
+        }
+    return {'d_cum': arrays, 'rearrangement': orm.Dict(summary)}

@@ -1,0 +1,297 @@
+"""``boroglass.diffusion``: ion transport of a glass from NVT runs at a ladder of temperatures.
+
+Per temperature and replica one LAMMPS run (NVT equilibration, NVT production with
+frames), optionally one run per replica in an applied field; then D(T) with its window
+and error, the Arrhenius fit extrapolated to 300 K, Nernst-Einstein conductivities, the
+field mobility, and the cumulative non-affine displacement of every ion.
+"""
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+from aiida import orm
+from aiida.common import AttributeDict
+from aiida.engine import WorkChain, if_, while_
+
+from aiida_boroglass.calculations.lammps_inputs import DEFAULT_PARAMETERS
+from aiida_boroglass.functions.transport import (
+    arrhenius_transport,
+    diffusion_at_temperature,
+    field_transport,
+    ion_rearrangement,
+    mobile_species,
+    transport_settings,
+)
+from aiida_boroglass.functions.utils import site_symbols
+from aiida_boroglass.glass.schedule import transport_stages, validate_transport_schedule
+from aiida_boroglass.workflows.lammps_base import LammpsBaseWorkChain
+from aiida_boroglass.workflows.melt_quench import _MD_EXCLUDE, validate_md_parameters
+from aiida_boroglass.workflows.protocols.utils import ProtocolMixin
+from aiida_boroglass.workflows.structure_panel import settings_validator
+
+#: Keys of the ``field`` input.
+FIELD_KEYS = ('efield_v_a', 'freeze_network', 'temperature_k')
+
+
+def temperature_key(temperature_k: float) -> str:
+    """Link label of a temperature, e.g. ``T0750`` for 750 K (rounded to 1 K)."""
+    return f'T{int(round(temperature_k)):04d}'
+
+
+def validate_temperatures(value, _):
+    """At least one temperature, each in (0, 5000) K, no two within 1 K."""
+    temperatures = value.get_list()
+    if not temperatures or any(isinstance(t, bool) or not isinstance(t, (int, float)) or not 0 < t < 5000
+                               for t in temperatures):
+        return f'temperatures_k: give one or more temperatures in (0, 5000) K, got {temperatures}'
+    if len({temperature_key(t) for t in temperatures}) != len(temperatures):
+        return f'temperatures_k: temperatures must differ by at least 1 K, got {temperatures}'
+    return None
+
+
+def validate_field(value, _):
+    """``efield_v_a`` a non-zero 3-vector (V/Å), ``freeze_network`` a bool, ``temperature_k`` None or > 0."""
+    if value is None:
+        return None
+    field = value.get_dict()
+    unknown = sorted(set(field) - set(FIELD_KEYS))
+    if unknown:
+        return f'field: unknown keys {unknown}; allowed: {list(FIELD_KEYS)}'
+    vector = field.get('efield_v_a')
+    if not (isinstance(vector, Sequence) and len(vector) == 3 and all(
+            isinstance(e, (int, float)) and not isinstance(e, bool) for e in vector) and any(vector)):
+        return f'field.efield_v_a: must be three numbers (V/Å), not all zero, got {vector!r}'
+    if not isinstance(field.get('freeze_network', True), bool):
+        return f'field.freeze_network: must be true or false, got {field["freeze_network"]!r}'
+    temperature = field.get('temperature_k')
+    if temperature is not None and not (isinstance(temperature, (int, float)) and 0 < temperature < 5000):
+        return f'field.temperature_k: must be None (the hottest temperature) or in (0, 5000) K, got {temperature!r}'
+    return None
+
+
+class DiffusionWorkChain(ProtocolMixin, WorkChain):
+    """NVT MD at every temperature and replica -> MSD, D(T) -> Arrhenius, Nernst-Einstein -> field, D_cum."""
+
+    _protocol_file = 'diffusion.yaml'
+
+    @classmethod
+    def define(cls, spec):
+        """Define the process specification."""
+        super().define(spec)
+        spec.input_namespace('structures', valid_type=orm.StructureData, dynamic=True,
+                             help='Independent replicas of one glass (e.g. melt-quench outputs), keyed r0, r1, ...')
+        spec.input('forcefield', valid_type=orm.Dict,
+                   help='Resolved force-field parameters (the melt-quench `forcefield` output).')
+        spec.input('temperatures_k', valid_type=orm.List, serializer=orm.to_aiida_type, validator=validate_temperatures,
+                   help='Temperatures of the NVT runs, K (paper 002: 700, 750, 800).')
+        spec.input('schedule', valid_type=orm.Dict, serializer=orm.to_aiida_type,
+                   validator=lambda v, _: validate_transport_schedule(v.get_dict()),
+                   help='equilibration_ps, production_ps, dump_every_ps (ps).')
+        spec.input('md_parameters', valid_type=orm.Dict, serializer=orm.to_aiida_type, required=False,
+                   validator=validate_md_parameters,
+                   help='Time step (fs), thermo/restart intervals (steps), velocity seed, damping (ps).')
+        spec.input('parameters', valid_type=orm.Dict, serializer=orm.to_aiida_type, default=lambda: orm.Dict(),
+                   validator=settings_validator(transport_settings),
+                   help='Analysis settings: see `functions.transport.TRANSPORT_DEFAULTS`.')
+        spec.input('field', valid_type=orm.Dict, serializer=orm.to_aiida_type, required=False, validator=validate_field,
+                   help='Applied-field run: efield_v_a (V/Å), freeze_network (bool), temperature_k (None: hottest).')
+        spec.input('max_concurrent', valid_type=orm.Int, serializer=orm.to_aiida_type, default=lambda: orm.Int(2),
+                   validator=lambda v, _: None if v.value >= 1 else f'max_concurrent: must be >= 1, got {v.value}',
+                   help='LAMMPS runs at the same time (match it to the free cores).')
+        spec.expose_inputs(LammpsBaseWorkChain, namespace='md', exclude=_MD_EXCLUDE)
+        spec.inputs.validator = cls.validate_inputs
+
+        spec.outline(
+            cls.setup,
+            while_(cls.has_pending)(cls.launch_batch, cls.inspect_batch),
+            cls.diffusion,
+            cls.arrhenius,
+            if_(cls.has_field)(cls.field_drift),
+            cls.rearrangement,
+        )
+        spec.output_namespace('trajectories', valid_type=orm.TrajectoryData, dynamic=True,
+                              help='Production frames of every run (`T0750_r0`, `field_r0`): unwrapped, Å, ps.')
+        spec.output_namespace('msd', valid_type=orm.ArrayData, dynamic=True,
+                              help='Per temperature: lags (ps), MSD (Å^2) and non-Gaussian parameter of each ion.')
+        spec.output_namespace('diffusion', valid_type=orm.Dict, dynamic=True,
+                              help='Per temperature: D (cm^2/s) with window and error, Nernst-Einstein sigma (S/cm), warnings.')
+        spec.output('arrhenius', valid_type=orm.Dict,
+                    help='E_a (eV) with its error, D0, D and sigma at 300 K with intervals, warnings.')
+        spec.output('field', valid_type=orm.Dict, required=False,
+                    help='Drift (Å/ps), mobility (cm^2/(V s)), sigma (S/cm) in the field, against Nernst-Einstein.')
+        spec.output_namespace('d_cum', valid_type=orm.ArrayData, dynamic=True,
+                              help='Per run: cumulative non-affine displacement of every ion (Å), mobile flags.')
+        spec.output_namespace('rearrangement', valid_type=orm.Dict, dynamic=True,
+                              help='Per run: D_cum threshold (Å), mobile fraction, quartiles.')
+        spec.exit_code(401, 'ERROR_MD_FAILED', message='The LAMMPS runs {runs} failed.')
+
+    @classmethod
+    def validate_inputs(cls, value, _):
+        """Replicas of one composition, covered by the force field and holding a mobile ion."""
+        structures = value.get('structures', {})
+        if not structures:
+            return 'structures: give at least one glass (replicas keyed r0, r1, ...)'
+        symbols = {key: sorted(site_symbols(node)) for key, node in structures.items()}
+        first = next(iter(symbols.values()))
+        different = sorted(key for key, s in symbols.items() if s != first)
+        if different:
+            return f'structures: {different} hold other atoms than the first replica; replicas must be one glass'
+        charges = value['forcefield'].get_dict().get('charges_e', {})
+        missing = sorted(set(first) - set(charges))
+        if missing:
+            return f'forcefield: no parameters for elements {missing}; it covers {sorted(charges)}'
+        try:
+            mobile_species(first, transport_settings(value.get('parameters')))
+        except ValueError as exc:
+            return str(exc)
+        field = value.get('field')
+        temperatures = value['temperatures_k'].get_list()
+        if field is not None and field.get_dict().get('temperature_k') is not None and \
+                temperature_key(field['temperature_k']) not in {temperature_key(t) for t in temperatures}:
+            return (f'field.temperature_k: {field["temperature_k"]} K must be one of temperatures_k {temperatures}, '
+                    'so that the field conductivity can be compared with Nernst-Einstein')
+        return None
+
+    @classmethod
+    def get_builder_from_protocol(cls, code: orm.AbstractCode, structures: Sequence[orm.StructureData] | Mapping,
+                                  forcefield: orm.Dict, protocol: str | None = None, overrides: Mapping | None = None,
+                                  options: Mapping | None = None):
+        """Return a builder filled from a protocol.
+
+        Parameters
+        ----------
+        code : AbstractCode
+            LAMMPS code (``lmp``).
+        structures : sequence or mapping of StructureData
+            Independent replicas of one glass; a sequence is keyed ``r0, r1, ...``.
+        forcefield : Dict
+            Resolved force-field parameters (a melt-quench's ``forcefield`` output).
+        protocol : str, optional
+            ``fast``, ``balanced`` or ``stringent``; default from the protocol file.
+        overrides : Mapping, optional
+            Nested values replacing the protocol's (keys of the YAML ``default_inputs``).
+        options : Mapping, optional
+            Scheduler options of the LAMMPS jobs.
+        """
+        inputs = cls.get_protocol_inputs(protocol, overrides)
+        if not isinstance(structures, Mapping):
+            structures = {f'r{index}': node for index, node in enumerate(structures)}
+        builder = cls.get_builder()
+        builder.structures = dict(structures)
+        builder.forcefield = forcefield
+        builder.temperatures_k = [float(t) for t in inputs['temperatures_k']]
+        builder.schedule = inputs['schedule']
+        builder.md_parameters = inputs['md']
+        builder.parameters = inputs['parameters']
+        builder.max_concurrent = inputs['max_concurrent']
+        if inputs['field'] is not None:
+            builder.field = inputs['field']
+        builder.md.lammps.code = code
+        builder.md.lammps.settings = orm.Dict({'cmdline': inputs['lammps_cmdline']})
+        builder.md.lammps.metadata.options = {
+            'resources': {'num_machines': 1, 'num_mpiprocs_per_machine': 1},
+            'environment_variables': {'OMP_NUM_THREADS': '1'},
+            **(options or {}),
+        }
+        return builder
+
+    def setup(self):
+        """Plan one run per temperature and replica, plus the field runs."""
+        md_parameters = {**DEFAULT_PARAMETERS, **(self.inputs.md_parameters.get_dict() if 'md_parameters' in self.inputs else {})}
+        schedule = self.inputs.schedule.get_dict()
+        replicas = sorted(self.inputs.structures)
+        temperatures = self.inputs.temperatures_k.get_list()
+        runs = {f'{temperature_key(t)}_{r}': (r, transport_stages(t, schedule, md_parameters['timestep_fs']))
+                for t in temperatures for r in replicas}
+        if 'field' in self.inputs:
+            field = self.field_settings()
+            stages = transport_stages(field['temperature_k'], schedule, md_parameters['timestep_fs'], field)
+            runs.update({f'field_{r}': (r, stages) for r in replicas})
+        self.ctx.md_parameters = md_parameters
+        self.ctx.runs = runs
+        self.ctx.pending = list(runs)
+        self.report(f'{len(runs)} LAMMPS runs: {len(temperatures)} temperatures x {len(replicas)} replicas'
+                    + (' + field runs' if 'field' in self.inputs else ''))
+
+    def field_settings(self) -> dict:
+        """The field input with its defaults: the hottest temperature, the network frozen."""
+        field = self.inputs.field.get_dict()
+        temperature = field.get('temperature_k') or max(self.inputs.temperatures_k.get_list())
+        symbols = set(site_symbols(next(iter(self.inputs.structures.values()))))
+        mobile = mobile_species(sorted(symbols), transport_settings(self.inputs.parameters))
+        frozen = sorted(symbols - set(mobile)) if field.get('freeze_network', True) else []
+        return {'efield_v_a': [float(e) for e in field['efield_v_a']], 'frozen_elements': frozen,
+                'temperature_k': float(temperature)}
+
+    def has_pending(self) -> bool:
+        """Whether runs are left to launch."""
+        return bool(self.ctx.pending)
+
+    def launch_batch(self):
+        """Launch the next ``max_concurrent`` runs, each with its own velocity seed."""
+        size = self.inputs.max_concurrent.value
+        batch, self.ctx.pending = self.ctx.pending[:size], self.ctx.pending[size:]
+        for key in batch:
+            replica, stages = self.ctx.runs[key]
+            inputs = AttributeDict(self.exposed_inputs(LammpsBaseWorkChain, namespace='md'))
+            inputs.lammps = AttributeDict(inputs.lammps)
+            inputs.lammps.structure = self.inputs.structures[replica]
+            inputs.lammps.forcefield = self.inputs.forcefield
+            seed = self.ctx.md_parameters['seed'] + list(self.ctx.runs).index(key)
+            inputs.lammps.parameters = orm.Dict({**self.ctx.md_parameters, 'seed': seed, 'stages': stages})
+            inputs.metadata = {'call_link_label': key, 'label': key}
+            node = self.submit(LammpsBaseWorkChain, **inputs)
+            self.report(f'launched {key} as {node.process_label}<{node.pk}>')
+            self.to_context(**{f'run_{key}': node})
+
+    def inspect_batch(self):
+        """Stop at the first failed run; keep the trajectories."""
+        failed = [key for key in self.ctx.runs if f'run_{key}' in self.ctx and not self.ctx[f'run_{key}'].is_finished_ok]
+        if failed:
+            return self.exit_codes.ERROR_MD_FAILED.format(runs=', '.join(failed))
+        for key in self.ctx.runs:
+            if f'run_{key}' in self.ctx and key not in self.outputs.get('trajectories', {}):
+                self.out(f'trajectories.{key}', self.ctx[f'run_{key}'].outputs.trajectory)
+        return None
+
+    def _trajectories(self, prefix: str) -> dict[str, orm.TrajectoryData]:
+        """Trajectories of the runs whose key starts with ``prefix``, keyed by replica."""
+        return {key.split('_', 1)[1]: self.ctx[f'run_{key}'].outputs.trajectory
+                for key in self.ctx.runs if key.startswith(f'{prefix}_')}
+
+    def diffusion(self):
+        """MSD, D and Nernst-Einstein sigma at every temperature; warn where never diffusive."""
+        for temperature in self.inputs.temperatures_k.get_list():
+            key = temperature_key(temperature)
+            result = diffusion_at_temperature(orm.Float(temperature), self.inputs.parameters, **self._trajectories(key))
+            self.out(f'msd.{key}', result['msd'])
+            self.out(f'diffusion.{key}', result['diffusion'])
+            for warning in result['diffusion']['warnings']:
+                self.report(f'warning: {warning}')
+
+    def arrhenius(self):
+        """E_a, D0, D and sigma extrapolated to 300 K."""
+        result = arrhenius_transport(self.inputs.parameters, **self.outputs['diffusion'])
+        self.out('arrhenius', result)
+        for warning in result['warnings']:
+            self.report(f'warning: {warning}')
+        for element, fit in result['species'].items():
+            self.report(f'{element}: E_a = {fit["ea_ev"]:.3f} +- {fit["ea_stderr_ev"]:.3f} eV, D({fit["extrapolated_to_k"]:g} K) '
+                        f'= {fit["d_extrapolated_cm2_s"]:.3g} cm^2/s, sigma = {fit["sigma_extrapolated_s_cm"]:.3g} S/cm')
+
+    def has_field(self) -> bool:
+        """Whether field runs were requested."""
+        return 'field' in self.inputs
+
+    def field_drift(self):
+        """Mobility and conductivity from the drift in the field, next to Nernst-Einstein at that temperature."""
+        field = self.field_settings()
+        diffusion = self.outputs['diffusion'][temperature_key(field['temperature_k'])]
+        self.out('field', field_transport(orm.Dict(field), self.inputs.parameters, diffusion, **self._trajectories('field')))
+
+    def rearrangement(self):
+        """D_cum of every mobile ion in every production run, and the mobile / immobile split."""
+        for key in self.ctx.runs:
+            result = ion_rearrangement(self.ctx[f'run_{key}'].outputs.trajectory, self.inputs.parameters)
+            self.out(f'd_cum.{key}', result['d_cum'])
+            self.out(f'rearrangement.{key}', result['rearrangement'])
