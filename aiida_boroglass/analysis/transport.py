@@ -88,7 +88,7 @@ def species_transport(trajectories: Sequence, dt_ps: float, slope_tol: float = 0
     SpeciesTransport
         ``lags_ps`` shape (n_frames,), ``msd_a2`` and ``non_gaussian`` shape (n_frames,)
         (MSD averaged over all ions and time origins; alpha_2 averaged over replicas
-        weighted by their ion counts), the window, D and its standard error over ions
+        weighted by their ion counts, NaN at lag 0 and beyond half the run), the window, D and its standard error over ions
         (cm^2/s), the apparent D of the second half of the usable lags, the ion count.
 
     Raises
@@ -102,7 +102,9 @@ def species_transport(trajectories: Sequence, dt_ps: float, slope_tol: float = 0
     lags = per_replica[0][0]
     per_atom = np.concatenate([curve for _, curve in per_replica], axis=1)
     weights = np.array([a.shape[1] for a in arrays], dtype=float)
-    alpha = np.average([non_gaussian(a, dt)[1] for a in arrays], axis=0, weights=weights)
+    alpha = np.full(lags.shape, np.nan)  # lag 0 undefined, lags beyond half the run too few origins
+    half = np.average([non_gaussian(a, dt)[1] for a in arrays], axis=0, weights=weights)
+    alpha[1:half.size + 1] = half
     mean = per_atom.mean(axis=1)
     window = diffusive_window(lags, mean, slope_tol=slope_tol, min_points=min_points, max_fraction=max_fraction)
     usable = max(int(np.searchsorted(lags, max_fraction * lags[-1], side='right')), 4)

@@ -121,12 +121,9 @@ def _optional(getter):
               help='Folder for the table (CSV, JSON) and the plot.')
 def screen(spec, x_text, protocol, atoms, forcefield, max_concurrent, overrides, daemon, output):
     """Melt-quench SPEC at every --x and tabulate density, N4 and NBO fraction."""
-    from aiida import load_profile, orm
+    from aiida import load_profile
 
     from aiida_boroglass.cli.screening import format_table, plot_screening
-    from aiida_boroglass.data.composition import CompositionData
-    from aiida_boroglass.workflows.melt_quench import MeltQuenchWorkChain
-    from aiida_boroglass.workflows.screening import ScreeningWorkChain
 
     x_values = parse_x_values(x_text)
     try:
@@ -136,6 +133,27 @@ def screen(spec, x_text, protocol, atoms, forcefield, max_concurrent, overrides,
     load_profile()
     overrides = yaml.safe_load(overrides.read_text()) if overrides else {}
     overrides.update({k: v for k, v in {'n_atoms': atoms, 'forcefield': forcefield}.items() if v is not None})
+    node = _screen_glasses(glasses, protocol, overrides, max_concurrent, daemon)
+    rows = screening_rows(node, dict(zip(map(composition_key, x_values), x_values)))
+    if not rows:
+        raise click.ClickException('no glass finished; see `verdi process report {}`'.format(node.pk))
+    click.echo(format_table(rows))
+    output.mkdir(parents=True, exist_ok=True)
+    (output / 'screening.json').write_text(json.dumps(rows, indent=2))
+    plot = plot_screening(rows, output / 'screening.png', x_label=f'x in {spec}')
+    click.echo(f'table: {output / "screening.json"}\nplot: {plot}')
+    if not node.is_finished_ok:
+        sys.exit(1)
+
+
+def _screen_glasses(glasses: dict, protocol: str, overrides: dict, max_concurrent: int, daemon: bool):
+    """Melt-quench every composition of ``glasses`` (key -> Composition) in one screening; return its node."""
+    from aiida import orm
+
+    from aiida_boroglass.data.composition import CompositionData
+    from aiida_boroglass.workflows.melt_quench import MeltQuenchWorkChain
+    from aiida_boroglass.workflows.screening import ScreeningWorkChain
+
     code = orm.load_code('lmp@localhost')
     first = next(iter(glasses.values()))
     single = MeltQuenchWorkChain.get_builder_from_protocol(code, first, protocol=protocol, overrides=overrides)
@@ -147,16 +165,7 @@ def screen(spec, x_text, protocol, atoms, forcefield, max_concurrent, overrides,
     node = _launch(builder, daemon)
     click.echo(f'{node.process_label}<{node.pk}> finished with exit status {node.exit_status} '
                f'after {time.time() - started:.0f} s')
-    rows = screening_rows(node, dict(zip(map(composition_key, x_values), x_values)))
-    if not rows:
-        raise click.ClickException('no glass finished; see `verdi process report {}`'.format(node.pk))
-    click.echo(format_table(rows))
-    output.mkdir(parents=True, exist_ok=True)
-    (output / 'screening.json').write_text(json.dumps(rows, indent=2))
-    plot = plot_screening(rows, output / 'screening.png', x_label=f'x in {spec}')
-    click.echo(f'table: {output / "screening.json"}\nplot: {plot}')
-    if not node.is_finished_ok:
-        sys.exit(1)
+    return node
 
 
 def _launch(builder, daemon: bool, total: int | None = None, finished=None, what: str = 'MD phases'):
@@ -302,3 +311,159 @@ def _finished_transports(node) -> int:
     query.append(orm.CalcFunctionNode, with_incoming='hopping',
                  filters={'attributes.function_name': 'hopping_transport', 'attributes.process_state': 'finished'})
     return query.count()
+
+
+def _field_vector(text: str | None) -> list[float] | None:
+    """``'0,0,0.05'`` -> [0.0, 0.0, 0.05] (V/Å); raise naming ``--field``."""
+    if text is None:
+        return None
+    try:
+        vector = [float(token) for token in text.split(',')]
+    except ValueError:
+        vector = []
+    if len(vector) != 3 or not any(vector):
+        raise click.BadParameter(f'{text!r} is not three comma-separated numbers in V/Å, not all zero', param_hint='--field')
+    return vector
+
+
+def _replica_glasses(spec: str, x_values: list[float], replicas: int, protocol: str, overrides: dict,
+                     max_concurrent: int, daemon: bool) -> list:
+    """Melt-quench ``replicas`` independent glasses of every x (packing and velocity seeds shifted per replica)."""
+    from aiida_boroglass.workflows.melt_quench import MeltQuenchWorkChain
+
+    try:
+        glasses = {composition_key(x): Composition.parse(spec, x=x) for x in x_values}
+    except CompositionError as exception:
+        raise click.BadParameter(str(exception), param_hint='SPEC/--x') from None
+    defaults = MeltQuenchWorkChain.get_protocol_inputs(protocol, overrides)
+    nodes = []
+    for replica in range(replicas):
+        seeds = {'packing': {'seed': defaults['packing']['seed'] + 1009 * replica},
+                 'md': {'seed': defaults['md']['seed'] + 1009 * replica}}
+        screening = _screen_glasses(glasses, protocol, _merge(overrides, seeds), max_concurrent, daemon)
+        children = [link.node for link in screening.base.links.get_outgoing().all() if link.link_label in glasses]
+        failed = [child.label for child in children if not child.is_finished_ok]
+        if failed:
+            raise click.ClickException(f'melt-quench failed for {failed}; see `verdi process report {screening.pk}`')
+        nodes += children
+    return nodes
+
+
+def _merge(base: dict, update: dict) -> dict:
+    """``base`` updated by ``update``, nested mappings merged key by key."""
+    from aiida_boroglass.workflows.protocols.utils import recursive_merge
+
+    return recursive_merge(base, update)
+
+
+def _melt_quenches(pks: tuple[int, ...]) -> list:
+    """Load finished ``boroglass.melt_quench`` nodes; raise naming ``--glass`` otherwise."""
+    from aiida import orm
+
+    nodes = []
+    for pk in pks:
+        try:
+            node = orm.load_node(pk)
+        except Exception as exception:  # noqa: BLE001 - aiida raises several kinds
+            raise click.BadParameter(f'{pk}: {exception}', param_hint='--glass') from None
+        if not (node.process_type or '').endswith('boroglass.melt_quench') or not node.is_finished_ok:
+            raise click.BadParameter(f'{pk} is not a successfully finished boroglass.melt_quench', param_hint='--glass')
+        nodes.append(node)
+    return nodes
+
+
+def _replica_groups(nodes: list) -> dict[str, list]:
+    """Melt-quenches grouped by composition label: the replicas of each glass, in PK order."""
+    groups: dict[str, list] = {}
+    for node in sorted(nodes, key=lambda n: n.pk):
+        groups.setdefault(node.inputs.composition.label_text, []).append(node)
+    for label, group in groups.items():
+        if any(node.outputs.forcefield.get_dict() != group[0].outputs.forcefield.get_dict() for node in group):
+            raise click.BadParameter(f'the replicas of {label} ({[n.pk for n in group]}) have different force fields '
+                                     '(atom counts or force-field names differ)', param_hint='--glass')
+    return groups
+
+
+def _finished_runs(node) -> int:
+    """Number of finished LAMMPS runs below a diffusion workflow."""
+    from aiida import orm
+
+    query = orm.QueryBuilder()
+    query.append(orm.WorkflowNode, filters={'id': node.pk}, tag='transport')
+    query.append(orm.WorkflowNode, with_incoming='transport', filters={'attributes.process_state': 'finished'})
+    return query.count()
+
+
+@main.command()
+@click.argument('spec', required=False)
+@click.option('--x', 'x_text', default=None, help='x values of SPEC: 0.38,0.45 or start:stop:step.')
+@click.option('--glass', 'glass_pks', type=int, multiple=True,
+              help='PK of a finished melt-quench (repeatable); several of one composition are its replicas.')
+@click.option('--replicas', type=click.IntRange(min=1), default=1, show_default=True,
+              help='Independent glasses made per composition of SPEC (packing and velocity seeds shifted).')
+@click.option('--protocol', type=click.Choice(PROTOCOLS), default='fast', show_default=True,
+              help='Transport protocol (and melt-quench protocol for SPEC): fast 50 ps, balanced 200 ps, stringent 1 ns.')
+@click.option('--temperatures', default=None, help='NVT temperatures in K, e.g. 700,750,800 (default: the protocol\'s).')
+@click.option('--field', 'field_text', default=None,
+              help='Also run in a field (V/Å), e.g. 0,0,0.05, at the hottest temperature; network frozen (paper 000).')
+@click.option('--no-freeze', is_flag=True, help='Let the network move in the field run.')
+@click.option('--haven-ratio', type=float, default=None, help='Haven ratio in Nernst-Einstein (default 1).')
+@click.option('--overrides', type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None,
+              help='YAML replacing the transport protocol\'s values (keys of diffusion.yaml default_inputs).')
+@click.option('--glass-overrides', type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None,
+              help='YAML replacing the melt-quench protocol\'s values, e.g. {density_g_cm3: 2.35} for borophosphates.')
+@click.option('--max-concurrent', type=click.IntRange(min=1), default=2, show_default=True,
+              help='LAMMPS runs (and melt-quenches) at the same time.')
+@click.option('--daemon', is_flag=True, help='Submit to the daemon and follow progress instead of running here.')
+@click.option('--output', type=click.Path(path_type=Path), default=Path('boroglass-transport'), show_default=True,
+              help='Folder for the table (JSON) and the plots.')
+def diffusion(spec, x_text, glass_pks, replicas, protocol, temperatures, field_text, no_freeze, haven_ratio, overrides,
+              glass_overrides, max_concurrent, daemon, output):
+    """Ion transport of glasses: D(T), E_a, D and sigma at 300 K (Nernst-Einstein), optional field drift.
+
+    Give SPEC with --x to melt-quench the glasses first, or --glass PKs of finished melt-quenches.
+    """
+    from aiida import load_profile, orm
+
+    from aiida_boroglass.cli.transport_plots import plot_transport, transport_rows, transport_table
+    from aiida_boroglass.workflows.diffusion import DiffusionWorkChain
+
+    if bool(spec) != bool(x_text):
+        raise click.BadParameter('give SPEC together with --x', param_hint='SPEC/--x')
+    if not spec and not glass_pks:
+        raise click.BadParameter('give SPEC and --x, or --glass PK', param_hint='SPEC/--glass')
+    x_values = parse_x_values(x_text) if x_text else []
+    transport = yaml.safe_load(overrides.read_text()) if overrides else {}
+    parameters = {'haven_ratio': haven_ratio} if haven_ratio is not None else {}
+    field = _field_vector(field_text)
+    transport = _merge(transport, {
+        'max_concurrent': max_concurrent, 'parameters': parameters,
+        **({'temperatures_k': _temperatures(temperatures)} if temperatures else {}),
+        **({'field': {'efield_v_a': field, 'freeze_network': not no_freeze}} if field else {}),
+    })
+    load_profile()
+    code = orm.load_code('lmp@localhost')
+    nodes = _melt_quenches(glass_pks)
+    if spec:
+        made = yaml.safe_load(glass_overrides.read_text()) if glass_overrides else {}
+        nodes += _replica_glasses(spec, x_values, replicas, protocol, made, max_concurrent, daemon)
+    rows = []
+    for label, group in _replica_groups(nodes).items():
+        builder = DiffusionWorkChain.get_builder_from_protocol(
+            code, [node.outputs.structure for node in group], group[0].outputs.forcefield, protocol, transport)
+        error = DiffusionWorkChain.spec().inputs.validate(builder._inputs(prune=True))
+        if error:
+            raise click.ClickException(f'{label}: {error}')
+        started = time.time()
+        total = len(builder.temperatures_k) * len(group) + (len(group) if field else 0)
+        node = _launch(builder, daemon, total=total, finished=_finished_runs, what='LAMMPS runs')
+        click.echo(f'{label}: {node.process_label}<{node.pk}> finished with exit status {node.exit_status} '
+                   f'after {time.time() - started:.0f} s ({len(group)} replica(s): {[n.pk for n in group]})')
+        if not node.is_finished_ok:
+            raise click.ClickException(f'{node.exit_message}; see `verdi process report {node.pk}`')
+        rows += transport_rows(label, node)
+    click.echo(transport_table(rows))
+    output.mkdir(parents=True, exist_ok=True)
+    (output / 'transport.json').write_text(json.dumps([row['table'] for row in rows], indent=2))
+    plots = plot_transport(rows, output)
+    click.echo(f'table: {output / "transport.json"}\nplots: {", ".join(str(path) for path in plots)}')

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import numpy as np
 
-from aiida_boroglass.cli.plotting import pyplot, save_figure
+from aiida_boroglass.cli.plotting import pyplot, save_figure, text_table
 
 #: Table columns: (title, key of the row's ``table`` dict, format).
 COLUMNS = (
@@ -67,14 +67,7 @@ def medium_range_row(label: str, node) -> dict:
 
 def medium_range_table(rows: list[dict]) -> str:
     """Fixed-width text table, one line per glass (``-`` for missing values)."""
-    cells = [[title for title, _, _ in COLUMNS]]
-    for row in rows:
-        values = row['table']
-        cells.append(['-' if values[key] is None else fmt.format(values[key]) for _, key, fmt in COLUMNS])
-    widths = [max(len(line[k]) for line in cells) for k in range(len(COLUMNS))]
-    lines = ['  '.join(cell.rjust(width) for cell, width in zip(line, widths)) for line in cells]
-    lines.insert(1, '  '.join('-' * width for width in widths))
-    return '\n'.join(lines)
+    return text_table(COLUMNS, [row['table'] for row in rows])
 
 
 def plot_medium_range(rows: list[dict], folder: Path) -> list[Path]:

@@ -183,6 +183,7 @@ def _arrhenius_of(points: list[Mapping], settings: Mapping, element: str) -> dic
         'temperatures_k': temperatures.tolist(),
         'ea_ev': fit.ea_ev, 'ea_stderr_ev': fit.ea_stderr_ev,
         'd0_cm2_s': fit.d0_cm2_s, 'ln_d0_stderr': fit.ln_d0_stderr,
+        'covariance': fit.cov.tolist(), 'dof': fit.dof, 'absolute_sigma': fit.absolute_sigma,
         'extrapolated_to_k': target, 'confidence': settings['confidence'],
         'd_extrapolated_cm2_s': d_t, 'd_extrapolated_interval_cm2_s': [low, high],
         'sigma_extrapolated_s_cm': d_t * factor, 'sigma_extrapolated_interval_s_cm': [low * factor, high * factor],
