@@ -193,3 +193,56 @@ def _glass_label(node) -> str:
     if node.process_type and node.process_type.endswith('boroglass.melt_quench'):
         return node.inputs.composition.label_text
     return f'{node.__class__.__name__}<{node.pk}>'
+
+
+@data_boroglass.command('softness')
+@arguments.NODES()
+@click.option('--test', 'test_pk', type=int, required=True, help='PK (one of NODES) of the held-out glass.')
+@click.option('--temperature', type=float, default=None,
+              help='Temperature (K) of the runs whose D_cum labels are learnt (default: the coldest).')
+@click.option('--species', default='Li', show_default=True, help='The ions classified.')
+@click.option('--r-max', type=float, default=None, help='Last radial shell, Å (default 10, paper 004).')
+@click.option('--dr', type=float, default=None, help='Shell spacing, Å (default 0.2).')
+@click.option('--output', '-o', type=click.Path(file_okay=False), default='softness', show_default=True,
+              help='Folder for the summary (JSON) and the plots.')
+@decorators.with_dbenv()
+def softness(nodes, test_pk, temperature, species, r_max, dr, output):
+    """Softness of mobile ions (paper 004): train on glasses, test on a held-out one (PKs of boroglass.diffusion)."""
+    import json
+    from pathlib import Path
+
+    from aiida import orm
+
+    from aiida_boroglass.cli.transport_plots import plot_softness
+    from aiida_boroglass.functions.transport import softness_model, softness_settings
+    from aiida_boroglass.workflows.diffusion import temperature_key
+
+    if test_pk not in {node.pk for node in nodes}:
+        echo.echo_critical(f'--test {test_pk} must be one of the given nodes {[node.pk for node in nodes]}')
+    parameters = _checked_parameters({'test_glass': f'g{test_pk}', 'species': species},
+                                     {'r_max_a': r_max, 'dr_a': dr}, softness_settings)
+    inputs = {}
+    for node in nodes:
+        if not (node.process_type or '').endswith('boroglass.diffusion') or not node.is_finished_ok:
+            echo.echo_critical(f'node {node.pk} is not a successfully finished boroglass.diffusion workflow')
+        temperatures = node.inputs.temperatures_k.get_list()
+        key = temperature_key(min(temperatures) if temperature is None else temperature)
+        runs = sorted(run for run in node.outputs.d_cum if run.startswith(f'{key}_'))
+        if not runs:
+            echo.echo_critical(f'diffusion {node.pk} has no runs at {temperature} K; it ran {temperatures}')
+        for run in runs:
+            inputs[f'g{node.pk}__{run}__structure'] = node.outputs.trajectories[run]
+            inputs[f'g{node.pk}__{run}__labels'] = node.outputs.d_cum[run]
+    try:
+        result, calc = softness_model.run_get_node(parameters=orm.Dict(parameters), **inputs)
+    except ValueError as exc:
+        echo.echo_critical(str(exc))
+    summary = result['summary'].get_dict()
+    click.echo(f'softness_model<{calc.pk}>: trained on {len(nodes) - 1} glass(es), tested on {summary["test_glass"]}')
+    click.echo(f'{"test accuracy":>22}: {summary["accuracy"]:.3f}\n{"train accuracy":>22}: {summary["train_accuracy"]:.3f}')
+    click.echo(f'{"confusion (true x pred)":>22}: {result["model"].get_array("confusion").tolist()}')
+    folder = Path(output)
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / 'softness.json').write_text(json.dumps(summary, indent=2))
+    for path in plot_softness(result['model'], summary, folder):
+        click.echo(f'plot: {path}')

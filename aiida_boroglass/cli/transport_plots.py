@@ -159,3 +159,39 @@ def _fit_band(fit: dict, temperatures: np.ndarray):
     model = ArrheniusDiffusionFit(fit['ea_ev'], fit['ea_stderr_ev'], fit['d0_cm2_s'], float(np.log(fit['d0_cm2_s'])),
                                   fit['ln_d0_stderr'], np.array(fit['covariance']), fit['dof'], fit['absolute_sigma'])
     return extrapolate(model, temperatures, fit['confidence'])
+
+
+def plot_softness(model, summary: dict, folder: Path) -> list[Path]:
+    """Write ``softness_weights.png`` (w_X(r) per neighbour species) and ``softness.png`` (S by class).
+
+    Parameters
+    ----------
+    model : ArrayData
+        The ``model`` output of :func:`aiida_boroglass.functions.transport.softness_model`.
+    summary : dict
+        Its ``summary`` output.
+    folder : Path
+        Output folder (created if missing).
+    """
+    plt = pyplot()
+    r_a, weights = model.get_array('r_a'), model.get_array('weights')
+    fig, ax = plt.subplots(figsize=(6.4, 4.4))
+    for element, w in zip(summary['feature_species'], weights):
+        ax.plot(r_a, w, label=f'{summary["species"]}-{element}')
+    ax.axhline(0.0, color='k', lw=0.6)
+    ax.set(xlabel='r (Å)', ylabel='hyperplane weight w(r) (standardised)', title=f'softness of {summary["species"]}')
+    ax.legend(fontsize=8)
+    ax.grid(alpha=0.3)
+    paths = [save_figure(fig, Path(folder) / 'softness_weights.png')]
+    fig, ax = plt.subplots(figsize=(6.4, 4.4))
+    softness = np.concatenate([model.get_array(name) for name in model.get_arraynames() if name.startswith('softness_')])
+    mobile = np.concatenate([model.get_array('mobile_' + name[len('softness_'):])
+                             for name in model.get_arraynames() if name.startswith('softness_')])
+    bins = np.linspace(softness.min(), softness.max(), 30)
+    ax.hist(softness[~mobile], bins=bins, alpha=0.6, label='immobile')
+    ax.hist(softness[mobile], bins=bins, alpha=0.6, label='mobile')
+    ax.set(xlabel='softness S', ylabel='ions',
+           title=f'test accuracy {summary["accuracy"]:.2f} (held out: {summary["test_glass"]})')
+    ax.legend(fontsize=8)
+    paths.append(save_figure(fig, Path(folder) / 'softness.png'))
+    return paths

@@ -308,3 +308,102 @@ def ion_rearrangement(trajectory: orm.TrajectoryData, parameters: orm.Dict) -> d
             'd_cum_quartiles_a': [float(q) for q in np.nanquantile(d_cum, [0.25, 0.5, 0.75])],
         }
     return {'d_cum': arrays, 'rearrangement': orm.Dict(summary)}
+
+
+#: Settings of :func:`softness_model` (paper 004 section 4.6; units in the keys).
+SOFTNESS_DEFAULTS: dict[str, Any] = {
+    'test_glass': None,  # the held-out glass (required): its inputs are named <test_glass>__...
+    'species': 'Li',     # the ions classified
+    'r_max_a': 10.0,     # Å, last radial shell (Rc)
+    'dr_a': 0.2,         # Å, shell spacing
+    'c': 1.0,            # inverse regularisation strength of the logistic regression
+    'balance': True,     # train on equal numbers of mobile and immobile ions
+    'seed': 0,
+}
+
+
+def softness_settings(parameters: orm.Dict | Mapping | None) -> dict[str, Any]:
+    """Softness settings with defaults filled in, checked (``parameters.<key>`` named on error)."""
+    settings = with_defaults(parameters, SOFTNESS_DEFAULTS)
+    check_positive_numbers(settings, ('r_max_a', 'dr_a', 'c'))
+    if not isinstance(settings['test_glass'], str):
+        raise ValueError(f'parameters.test_glass must name the held-out glass, got {settings["test_glass"]!r}')
+    if settings['species'] not in ION_CHARGE:
+        raise ValueError(f'parameters.species must be one of {sorted(ION_CHARGE)}, got {settings["species"]!r}')
+    return settings
+
+
+def _glass_inputs(glasses: Mapping[str, orm.Data]) -> dict[str, dict[str, orm.Data]]:
+    """``{'<key>__structure': ..., '<key>__labels': ...}`` -> ``{key: {'structure': ..., 'labels': ...}}``."""
+    grouped: dict[str, dict[str, orm.Data]] = {}
+    for name, node in glasses.items():
+        key, _, role = name.rpartition('__')
+        grouped.setdefault(key, {})[role] = node
+    incomplete = sorted(key for key, roles in grouped.items() if set(roles) != {'structure', 'labels'})
+    if incomplete or not grouped:
+        raise ValueError(f'glasses: each glass needs <key>__structure and <key>__labels; incomplete: {incomplete}')
+    return grouped
+
+
+@calcfunction
+def softness_model(parameters: orm.Dict, **glasses) -> dict[str, orm.Data]:
+    """Train the softness hyperplane on some glasses and test it on a held-out one (paper 004, 4.6).
+
+    Parameters
+    ----------
+    parameters : Dict
+        :data:`SOFTNESS_DEFAULTS`; ``test_glass`` names the held-out glass.
+    **glasses : StructureData or TrajectoryData, ArrayData
+        Per sample set (``<glass>__<replica>`` or ``<glass>``) ``<key>__structure`` (the static structure: a structure, or the first
+        frame of a trajectory) and ``<key>__labels``: ArrayData with ``indices_<X>``
+        (atom indices of the labelled ions of species X) and ``mobile_<X>`` (bool), e.g.
+        a ``d_cum`` output of ``boroglass.diffusion``; any per-atom boolean label works.
+
+    Returns
+    -------
+    dict
+        ``model``: ArrayData with ``weights`` (n_species, n_r) in standardised units,
+        ``r_a`` (n_r,), ``confusion`` (2, 2: rows true immobile/mobile, columns
+        predicted), and per glass ``softness_<key>`` and ``mobile_<key>`` (n_ions,);
+        ``summary``: Dict with accuracies, the intercept, class counts and the feature species.
+    """
+    from aiida_boroglass.analysis.softness import radial_structure_functions, train_softness, weights_by_species
+
+    settings = softness_settings(parameters)
+    grouped = _glass_inputs(glasses)
+    names = sorted({key.split('__')[0] for key in grouped})
+    if settings['test_glass'] not in names:
+        raise ValueError(f'parameters.test_glass: {settings["test_glass"]!r} is not among the glasses {names}')
+    frames = {key: frames_of(roles['structure']) for key, roles in grouped.items()}
+    neighbours = sorted({symbol for _, _, symbols in frames.values() for symbol in symbols})
+    features, labels, groups, sizes = [], [], [], {}
+    for key in sorted(grouped):
+        positions, cells, symbols = frames[key]
+        element = settings['species']
+        indices = grouped[key]['labels'].get_array(f'indices_{element}')
+        if any(symbols[i] != element for i in indices):
+            raise ValueError(f'glasses.{key}__labels: indices_{element} are not all {element} atoms')
+        rows, r_a, feature_species = radial_structure_functions(
+            positions[0], cells[0], symbols, indices, neighbours, settings['r_max_a'], settings['dr_a'])
+        order = np.argsort(indices)  # the feature rows follow increasing atom index
+        features.append(rows)
+        labels.append(grouped[key]['labels'].get_array(f'mobile_{element}')[order])
+        groups += [key.split('__')[0]] * len(indices)
+        sizes[key] = len(indices)
+    model = train_softness(np.concatenate(features), np.concatenate(labels), np.array(groups), settings['test_glass'],
+                           C=settings['c'], balance=settings['balance'], seed=settings['seed'])
+    arrays = orm.ArrayData()
+    weights = weights_by_species(model.weights, r_a, feature_species)
+    arrays.set_array('weights', np.array([weights[x] for x in feature_species]))
+    arrays.set_array('r_a', r_a)
+    arrays.set_array('confusion', model.confusion)
+    start = 0
+    for key, label in zip(sorted(grouped), labels):
+        arrays.set_array(f'softness_{key}', model.softness[start:start + sizes[key]])
+        arrays.set_array(f'mobile_{key}', np.asarray(label, dtype=bool))
+        start += sizes[key]
+    summary = {'test_glass': settings['test_glass'], 'species': settings['species'], 'accuracy': model.accuracy,
+               'train_accuracy': model.train_accuracy, 'intercept': model.intercept,
+               'feature_species': list(feature_species), 'n_ions': sizes,
+               'n_mobile': {key: int(np.sum(label)) for key, label in zip(sorted(grouped), labels)}}
+    return {'model': arrays, 'summary': orm.Dict(summary)}
