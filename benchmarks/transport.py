@@ -29,27 +29,21 @@ from __future__ import annotations
 
 import argparse
 import os
-import time
+import sys
 import tracemalloc
+from pathlib import Path
 from typing import Callable
 
 import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from structure_panel import best_of  # noqa: E402  (one timing helper for all benchmarks)
 
 from aiida_boroglass.analysis.diffusion import msd
 
 #: Wall time (s) ours should stay under at full size.
 GOAL_S = 30.0
 DT_PS = 0.1
-
-
-def best_of(function: Callable[[], object], repeat: int) -> tuple[float, object]:
-    """Run ``function`` ``repeat`` times; return the best wall time (s) and the last result."""
-    best = np.inf
-    for _ in range(repeat):
-        start = time.perf_counter()
-        result = function()
-        best = min(best, time.perf_counter() - start)
-    return best, result
 
 
 def traced_peak_mb(function: Callable[[], object]) -> float:

@@ -24,7 +24,7 @@ from aiida_boroglass.functions.transport import (
 )
 from aiida_boroglass.functions.utils import site_symbols
 from aiida_boroglass.glass.schedule import transport_stages, validate_transport_schedule
-from aiida_boroglass.workflows.lammps_base import LammpsBaseWorkChain
+from aiida_boroglass.workflows.lammps_base import LammpsBaseWorkChain, set_lammps_code
 from aiida_boroglass.workflows.melt_quench import _MD_EXCLUDE, validate_md_parameters
 from aiida_boroglass.workflows.protocols.utils import ProtocolMixin
 from aiida_boroglass.workflows.structure_panel import settings_validator
@@ -186,13 +186,7 @@ class DiffusionWorkChain(ProtocolMixin, WorkChain):
         builder.max_concurrent = inputs['max_concurrent']
         if inputs['field'] is not None:
             builder.field = inputs['field']
-        builder.md.lammps.code = code
-        builder.md.lammps.settings = orm.Dict({'cmdline': inputs['lammps_cmdline']})
-        builder.md.lammps.metadata.options = {
-            'resources': {'num_machines': 1, 'num_mpiprocs_per_machine': 1},
-            'environment_variables': {'OMP_NUM_THREADS': '1'},
-            **(options or {}),
-        }
+        set_lammps_code(builder.md, code, inputs['lammps_cmdline'], options)
         return builder
 
     def setup(self):

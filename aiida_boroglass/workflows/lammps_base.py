@@ -9,6 +9,21 @@ from aiida_boroglass.calculations.lammps import BoroglassLammpsCalculation
 from aiida_boroglass.calculations.lammps_inputs import DEFAULT_PARAMETERS, remaining_stages
 
 
+def set_lammps_code(namespace, code: orm.AbstractCode, cmdline: list[str], options: dict | None = None) -> None:
+    """Fill the ``lammps`` code, command line and scheduler options of a builder's LAMMPS namespace.
+
+    One MPI process and one OpenMP thread per run unless ``options`` (scheduler options:
+    resources, wall time in s, ...) say otherwise.
+    """
+    namespace.lammps.code = code
+    namespace.lammps.settings = orm.Dict({'cmdline': list(cmdline)})
+    namespace.lammps.metadata.options = {
+        'resources': {'num_machines': 1, 'num_mpiprocs_per_machine': 1},
+        'environment_variables': {'OMP_NUM_THREADS': '1'},
+        **(options or {}),
+    }
+
+
 class LammpsBaseWorkChain(BaseRestartWorkChain):
     """Run :class:`BoroglassLammpsCalculation` and recover from unstable integration and wall time.
 

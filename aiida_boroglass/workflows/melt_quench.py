@@ -14,7 +14,7 @@ from aiida_boroglass.functions.analysis import boron_coordination, boron_oxygen_
 from aiida_boroglass.functions.glass import forcefield_parameters, reference_density
 from aiida_boroglass.glass.forcefields import FORCEFIELDS
 from aiida_boroglass.glass.schedule import PHASES, melt_quench_phases, validate_schedule
-from aiida_boroglass.workflows.lammps_base import LammpsBaseWorkChain
+from aiida_boroglass.workflows.lammps_base import LammpsBaseWorkChain, set_lammps_code
 from aiida_boroglass.workflows.protocols.utils import ProtocolMixin
 
 #: Inputs of the LAMMPS workflow that the melt-quench sets itself.
@@ -148,13 +148,7 @@ class MeltQuenchWorkChain(ProtocolMixin, WorkChain):
         builder.packing.code = packmol_code
         builder.packing.tolerance_a = inputs['packing']['tolerance_a']
         builder.packing.seed = inputs['packing']['seed']
-        builder.md.lammps.code = code
-        builder.md.lammps.settings = orm.Dict({'cmdline': inputs['lammps_cmdline']})
-        builder.md.lammps.metadata.options = {
-            'resources': {'num_machines': 1, 'num_mpiprocs_per_machine': 1},
-            'environment_variables': {'OMP_NUM_THREADS': '1'},
-            **(options or {}),
-        }
+        set_lammps_code(builder.md, code, inputs['lammps_cmdline'], options)
         return builder
 
     def setup(self):
