@@ -512,10 +512,8 @@ def arrhenius_diffusion(temperatures_k, d_cm2_s, d_err=None) -> ArrheniusDiffusi
 
     Fits ``y = ln D`` against ``x = 1 / (k_B T)`` (eV^-1). With ``d_err`` the weights are
     ``(D / d_err)^2`` (the error of ln D is ``d_err / D``) and the covariance is taken as
-    absolute; without, an unweighted fit (the same E_a as
-    :func:`aiida_boroglass.hopping.fitting.arrhenius_fit` with
-    ``times_temperature=False``, which gives no covariance of the intercept and so no
-    extrapolation interval) with the covariance scaled by ``chi^2 / (n - 2)``.
+    absolute; without, an unweighted fit with the covariance scaled by ``chi^2 / (n - 2)``
+    (:func:`aiida_boroglass.hopping.fitting.arrhenius_fit` of the hopping model is this fit).
 
     Parameters
     ----------

@@ -24,7 +24,9 @@ from typing import Callable, Mapping, NamedTuple
 import numpy as np
 from scipy import optimize
 
-from .percolation import DEFAULT_U0_PER_V0, K_B_EV, activation_energies
+from aiida_boroglass.analysis.diffusion import arrhenius_diffusion
+
+from .percolation import DEFAULT_U0_PER_V0, activation_energies
 
 __all__ = ('ArrheniusFit', 'arrhenius_fit', 'reduced_activation_energy', 'fit_v0_sigma')
 
@@ -72,15 +74,10 @@ def arrhenius_fit(temperature_k, sigma, *, times_temperature: bool = True) -> Ar
         raise ValueError('temperature_k needs at least two distinct temperatures')
     if np.any(t <= 0.0) or np.any(s <= 0.0):
         raise ValueError('temperature_k and sigma must be > 0')
-    y = np.log(t * s if times_temperature else s)
-    beta = 1.0 / (K_B_EV * t)
-    if t.size > 2:
-        (slope, intercept), cov = np.polyfit(beta, y, 1, cov=True)
-        stderr = float(np.sqrt(cov[0, 0]))
-    else:
-        slope, intercept = np.polyfit(beta, y, 1)
-        stderr = float('nan')
-    return ArrheniusFit(float(-slope), float(intercept), stderr)
+    values = t * s if times_temperature else s
+    # unweighted least squares of ln(values) against 1 / k_B T; two points fix the line (no error)
+    fit = arrhenius_diffusion(t, values, values if t.size == 2 else None)
+    return ArrheniusFit(fit.ea_ev, fit.ln_d0, fit.ea_stderr_ev if t.size > 2 else float('nan'))
 
 
 def reduced_activation_energy(
