@@ -57,9 +57,11 @@ def transport_settings(parameters: orm.Dict | Mapping | None) -> dict[str, Any]:
         raise ValueError(f'parameters.species must be a list of mobile ions from {sorted(ION_CHARGE)}, got {species!r}')
     if isinstance(settings['min_points'], bool) or not isinstance(settings['min_points'], int) or settings['min_points'] < 3:
         raise ValueError(f'parameters.min_points must be an integer >= 3, got {settings["min_points"]!r}')
-    for key in ('max_fraction', 'confidence', 'mobile_quantile'):
-        if not isinstance(settings[key], (int, float)) or not 0.0 < settings[key] < 1.0 + (key == 'max_fraction'):
-            raise ValueError(f'parameters.{key} must lie in (0, 1), got {settings[key]!r}')
+    for key, closed in (('max_fraction', True), ('confidence', False), ('mobile_quantile', True)):
+        value = settings[key]
+        number = isinstance(value, (int, float)) and not isinstance(value, bool)
+        if not number or not (0.0 < value <= 1.0 if closed else 0.0 < value < 1.0):
+            raise ValueError(f'parameters.{key} must lie in (0, 1{"]" if closed else ")"}, got {value!r}')
     return settings
 
 
