@@ -174,10 +174,12 @@ def msd(unwrapped, dt_ps: float, max_lag: int | None = None, per_atom: bool = Fa
     return lags, np.sum(totals, axis=0) / n_atoms
 
 
+#: Bytes of padded signal per chunk of atoms in :func:`msd` (fits in a core's cache).
 _MSD_CHUNK_BYTES = 1 << 20
 
 
 def _cpu_count() -> int:
+    """Cores this process may run on."""
     return len(os.sched_getaffinity(0)) if hasattr(os, 'sched_getaffinity') else (os.cpu_count() or 1)
 
 

@@ -144,10 +144,12 @@ def diffusion_at_temperature(temperature_k: orm.Float, parameters: orm.Dict, **t
         result = species_transport(ions, dt_ps, settings['slope_tol'], settings['min_points'], settings['max_fraction'])
         density = _ion_density(replicas, element)
         diffusive = result.window is not None
+        stderr = result.d_stderr_cm2_s if np.isfinite(result.d_stderr_cm2_s) else None  # None: one ion only
         ne = {'sigma_ne_s_cm': None, 'sigma_ne_stderr_s_cm': None}
         if diffusive:
             factor = nernst_einstein(1.0, density, temperature, ION_CHARGE[element], settings['haven_ratio'])
-            ne = {'sigma_ne_s_cm': result.d_cm2_s * factor, 'sigma_ne_stderr_s_cm': result.d_stderr_cm2_s * factor}
+            ne = {'sigma_ne_s_cm': result.d_cm2_s * factor,
+                  'sigma_ne_stderr_s_cm': None if stderr is None else stderr * factor}
         else:
             summary['warnings'].append(
                 f'{element} at {temperature:g} K: the MSD never reaches the diffusive regime (slope 1 within '
@@ -156,7 +158,7 @@ def diffusion_at_temperature(temperature_k: orm.Float, parameters: orm.Dict, **t
         summary['species'][element] = {
             'diffusive': diffusive,
             'd_cm2_s': result.d_cm2_s if diffusive else None,
-            'd_stderr_cm2_s': result.d_stderr_cm2_s if diffusive else None,
+            'd_stderr_cm2_s': stderr,
             'window_ps': [float(result.lags_ps[result.window[0]]), float(result.lags_ps[result.window[1] - 1])]
             if diffusive else None,
             'apparent_d_cm2_s': result.apparent_d_cm2_s,
@@ -175,7 +177,7 @@ def _arrhenius_of(points: list[Mapping], settings: Mapping, element: str) -> dic
     """Arrhenius fit, extrapolated D and Nernst-Einstein sigma of one species from its diffusive temperatures."""
     temperatures = np.array([p['temperature_k'] for p in points])
     d = np.array([p['d_cm2_s'] for p in points])
-    errors = np.array([p['d_stderr_cm2_s'] for p in points])
+    errors = np.array([p['d_stderr_cm2_s'] or np.nan for p in points], dtype=float)
     fit = arrhenius_diffusion(temperatures, d, errors if np.all(np.isfinite(errors) & (errors > 0)) else None)
     target = settings['extrapolate_to_k']
     d_t, low, high = extrapolate(fit, target, settings['confidence'])
@@ -221,7 +223,10 @@ def arrhenius_transport(parameters: orm.Dict, **diffusion) -> orm.Dict:
             result['warnings'].append(f'{element}: diffusive at {len(points)} temperature(s); an Arrhenius fit '
                                       'needs two (no E_a, no extrapolation)')
             continue
-        result['species'][element] = _arrhenius_of(points, settings, element)
+        try:
+            result['species'][element] = _arrhenius_of(points, settings, element)
+        except ValueError as exc:  # e.g. two temperatures without errors of D: no error of E_a
+            result['warnings'].append(f'{element}: no Arrhenius fit: {exc}')
     return orm.Dict(result)
 
 
