@@ -204,3 +204,28 @@ def test_command_refuses_bad_options_naming_them(aiida_profile):
     assert result.exit_code != 0 and '--field' in result.output
     result = CliRunner().invoke(main, ['diffusion', '--glass', '1', '--temperatures', 'hot'])
     assert result.exit_code != 0 and '--temperatures' in result.output
+
+
+def test_command_makes_independent_replicas_from_a_composition(aiida_profile, lammps_code, packmol_code, tiny_overrides,
+                                                               tmp_path):
+    """SPEC --x --replicas 2: two melt-quenches with shifted seeds become the replicas of one transport run."""
+    from aiida_boroglass.cli.launcher import main
+
+    glass_file, transport_file = tmp_path / 'glass.yaml', tmp_path / 'transport.yaml'
+    glass_file.write_text(yaml.safe_dump(tiny_overrides))
+    transport_file.write_text(yaml.safe_dump({'schedule': {'equilibration_ps': 0.2, 'production_ps': 2.0,
+                                                           'dump_every_ps': 0.05}}))
+    output = tmp_path / 'out'
+    result = CliRunner().invoke(main, ['diffusion', 'Li2O-B2O3', '--x', '0.3', '--replicas', '2', '--temperatures',
+                                       '2000,2400', '--glass-overrides', str(glass_file), '--overrides',
+                                       str(transport_file), '--output', str(output)])
+    assert result.exit_code == 0, result.output
+    (row,) = json.loads((output / 'transport.json').read_text())
+    assert row['glass'] == '30Li2O-70B2O3' and row['n_replicas'] == 2
+    node = orm.load_node(int(result.output.split('DiffusionWorkChain<')[1].split('>')[0]))
+    first, second = (node.inputs.structures[key] for key in ('r0', 'r1'))
+    assert first.get_site_kindnames() == second.get_site_kindnames()
+    assert not np.allclose([site.position for site in first.sites], [site.position for site in second.sites])
+    packings = [structure.creator.caller.caller.base.links.get_outgoing(link_label_filter='packing').one().node
+                for structure in (first, second)]
+    assert packings[1].inputs.seed.value - packings[0].inputs.seed.value == 1009
