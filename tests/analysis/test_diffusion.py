@@ -198,3 +198,19 @@ def test_nernst_einstein_by_hand():
         nernst_einstein(1e-6, n, 600.0, haven_ratio=0.0)
     with pytest.raises(ValueError, match='volume_a3'):
         ion_number_density_cm3(100, 0.0)
+
+
+def test_noisy_walk_gets_a_wide_window():
+    """Few atoms: the long-lag MSD is noisy, yet the slope over a factor 1.5 in time finds a wide diffusive range."""
+    lags, curve = msd(random_walk(1000, 20, seed=8), DT_PS)
+    start, stop = diffusive_window(lags, curve)
+    assert stop - start > 200  # of the 500 lags up to half the run
+    assert diffusion_coefficient(lags, curve, (start, stop)) == pytest.approx(D_TRUE_A2_PS * 1e-4, rel=0.25)
+
+
+def test_local_slope_is_exact_on_power_laws_and_refuses_a_bad_width():
+    t = np.linspace(0.0, 50.0, 501)
+    for exponent in (0.3, 1.0, 2.0):
+        np.testing.assert_allclose(local_slope(t, t**exponent, log_width=0.7)[1:], exponent, rtol=1e-10)
+    with pytest.raises(ValueError, match='log_width'):
+        local_slope(t, t, log_width=0.0)
