@@ -405,8 +405,9 @@ def _finished_runs(node) -> int:
               help='Transport protocol (and melt-quench protocol for SPEC): fast 50 ps, balanced 200 ps, stringent 1 ns.')
 @click.option('--temperatures', default=None, help='NVT temperatures in K, e.g. 700,750,800 (default: the protocol\'s).')
 @click.option('--field', 'field_text', default=None,
-              help='Also run in a field (V/Å), e.g. 0,0,0.05, at the hottest temperature; network frozen (paper 000).')
-@click.option('--no-freeze', is_flag=True, help='Let the network move in the field run.')
+              help='Also run in a field (V/Å), e.g. 0,0,0.05, at the hottest temperature.')
+@click.option('--freeze-network', is_flag=True,
+              help='Hold the network atoms fixed in the field run (paper 000); they cage the ions at small fields.')
 @click.option('--haven-ratio', type=float, default=None, help='Haven ratio in Nernst-Einstein (default 1).')
 @click.option('--overrides', type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None,
               help='YAML replacing the transport protocol\'s values (keys of diffusion.yaml default_inputs).')
@@ -417,7 +418,7 @@ def _finished_runs(node) -> int:
 @click.option('--daemon', is_flag=True, help='Submit to the daemon and follow progress instead of running here.')
 @click.option('--output', type=click.Path(path_type=Path), default=Path('boroglass-transport'), show_default=True,
               help='Folder for the table (JSON) and the plots.')
-def diffusion(spec, x_text, glass_pks, replicas, protocol, temperatures, field_text, no_freeze, haven_ratio, overrides,
+def diffusion(spec, x_text, glass_pks, replicas, protocol, temperatures, field_text, freeze_network, haven_ratio, overrides,
               glass_overrides, max_concurrent, daemon, output):
     """Ion transport of glasses: D(T), E_a, D and sigma at 300 K (Nernst-Einstein), optional field drift.
 
@@ -439,7 +440,7 @@ def diffusion(spec, x_text, glass_pks, replicas, protocol, temperatures, field_t
     transport = _merge(transport, {
         'max_concurrent': max_concurrent, 'parameters': parameters,
         **({'temperatures_k': _temperatures(temperatures)} if temperatures else {}),
-        **({'field': {'efield_v_a': field, 'freeze_network': not no_freeze}} if field else {}),
+        **({'field': {'efield_v_a': field, 'freeze_network': freeze_network}} if field else {}),
     })
     load_profile()
     code = orm.load_code('lmp@localhost')

@@ -61,7 +61,7 @@ def validate_field(value, _):
     if not (isinstance(vector, Sequence) and len(vector) == 3 and all(
             isinstance(e, (int, float)) and not isinstance(e, bool) for e in vector) and any(vector)):
         return f'field.efield_v_a: must be three numbers (V/Å), not all zero, got {vector!r}'
-    if not isinstance(field.get('freeze_network', True), bool):
+    if not isinstance(field.get('freeze_network', False), bool):
         return f'field.freeze_network: must be true or false, got {field["freeze_network"]!r}'
     temperature = field.get('temperature_k')
     if temperature is not None and not (isinstance(temperature, (int, float)) and 0 < temperature < 5000):
@@ -94,7 +94,7 @@ class DiffusionWorkChain(ProtocolMixin, WorkChain):
                    validator=settings_validator(transport_settings),
                    help='Analysis settings: see `functions.transport.TRANSPORT_DEFAULTS`.')
         spec.input('field', valid_type=orm.Dict, serializer=orm.to_aiida_type, required=False, validator=validate_field,
-                   help='Applied-field run: efield_v_a (V/Å), freeze_network (bool), temperature_k (None: hottest).')
+                   help='Applied-field run: efield_v_a (V/Å), freeze_network (bool, default false), temperature_k (None: hottest).')
         spec.input('max_concurrent', valid_type=orm.Int, serializer=orm.to_aiida_type, default=lambda: orm.Int(2),
                    validator=lambda v, _: None if v.value >= 1 else f'max_concurrent: must be >= 1, got {v.value}',
                    help='LAMMPS runs at the same time (match it to the free cores).')
@@ -208,12 +208,12 @@ class DiffusionWorkChain(ProtocolMixin, WorkChain):
                     + (' + field runs' if 'field' in self.inputs else ''))
 
     def field_settings(self) -> dict:
-        """The field input with its defaults: the hottest temperature, the network frozen."""
+        """The field input with its defaults: the hottest temperature, the network moving."""
         field = self.inputs.field.get_dict()
         temperature = field.get('temperature_k') or max(self.inputs.temperatures_k.get_list())
         symbols = set(site_symbols(next(iter(self.inputs.structures.values()))))
         mobile = mobile_species(sorted(symbols), transport_settings(self.inputs.parameters))
-        frozen = sorted(symbols - set(mobile)) if field.get('freeze_network', True) else []
+        frozen = sorted(symbols - set(mobile)) if field.get('freeze_network', False) else []
         return {'efield_v_a': [float(e) for e in field['efield_v_a']], 'frozen_elements': frozen,
                 'temperature_k': float(temperature)}
 

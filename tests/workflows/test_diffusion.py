@@ -22,7 +22,7 @@ GLASS = {
 TRANSPORT = {
     'temperatures_k': [1800.0, 2400.0],
     'schedule': {'equilibration_ps': 0.5, 'production_ps': 6.0, 'dump_every_ps': 0.05},
-    'field': {'efield_v_a': [0.0, 0.0, 0.1]},
+    'field': {'efield_v_a': [0.0, 0.0, 0.1], 'freeze_network': True},
     'parameters': {'d2min_interval_ps': 0.5, 'haven_ratio': 0.5, 'slope_tol': 0.2},
 }
 K_B_J = 1.380649e-23
