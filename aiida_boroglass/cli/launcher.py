@@ -11,6 +11,7 @@ import numpy as np
 import yaml
 
 from aiida_boroglass.glass.composition import Composition, CompositionError
+from aiida_boroglass.workflows.protocols.utils import recursive_merge
 
 PROTOCOLS = ('fast', 'balanced', 'stringent')
 
@@ -340,20 +341,13 @@ def _replica_glasses(spec: str, x_values: list[float], replicas: int, protocol: 
     for replica in range(replicas):
         seeds = {'packing': {'seed': defaults['packing']['seed'] + 1009 * replica},
                  'md': {'seed': defaults['md']['seed'] + 1009 * replica}}
-        screening = _screen_glasses(glasses, protocol, _merge(overrides, seeds), max_concurrent, daemon)
+        screening = _screen_glasses(glasses, protocol, recursive_merge(overrides, seeds), max_concurrent, daemon)
         children = [link.node for link in screening.base.links.get_outgoing().all() if link.link_label in glasses]
         failed = [child.label for child in children if not child.is_finished_ok]
         if failed:
             raise click.ClickException(f'melt-quench failed for {failed}; see `verdi process report {screening.pk}`')
         nodes += children
     return nodes
-
-
-def _merge(base: dict, update: dict) -> dict:
-    """``base`` updated by ``update``, nested mappings merged key by key."""
-    from aiida_boroglass.workflows.protocols.utils import recursive_merge
-
-    return recursive_merge(base, update)
 
 
 def _melt_quenches(pks: tuple[int, ...]) -> list:
@@ -437,7 +431,7 @@ def diffusion(spec, x_text, glass_pks, replicas, protocol, temperatures, field_t
     transport = yaml.safe_load(overrides.read_text()) if overrides else {}
     parameters = {'haven_ratio': haven_ratio} if haven_ratio is not None else {}
     field = _field_vector(field_text)
-    transport = _merge(transport, {
+    transport = recursive_merge(transport, {
         'max_concurrent': max_concurrent, 'parameters': parameters,
         **({'temperatures_k': _temperatures(temperatures)} if temperatures else {}),
         **({'field': {'efield_v_a': field, 'freeze_network': freeze_network}} if field else {}),
