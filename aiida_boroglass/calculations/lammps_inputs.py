@@ -84,16 +84,9 @@ def validate_parameters(parameters: Mapping) -> str | None:
     unknown = set(parameters) - _ALLOWED_PARAMETERS
     if unknown:
         return f'parameters: unknown keys {sorted(unknown)}; allowed: {sorted(_ALLOWED_PARAMETERS)}'
-    for key in ('timestep_fs', 'thermostat_damping_ps', 'barostat_damping_ps', 'neighbor_skin_a', 'timeout_s'):
-        value = parameters.get(key, DEFAULT_PARAMETERS.get(key, 1.0))
-        if not _is_positive_number(value):
-            return f'parameters.{key}: must be a number > 0, got {value!r}'
-    for key in ('thermo_every', 'restart_every'):
-        value = parameters.get(key, DEFAULT_PARAMETERS[key])
-        if not _is_count(value):
-            return f'parameters.{key}: must be a non-negative integer number of steps, got {value!r}'
-    if not _is_count(parameters.get('seed', 1)) or parameters.get('seed', 1) < 1:
-        return f'parameters.seed: must be a positive integer, got {parameters["seed"]!r}'
+    message = validate_md_settings({k: v for k, v in parameters.items() if k != 'stages'}, prefix='parameters')
+    if message:
+        return message
     stages = parameters.get('stages')
     if not isinstance(stages, Sequence) or not stages:
         return 'parameters.stages: must be a non-empty list of stage dictionaries'
@@ -107,6 +100,41 @@ def validate_parameters(parameters: Mapping) -> str | None:
     dumping = [stage['name'] for stage in stages if stage.get('dump_every')]
     if len(dumping) > 1:
         return f'parameters.stages: at most one stage per run may set dump_every, got {dumping}'
+    return None
+
+
+def validate_md_settings(settings: Mapping, prefix: str = 'md_parameters') -> str | None:
+    """Check the run-wide MD settings (every key but ``stages``); return an error message or ``None``.
+
+    Parameters
+    ----------
+    settings : Mapping
+        Keys of :data:`DEFAULT_PARAMETERS` and ``timeout_s``: ``timestep_fs`` (fs),
+        ``thermostat_damping_ps`` and ``barostat_damping_ps`` (ps), ``neighbor_skin_a`` (Å),
+        ``timeout_s`` (s), ``thermo_every`` and ``restart_every`` (steps), ``seed``.
+    prefix : str
+        Name of the input the settings come from, used in the message.
+
+    Returns
+    -------
+    str or None
+        A message naming ``<prefix>.<key>`` and the allowed values, or ``None`` if valid.
+    """
+    allowed = _ALLOWED_PARAMETERS - {'stages'}
+    unknown = set(settings) - allowed
+    if unknown:
+        return f'{prefix}: unknown keys {sorted(unknown)}; allowed: {sorted(allowed)}'
+    for key in ('timestep_fs', 'thermostat_damping_ps', 'barostat_damping_ps', 'neighbor_skin_a', 'timeout_s'):
+        value = settings.get(key, DEFAULT_PARAMETERS.get(key, 1.0))
+        if not _is_positive_number(value) or not np.isfinite(value):
+            return f'{prefix}.{key}: must be a finite number > 0, got {value!r}'
+    for key in ('thermo_every', 'restart_every'):
+        value = settings.get(key, DEFAULT_PARAMETERS[key])
+        if not _is_count(value):
+            return f'{prefix}.{key}: must be a non-negative integer number of steps, got {value!r}'
+    seed = settings.get('seed', DEFAULT_PARAMETERS['seed'])
+    if not _is_count(seed) or not 1 <= seed < 2**31:
+        return f'{prefix}.seed: must be an integer in [1, 2147483647], got {seed!r}'
     return None
 
 
