@@ -10,8 +10,48 @@ from aiida_boroglass.calculations import lammps_inputs as li
 from aiida_boroglass.functions.utils import site_symbols
 from aiida_boroglass.glass.forcefields import lammps_potential
 
-#: Seconds kept free before the scheduler's wall time so that LAMMPS can write its restart.
-TIMEOUT_MARGIN_S = 60
+#: Time kept free before the scheduler's wall time so that LAMMPS can stop and write its
+#: restart: this fraction of the wall time, and at least this many seconds.
+TIMEOUT_MARGIN_FRACTION = 0.05
+TIMEOUT_MARGIN_MIN_S = 60.0
+
+
+def timeout_margin_s(walltime_s: float) -> float:
+    """Seconds between LAMMPS' own stop (``timer timeout``) and the scheduler's wall time.
+
+    Parameters
+    ----------
+    walltime_s : float
+        The job's wall time, s.
+
+    Returns
+    -------
+    float
+        ``max(60 s, 5 % of the wall time)``, s: a large or DeePMD system needs longer to
+        finish its step and write the restart file, and gets more time on a longer job.
+    """
+    return max(TIMEOUT_MARGIN_MIN_S, TIMEOUT_MARGIN_FRACTION * walltime_s)
+
+
+def timeout_check_every(margin_s: float, seconds_per_step: float | None) -> int:
+    """Steps between LAMMPS' checks of its ``timer timeout``.
+
+    Parameters
+    ----------
+    margin_s : float
+        Time kept free before the wall time, s (:func:`timeout_margin_s`).
+    seconds_per_step : float or None
+        Measured wall time of one MD step of this system, s; ``None`` before any measurement.
+
+    Returns
+    -------
+    int
+        The steps that take a tenth of the margin, between 1 and 100; 1 (check every step,
+        the cost of one broadcast) until a step time has been measured.
+    """
+    if not seconds_per_step:
+        return 1
+    return int(min(100, max(1, 0.1 * margin_s // seconds_per_step)))
 
 
 class BoroglassLammpsCalculation(LammpsRawCalculation):
@@ -36,7 +76,8 @@ class BoroglassLammpsCalculation(LammpsRawCalculation):
         spec.input('forcefield', valid_type=orm.Dict,
                    help='Resolved force-field parameters from `glass.forcefields.build_forcefield`.')
         spec.input('parameters', valid_type=orm.Dict,
-                   help='Run parameters: `stages` and the keys of `lammps_inputs.DEFAULT_PARAMETERS`.')
+                   help='Run parameters: `stages` and the keys of `lammps_inputs.DEFAULT_PARAMETERS`; '
+                        '`timeout_every` (steps between clock checks) when the step time is known.')
         spec.input('restart_file', valid_type=orm.SinglefileData, required=False,
                    help='Binary LAMMPS restart to continue from (positions, velocities, box).')
         spec.inputs.validator = cls.validate_all_inputs
@@ -55,8 +96,12 @@ class BoroglassLammpsCalculation(LammpsRawCalculation):
         spec.exit_code(301, 'ERROR_LOG_MISSING', message='The LAMMPS log file was not retrieved.')
         spec.exit_code(302, 'ERROR_FINAL_STRUCTURE_MISSING', message='The final structure dump is missing.')
         spec.exit_code(303, 'ERROR_TRAJECTORY_UNREADABLE', message='The trajectory dump could not be read: {error}')
+        spec.exit_code(305, 'ERROR_UNEXPECTED_TERMINATION',
+                       message='LAMMPS ended before its stages without a time-out: {reason}')
+        spec.exit_code(350, 'ERROR_UNEXPECTED_PARSER_EXCEPTION',
+                       message='The parser raised an unexpected exception: {exception}')
         spec.exit_code(400, 'ERROR_OUT_OF_WALLTIME',
-                       message='LAMMPS stopped before finishing its stages (wall time); a restart file is attached.')
+                       message='LAMMPS stopped before finishing its stages ({reason}); a restart file is attached.')
         spec.exit_code(410, 'ERROR_LOST_ATOMS', message='LAMMPS lost atoms: the integration became unstable.')
         spec.exit_code(411, 'ERROR_ATOMS_OUT_OF_RANGE',
                        message='Atoms moved out of the PPPM grid range: the integration became unstable.')
@@ -107,8 +152,8 @@ class BoroglassLammpsCalculation(LammpsRawCalculation):
         commands, table = lammps_potential(forcefield, species, table_filename=self.TABLE_FILENAME)
         parameters = self.inputs.parameters.get_dict()
         walltime = self.inputs.metadata.options.get('max_wallclock_seconds')
-        if walltime and walltime > 2 * TIMEOUT_MARGIN_S:
-            parameters['timeout_s'] = walltime - TIMEOUT_MARGIN_S
+        if walltime and walltime > 2 * timeout_margin_s(walltime):
+            parameters['timeout_s'] = walltime - timeout_margin_s(walltime)
         from_restart = 'restart_file' in self.inputs
 
         folder.get_subfolder('.', create=True)

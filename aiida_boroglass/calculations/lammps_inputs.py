@@ -21,10 +21,15 @@ key                       meaning
                           drift of the integrated atoms (``temp/com``)
 ``frozen_elements``       ``nvt`` only: elements held fixed (zero velocity, not integrated), e.g. the
                           network of a field run; the thermostat acts on the other atoms
+``start_step``            MD stages: the stage's step counter at its start (default 0); set by
+                          :func:`remaining_stages` when a stage is continued, so that frames,
+                          thermo lines and restart files keep the step numbers (and times) of an
+                          uninterrupted run
 ========================  =====================================================
 
-Timestep counters are reset to zero at the start of every stage, so a restart file
-``restart.s{k}.{step}.bin`` names its stage ``k`` and the step inside it.
+The timestep counter is reset to ``start_step`` (0 unless continued) at the start of every
+stage, so a restart file ``restart.s{k}.{step}.bin`` names its stage ``k`` and the step
+inside it, and a frame at step ``n`` of a stage lies ``n * timestep`` into that stage.
 """
 from __future__ import annotations
 
@@ -56,14 +61,15 @@ DEFAULT_PARAMETERS = {
     'thermostat_damping_ps': 0.1,
     'barostat_damping_ps': 1.0,
 }
-_ALLOWED_PARAMETERS = set(DEFAULT_PARAMETERS) | {'stages', 'timeout_s'}
+_ALLOWED_PARAMETERS = set(DEFAULT_PARAMETERS) | {'stages', 'timeout_s', 'timeout_every'}
 _STAGE_KEYS = {
     'minimize': {'name', 'type', 'etol', 'ftol', 'maxiter'},
-    'push_off': {'name', 'type', 'steps', 'temperature_k', 'max_displacement_a', 'dump_every'},
-    'nvt': {'name', 'type', 'steps', 'temperature_k', 'temperature_end_k', 'dump_every', 'efield_v_a',
+    'push_off': {'name', 'type', 'steps', 'start_step', 'temperature_k', 'max_displacement_a', 'dump_every'},
+    'nvt': {'name', 'type', 'steps', 'start_step', 'temperature_k', 'temperature_end_k', 'dump_every', 'efield_v_a',
             'frozen_elements'},
-    'npt': {'name', 'type', 'steps', 'temperature_k', 'temperature_end_k', 'pressure_gpa', 'dump_every'},
-    'nve': {'name', 'type', 'steps', 'dump_every'},
+    'npt': {'name', 'type', 'steps', 'start_step', 'temperature_k', 'temperature_end_k', 'pressure_gpa',
+            'dump_every'},
+    'nve': {'name', 'type', 'steps', 'start_step', 'dump_every'},
 }
 
 
@@ -111,7 +117,7 @@ def validate_md_settings(settings: Mapping, prefix: str = 'md_parameters') -> st
     settings : Mapping
         Keys of :data:`DEFAULT_PARAMETERS` and ``timeout_s``: ``timestep_fs`` (fs),
         ``thermostat_damping_ps`` and ``barostat_damping_ps`` (ps), ``neighbor_skin_a`` (Å),
-        ``timeout_s`` (s), ``thermo_every`` and ``restart_every`` (steps), ``seed``.
+        ``timeout_s`` (s), ``timeout_every``, ``thermo_every`` and ``restart_every`` (steps), ``seed``.
     prefix : str
         Name of the input the settings come from, used in the message.
 
@@ -132,6 +138,8 @@ def validate_md_settings(settings: Mapping, prefix: str = 'md_parameters') -> st
         value = settings.get(key, DEFAULT_PARAMETERS[key])
         if not _is_count(value):
             return f'{prefix}.{key}: must be a non-negative integer number of steps, got {value!r}'
+    if not _is_count(settings.get('timeout_every', 1)) or settings.get('timeout_every', 1) < 1:
+        return f'{prefix}.timeout_every: must be a positive integer number of steps, got {settings["timeout_every"]!r}'
     seed = settings.get('seed', DEFAULT_PARAMETERS['seed'])
     if not _is_count(seed) or not 1 <= seed < 2**31:
         return f'{prefix}.seed: must be an integer in [1, 2147483647], got {seed!r}'
@@ -150,6 +158,8 @@ def _validate_stage(stage: Mapping) -> str | None:
         return f'unknown keys {sorted(unknown)} for a {kind} stage; allowed: {sorted(_STAGE_KEYS[kind])}'
     if kind in MD_STAGE_TYPES and not _is_count(stage.get('steps')):
         return f'steps must be a non-negative integer, got {stage.get("steps")!r}'
+    if not _is_count(stage.get('start_step', 0)):
+        return f'start_step must be a non-negative integer, got {stage["start_step"]!r}'
     if not _is_count(stage.get('dump_every', 0)):
         return f'dump_every must be a non-negative integer number of steps, got {stage["dump_every"]!r}'
     for key in ('etol', 'ftol'):
@@ -309,7 +319,7 @@ def _stage_commands(index: int, stage: Mapping, parameters: Mapping, species_ord
     p_damp = parameters['barostat_damping_ps']
     kind = stage['type']
     name = stage['name']
-    lines = [f'print "{STAGE_BEGIN} {index} {name}"', 'reset_timestep 0']
+    lines = [f'print "{STAGE_BEGIN} {index} {name}"', f'reset_timestep {stage.get("start_step", 0)}']
     if parameters['restart_every'] and kind in MD_STAGE_TYPES:
         lines.append(f'restart {parameters["restart_every"]} restart.s{index}.*.bin')
     if kind == 'minimize':
@@ -363,7 +373,8 @@ def write_script(parameters: Mapping, potential_commands: Sequence[str], from_re
     parameters : Mapping
         Validated run parameters (see :func:`validate_parameters`); missing keys take
         :data:`DEFAULT_PARAMETERS`. ``timeout_s`` (s), when present, stops LAMMPS cleanly
-        with ``timer timeout`` so that a restart file is written before the wall time.
+        with ``timer timeout`` so that a restart file is written before the wall time; LAMMPS
+        checks the clock every ``timeout_every`` steps (default 1).
     potential_commands : sequence of str
         ``pair_style``/``pair_coeff``/``kspace_style`` lines of the force field.
     from_restart : bool
@@ -382,7 +393,7 @@ def write_script(parameters: Mapping, potential_commands: Sequence[str], from_re
     lines = ['# multi-stage glass run written by aiida-boroglass', 'units metal', 'atom_style charge',
              'boundary p p p']
     if parameters.get('timeout_s'):
-        lines.append(f'timer timeout {_seconds_to_hms(parameters["timeout_s"])} every 100')
+        lines.append(f'timer timeout {_seconds_to_hms(parameters["timeout_s"])} every {parameters.get("timeout_every", 1)}')
     lines.append(f'read_restart {RESTART_IN_FILENAME}' if from_restart else f'read_data {DATA_FILENAME}')
     lines += list(potential_commands)
     lines += [
@@ -421,19 +432,20 @@ def remaining_stages(stages: Sequence[Mapping], stage_index: int, steps_done: in
     -------
     list of dict
         The unfinished part of ``stages[stage_index]`` (its temperature ramp starting where
-        it stopped, its name kept) followed by the later stages, step counts scaled.
+        it stopped, its name kept, its ``start_step`` where it stopped) followed by the later
+        stages, step counts scaled.
     """
     current = dict(stages[stage_index])
-    if current['type'] in MD_STAGE_TYPES and current['steps']:
-        fraction = min(steps_done / current['steps'], 1.0)
-        if 'temperature_end_k' in current:
+    if current['type'] in MD_STAGE_TYPES:
+        done = min(steps_done, current['steps'])
+        if 'temperature_end_k' in current and current['steps']:
             t0, t1 = current['temperature_k'], current['temperature_end_k']
-            current['temperature_k'] = t0 + fraction * (t1 - t0)
-        current['steps'] = current['steps'] - min(steps_done, current['steps'])
+            current['temperature_k'] = t0 + done / current['steps'] * (t1 - t0)
+        current['steps'] -= done
+        current['start_step'] = current.get('start_step', 0) + done
     rest = [current] + [dict(stage) for stage in stages[stage_index + 1:]]
     for stage in rest:
-        if 'steps' in stage:
-            stage['steps'] *= step_factor
-        if stage.get('dump_every'):
-            stage['dump_every'] *= step_factor
+        for key in ('steps', 'start_step', 'dump_every'):
+            if stage.get(key):
+                stage[key] *= step_factor
     return rest

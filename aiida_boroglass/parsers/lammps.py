@@ -10,13 +10,21 @@ from aiida.parsers.parser import Parser
 
 from aiida_boroglass.calculations import lammps_inputs as li
 from aiida_boroglass.functions.utils import site_symbols
-from aiida_boroglass.parsers.parse_raw.lammps import parse_dump, parse_log
+from aiida_boroglass.parsers.parse_raw.lammps import parse_dump, parse_log, parse_stdout
 
 THERMO_UNITS = {
     'step': 'step', 'time': 'ps', 'temp': 'K', 'press': 'bar', 'pe': 'eV', 'ke': 'eV', 'etotal': 'eV',
     'vol': 'A^3', 'density': 'g/cm^3', 'lx': 'A', 'ly': 'A', 'lz': 'A',
 }
 _PERIODIC_RESTART = re.compile(r'^restart\.s(\d+)\.(\d+)\.bin$')
+#: LAMMPS error messages of an integration that became unstable, and their exit codes
+UNSTABLE_ERRORS = {
+    'Lost atoms': 'ERROR_LOST_ATOMS',
+    'Out of range atoms': 'ERROR_ATOMS_OUT_OF_RANGE',
+    'Pair distance < table inner cutoff': 'ERROR_PAIR_DISTANCE_BELOW_TABLE',
+}
+#: exit statuses the scheduler may have set before the parser runs
+SCHEDULER_OUT_OF_MEMORY, SCHEDULER_OUT_OF_WALLTIME = 110, 120
 
 
 def stage_progress(stages: list[dict], parsed_stages: list[dict]) -> list[int | None]:
@@ -44,6 +52,48 @@ def stage_progress(stages: list[dict], parsed_stages: list[dict]) -> list[int | 
     return done
 
 
+def termination_exit(errors: list[str], timed_out: bool, unfinished: bool, termination: str | None,
+                     scheduler_status: int | None) -> tuple[str, str] | None:
+    """Name the exit code of a run from what its ranks, the launcher and the scheduler reported.
+
+    Parameters
+    ----------
+    errors : list of str
+        LAMMPS error messages of every rank (``log.lammps`` and stdout).
+    timed_out : bool
+        LAMMPS' ``timer timeout`` fired.
+    unfinished : bool
+        A planned stage did not reach its end marker or its step count.
+    termination : str or None
+        The MPI launcher's reason for an abnormal end (a rank killed by a signal, an exit code).
+    scheduler_status : int or None
+        Exit status the scheduler's output parser set (110 out of memory, 120 out of wall time).
+
+    Returns
+    -------
+    tuple (exit code label, reason) or None
+        ``None`` for a run that finished. A time-out (400) only when LAMMPS' timer or the
+        scheduler said so; an unfinished run with no error and no time-out is an unexpected
+        termination (305), never a time-out.
+    """
+    for message in errors:
+        for text, label in UNSTABLE_ERRORS.items():
+            if text in message:
+                return label, message
+    if errors:
+        return 'ERROR_PARSER_DETECTED_LAMMPS_RUN_ERROR', errors[0]
+    if timed_out or scheduler_status == SCHEDULER_OUT_OF_WALLTIME:
+        return 'ERROR_OUT_OF_WALLTIME', 'timer timeout' if timed_out else 'the scheduler reports out of wall time'
+    if scheduler_status == SCHEDULER_OUT_OF_MEMORY:
+        return 'ERROR_UNEXPECTED_TERMINATION', 'the scheduler reports out of memory'
+    if termination:
+        return 'ERROR_UNEXPECTED_TERMINATION', f'the MPI launcher reports: {termination}'
+    if unfinished:
+        return 'ERROR_UNEXPECTED_TERMINATION', ('LAMMPS stopped before the end of its stages without an error message '
+                                                'or a time-out (killed, a crash, or out of memory)')
+    return None
+
+
 def select_restart(stages: list[dict], done: list[int | None], restart_names: list[str]) -> tuple[str, int, int] | None:
     """Choose the restart file holding the most progress.
 
@@ -61,6 +111,8 @@ def select_restart(stages: list[dict], done: list[int | None], restart_names: li
     tuple (filename, stage index, steps of that stage done) or None
         For a complete run the end file of the last stage (its stage complete). Otherwise the
         point from which the first incomplete stage can continue; ``None`` when there is none.
+        Periodic files are named by the stage's step counter, which starts at the stage's
+        ``start_step``; the steps done count from there.
     """
     names = set(restart_names)
     complete = [d is not None and d >= stages[k].get('steps', 0) for k, d in enumerate(done)]
@@ -74,7 +126,7 @@ def select_restart(stages: list[dict], done: list[int | None], restart_names: li
     periodic = [(int(m.group(2)), n) for n in names if (m := _PERIODIC_RESTART.match(n)) and int(m.group(1)) == first]
     if periodic:
         step, name = max(periodic)
-        return name, first, step
+        return name, first, step - stages[first].get('start_step', 0)
     if first > 0 and f'restart.s{first - 1}.end.bin' in names:
         return f'restart.s{first - 1}.end.bin', first, 0
     return None
@@ -84,20 +136,31 @@ class BoroglassLammpsParser(Parser):
     """Turn a multi-stage LAMMPS run into thermo arrays, final structure, trajectory and restart."""
 
     def parse(self, **kwargs):
-        """Parse the retrieved files; attach what exists even when the run failed."""
+        """Parse the retrieved files; an exception while parsing becomes exit code 350."""
+        try:
+            return self._parse(kwargs.get('retrieved_temporary_folder'))
+        except Exception as exception:  # noqa: BLE001 - any parser bug must end as an exit code, never Excepted
+            return self.exit_codes.ERROR_UNEXPECTED_PARSER_EXCEPTION.format(exception=f'{type(exception).__name__}: {exception}')
+
+    def _parse(self, temporary_folder):
+        """Attach what exists even when the run failed; return the exit code of the run."""
         retrieved = self.retrieved
         files = set(retrieved.base.repository.list_object_names())
         if li.LOG_FILENAME not in files:
             return self.exit_codes.ERROR_LOG_MISSING
         log = parse_log(retrieved.base.repository.get_object_content(li.LOG_FILENAME))
+        stdout = parse_stdout(''.join(retrieved.base.repository.get_object_content(name)
+                                      for name in self._stdout_names() if name in files))
         stages = self.node.inputs.parameters.get_dict()['stages']
         done = stage_progress(stages, log['stages'])
         self.out('thermo', self._thermo(log['stages'], stages))
 
-        restart = self._attach_restart(stages, done, kwargs.get('retrieved_temporary_folder'))
+        restart = self._attach_restart(stages, done, temporary_folder)
+        errors = list(dict.fromkeys(log['errors'] + stdout['errors']))
         results = {
             'lammps_version': log['version'], 'wall_time_s': log['wall_time_s'],
-            'atom_steps_per_s': log['atom_steps_per_s'], 'warnings': log['warnings'][:20], 'errors': log['errors'],
+            'atom_steps_per_s': log['atom_steps_per_s'], 'warnings': log['warnings'][:20], 'errors': errors,
+            'termination': stdout['termination'],
             'stage_names': [s['name'] for s in stages], 'stage_steps_done': done,
             'restart_stage': restart[1] if restart else None, 'restart_step': restart[2] if restart else None,
         }
@@ -106,33 +169,27 @@ class BoroglassLammpsParser(Parser):
             results['final_density_g_cm3'] = final_density[-1]
         self.out('results', orm.Dict(results))
 
-        error = self._error_exit_code(log, done, stages)
-        if error is not None:
-            return error
+        unfinished = any(d is None or d < s.get('steps', 0) for d, s in zip(done, stages))
+        exit_code = termination_exit(errors, log['timeout'] or stdout['timeout'], unfinished,
+                                     stdout['termination'], self.node.exit_status)
+        if any(stage.get('dump_every') for stage in stages) and li.TRAJECTORY_FILENAME in files:
+            try:
+                self.out('trajectory', self._trajectory(partial=exit_code is not None))
+            except ValueError as exception:
+                return self.exit_codes.ERROR_TRAJECTORY_UNREADABLE.format(error=str(exception))
+        if exit_code is not None:
+            label, reason = exit_code
+            return getattr(self.exit_codes, label).format(error=reason, reason=reason)
         if li.FINAL_DUMP_FILENAME not in files:
             return self.exit_codes.ERROR_FINAL_STRUCTURE_MISSING
+        if any(stage.get('dump_every') for stage in stages) and 'trajectory' not in self.outputs:
+            return self.exit_codes.ERROR_TRAJECTORY_UNREADABLE.format(error=f'{li.TRAJECTORY_FILENAME} was not retrieved')
         self.out('structure', self._final_structure())
-        if any(stage.get('dump_every') for stage in stages):
-            try:
-                self.out('trajectory', self._trajectory())
-            except (ValueError, OSError, FileNotFoundError) as exception:
-                return self.exit_codes.ERROR_TRAJECTORY_UNREADABLE.format(error=str(exception))
         return None
 
-    def _error_exit_code(self, log: dict, done: list, stages: list):
-        """Map LAMMPS errors and unfinished stages onto the exit codes of the CalcJob."""
-        for message in log['errors']:
-            if 'Lost atoms' in message:
-                return self.exit_codes.ERROR_LOST_ATOMS
-            if 'Out of range atoms' in message:
-                return self.exit_codes.ERROR_ATOMS_OUT_OF_RANGE
-            if 'Pair distance < table inner cutoff' in message:
-                return self.exit_codes.ERROR_PAIR_DISTANCE_BELOW_TABLE
-        if log['errors']:
-            return self.exit_codes.ERROR_PARSER_DETECTED_LAMMPS_RUN_ERROR.format(error=log['errors'][0])
-        if log['timeout'] or any(d is None or d < s.get('steps', 0) for d, s in zip(done, stages)):
-            return self.exit_codes.ERROR_OUT_OF_WALLTIME
-        return None
+    def _stdout_names(self) -> list[str]:
+        """Files that hold what the ranks and the MPI launcher printed (stdout, scheduler stderr)."""
+        return [self.node.get_option('output_filename'), self.node.get_option('scheduler_stderr')]
 
     def _thermo(self, parsed_stages: list[dict], stages: list[dict]) -> orm.ArrayData:
         """Collect the thermo columns of each stage into one ArrayData."""
@@ -163,9 +220,13 @@ class BoroglassLammpsParser(Parser):
             structure.append_atom(position=position.tolist(), symbols=symbol)
         return structure
 
-    def _trajectory(self) -> orm.TrajectoryData:
-        """Build the production trajectory (unwrapped positions) from the dump file."""
-        frames = parse_dump(self.retrieved.base.repository.get_object_content(li.TRAJECTORY_FILENAME))
+    def _trajectory(self, partial: bool = False) -> orm.TrajectoryData:
+        """Build the trajectory (unwrapped positions) from the dump file; ``partial``: the run stopped early.
+
+        Times are the stage's step counter times the time step (ps), so a continued stage
+        keeps the times of an uninterrupted run.
+        """
+        frames = parse_dump(self.retrieved.base.repository.get_object_content(li.TRAJECTORY_FILENAME), partial=partial)
         timestep_ps = self.node.inputs.parameters.get_dict().get('timestep_fs', li.DEFAULT_PARAMETERS['timestep_fs']) * 1e-3
         trajectory = orm.TrajectoryData()
         trajectory.set_trajectory(

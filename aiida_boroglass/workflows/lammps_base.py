@@ -5,8 +5,9 @@ from aiida import orm
 from aiida.common import AttributeDict
 from aiida.engine import BaseRestartWorkChain, ProcessHandlerReport, process_handler, while_
 
-from aiida_boroglass.calculations.lammps import BoroglassLammpsCalculation
+from aiida_boroglass.calculations.lammps import BoroglassLammpsCalculation, timeout_check_every, timeout_margin_s
 from aiida_boroglass.calculations.lammps_inputs import DEFAULT_PARAMETERS, remaining_stages
+from aiida_boroglass.functions.segments import join_lammps_segments
 
 
 def set_lammps_code(namespace, code: orm.AbstractCode, cmdline: list[str], options: dict | None = None) -> None:
@@ -24,12 +25,35 @@ def set_lammps_code(namespace, code: orm.AbstractCode, cmdline: list[str], optio
     }
 
 
+def seconds_per_step(results: dict, n_atoms: int) -> float | None:
+    """Measured wall time of one MD step, s, from a run's ``results`` (``None`` when not measured).
+
+    Parameters
+    ----------
+    results : dict
+        ``results`` output of a LAMMPS CalcJob: ``atom_steps_per_s`` of each of its runs.
+    n_atoms : int
+        Atoms of the system.
+    """
+    rates = [rate for rate in results.get('atom_steps_per_s') or [] if rate > 0]
+    return n_atoms / min(rates) if rates else None
+
+
 class LammpsBaseWorkChain(BaseRestartWorkChain):
     """Run :class:`BoroglassLammpsCalculation` and recover from unstable integration and wall time.
 
-    * lost atoms / atoms out of PPPM range / atoms inside the table's inner radius: continue from the latest restart file with half
-      the time step (the remaining simulated time kept), at most ``max_timestep_halvings`` times;
-    * wall time: continue the unfinished stages from the restart file.
+    * lost atoms / atoms out of PPPM range / atoms inside the table's inner radius: continue
+      the interrupted stage from the latest restart file with half the time step (the
+      remaining simulated time kept), at most ``max_timestep_halvings`` times per stage; the
+      later stages then run at the original time step;
+    * wall time (LAMMPS' timer or the scheduler): continue the unfinished stages from the
+      restart file, LAMMPS checking its clock at an interval set from the measured step time.
+
+    The outputs ``thermo`` and ``trajectory`` are the whole run: when it took several
+    CalcJobs, the calcfunction ``join_lammps_segments`` joins their segments (continuous
+    time, no frame twice); ``structure``, ``restart_file`` and ``results`` are those of the
+    last CalcJob. A crash (exit code 305) is not retried: running the same input again would
+    crash again, or hide a broken machine.
     """
 
     _process_class = BoroglassLammpsCalculation
@@ -45,6 +69,9 @@ class LammpsBaseWorkChain(BaseRestartWorkChain):
         super().define(spec)
         spec.expose_inputs(BoroglassLammpsCalculation, namespace='lammps')
         spec.expose_outputs(BoroglassLammpsCalculation)
+        spec.outputs['thermo'].help = 'Thermodynamics of the whole run (all segments joined), LAMMPS metal units.'
+        spec.outputs['trajectory'].help = ('Frames of the whole run (all segments joined, no frame twice): unwrapped '
+                                           'positions (Å), cells (Å), times (ps).')
         spec.outline(
             cls.setup,
             while_(cls.should_run_process)(
@@ -55,15 +82,24 @@ class LammpsBaseWorkChain(BaseRestartWorkChain):
         )
         spec.exit_code(310, 'ERROR_TIMESTEP_HALVINGS_EXHAUSTED',
                        message='The integration stayed unstable after halving the time step {count} times.')
+        spec.exit_code(311, 'ERROR_SEGMENTS_NOT_JOINED',
+                       message='The segments of the restarted run could not be joined: {message}')
 
     def setup(self):
         """Collect the CalcJob inputs into the context, where the handlers may change them."""
         super().setup()
         self.ctx.inputs = AttributeDict(self.exposed_inputs(BoroglassLammpsCalculation, 'lammps'))
+        self.ctx.timestep_fs = self.ctx.inputs.parameters.get('timestep_fs', DEFAULT_PARAMETERS['timestep_fs'])
         self.ctx.timestep_halvings = 0
+        self.ctx.pending_stages = []
+        self.ctx.cuts = {}
 
-    def _continue_from(self, node, step_factor: int = 1, timestep_factor: float = 1.0) -> str:
-        """Point the next CalcJob at the failed one's restart file with the stages left to run."""
+    def _continue_from(self, node, step_factor: int = 1, timestep_factor: float = 1.0, stages: slice = slice(None)) -> str:
+        """Point the next CalcJob at the failed one's restart file with the stages left to run.
+
+        ``stages`` selects which of the remaining stages (the interrupted one first) run next.
+        The restart point is recorded as the segment's cut for the join.
+        """
         parameters = self.ctx.inputs.parameters.get_dict()
         results = node.outputs.results.get_dict()
         if 'restart_file' in node.outputs:
@@ -72,11 +108,21 @@ class LammpsBaseWorkChain(BaseRestartWorkChain):
             origin = f'restart file of stage {parameters["stages"][stage]["name"]} at step {step}'
         else:
             stage, step = 0, 0
-            origin = 'the original inputs (no restart file was written)'
-        parameters['stages'] = remaining_stages(parameters['stages'], stage, step, step_factor)
+            origin = 'the same starting point (no restart file was written)'
+        start = parameters['stages'][stage].get('start_step', 0)
+        self.ctx.cuts[node.pk] = (parameters['stages'][stage]['name'], start + step)
+        parameters['stages'] = remaining_stages(parameters['stages'], stage, step, step_factor)[stages]
         parameters['timestep_fs'] = parameters.get('timestep_fs', DEFAULT_PARAMETERS['timestep_fs']) * timestep_factor
+        self._set_timeout_check(parameters, results)
         self.ctx.inputs.parameters = orm.Dict(parameters)
         return origin
+
+    def _set_timeout_check(self, parameters: dict, results: dict) -> None:
+        """Set LAMMPS' clock-check interval from the step time measured in the last segment."""
+        walltime = self.ctx.inputs.metadata.get('options', {}).get('max_wallclock_seconds')
+        per_step = seconds_per_step(results, len(self.ctx.inputs.structure.sites))
+        if walltime and per_step:
+            parameters['timeout_every'] = timeout_check_every(timeout_margin_s(walltime), per_step)
 
     @process_handler(priority=500, exit_codes=[
         BoroglassLammpsCalculation.exit_codes.ERROR_LOST_ATOMS,
@@ -84,15 +130,20 @@ class LammpsBaseWorkChain(BaseRestartWorkChain):
         BoroglassLammpsCalculation.exit_codes.ERROR_PAIR_DISTANCE_BELOW_TABLE,
     ])
     def handle_unstable_integration(self, node):
-        """Halve the time step and continue from the latest restart file."""
+        """Halve the time step for the rest of the interrupted stage; keep the later stages for afterwards."""
         if self.ctx.timestep_halvings >= self.defaults.max_timestep_halvings:
             self.report(f'{node.process_label}<{node.pk}> unstable again after {self.ctx.timestep_halvings} halvings')
             return ProcessHandlerReport(True, self.exit_codes.ERROR_TIMESTEP_HALVINGS_EXHAUSTED.format(
                 count=self.ctx.timestep_halvings))
         self.ctx.timestep_halvings += 1
-        origin = self._continue_from(node, step_factor=2, timestep_factor=self.defaults.timestep_factor)
+        stages = self.ctx.inputs.parameters['stages']
+        stage = node.outputs.results['restart_stage'] if 'restart_file' in node.outputs else 0
+        self.ctx.pending_stages = [dict(s) for s in stages[stage + 1:]] + self.ctx.pending_stages
+        origin = self._continue_from(node, step_factor=2, timestep_factor=self.defaults.timestep_factor,
+                                     stages=slice(0, 1))
         timestep = self.ctx.inputs.parameters['timestep_fs']
-        self.report(f'{node.process_label}<{node.pk}> unstable ({node.exit_message}): restarting from {origin} with a {timestep} fs step')
+        self.report(f'{node.process_label}<{node.pk}> unstable ({node.exit_message}): continuing stage '
+                    f'{stages[stage]["name"]} from {origin} with a {timestep} fs step')
         return ProcessHandlerReport(True)
 
     @process_handler(priority=400, exit_codes=[BoroglassLammpsCalculation.exit_codes.ERROR_OUT_OF_WALLTIME])
@@ -101,3 +152,54 @@ class LammpsBaseWorkChain(BaseRestartWorkChain):
         origin = self._continue_from(node)
         self.report(f'{node.process_label}<{node.pk}> ran out of wall time: continuing from {origin}')
         return ProcessHandlerReport(True)
+
+    @process_handler(priority=100)
+    def restore_timestep(self, node):
+        """After a stage finished at a halved time step, run the later stages at the original one."""
+        if not node.is_finished_ok or not self.ctx.pending_stages:
+            return None
+        parameters = self.ctx.inputs.parameters.get_dict()
+        self.ctx.cuts[node.pk] = None
+        parameters.update(stages=self.ctx.pending_stages, timestep_fs=self.ctx.timestep_fs)
+        self._set_timeout_check(parameters, node.outputs.results.get_dict())
+        self.ctx.inputs.parameters = orm.Dict(parameters)
+        self.ctx.inputs.restart_file = node.outputs.restart_file
+        self.ctx.pending_stages = []
+        self.ctx.timestep_halvings = 0
+        self.report(f'{node.process_label}<{node.pk}> finished its stage at a reduced time step: running '
+                    f'{[s["name"] for s in parameters["stages"]]} at {self.ctx.timestep_fs} fs')
+        return ProcessHandlerReport(True)
+
+    def results(self):
+        """Attach the last CalcJob's outputs, with thermo and trajectory of the whole run."""
+        if len(self.ctx.children) == 1 or not self.ctx.children[-1].is_finished_ok:
+            return super().results()
+        joined, node = join_lammps_segments.run_get_node(plan=orm.Dict({'segments': self._segment_plan()}),
+                                                         **self._segment_outputs())
+        if not node.is_finished_ok:
+            return self.exit_codes.ERROR_SEGMENTS_NOT_JOINED.format(message=node.exit_message)
+        self.out_many(joined)
+        self.report(f'joined {len(self.ctx.children)} segments into the whole run')
+        return super().results()
+
+    def _segment_plan(self) -> list[dict]:
+        """Stages, cut, dump stage and time step of every CalcJob, in run order."""
+        plan = []
+        for child in self.ctx.children:
+            stages = child.inputs.parameters['stages']
+            cut_stage, cut_step = self.ctx.cuts.get(child.pk) or (None, None)
+            plan.append({
+                'stages': [s['name'] for s in stages], 'cut_stage': cut_stage, 'cut_step': cut_step,
+                'dump_stage': next((s['name'] for s in stages if s.get('dump_every')), None),
+                'timestep_fs': child.inputs.parameters.get('timestep_fs', DEFAULT_PARAMETERS['timestep_fs']),
+            })
+        return plan
+
+    def _segment_outputs(self) -> dict:
+        """``thermo_<i>`` and ``trajectory_<i>`` of every CalcJob."""
+        outputs = {}
+        for index, child in enumerate(self.ctx.children):
+            outputs[f'thermo_{index}'] = child.outputs.thermo
+            if 'trajectory' in child.outputs:
+                outputs[f'trajectory_{index}'] = child.outputs.trajectory
+        return outputs

@@ -13,6 +13,8 @@ _LOOP = re.compile(r'^Loop time of [\d.eE+-]+ on \d+ procs for (\d+) steps')
 _WALL = re.compile(r'^Total wall time: (\d+):(\d+):(\d+)')
 _PERFORMANCE = re.compile(r'^Performance: .*?([\d.]+) timesteps/s(?:, ([\d.]+) (k|M)?atom-step/s)?')
 _TIMEOUT = 'Wall time limit reached'  # LAMMPS' warning when ``timer timeout`` fires
+#: what MPICH's mpirun prints when a rank dies of a signal or exits with an error code
+_MPI_TERMINATION = re.compile(r'^(?:YOUR APPLICATION TERMINATED WITH THE EXIT STRING: (.*)|=\s+EXIT CODE: (\d+))$')
 
 
 def parse_log(text: str) -> dict:
@@ -66,6 +68,36 @@ def parse_log(text: str) -> dict:
     return result
 
 
+def parse_stdout(text: str) -> dict:
+    """Collect what every MPI rank and the MPI launcher printed to standard output.
+
+    ``log.lammps`` is written by rank 0 only: an error raised on another rank ("ERROR on
+    proc 1: ...") and the launcher's report of a rank killed by a signal reach only stdout.
+
+    Parameters
+    ----------
+    text : str
+        The captured standard output (and error) of ``mpirun ... lmp``.
+
+    Returns
+    -------
+    dict
+        ``errors`` (list of str, every rank, in order, without repeats); ``termination``
+        (str or None): the launcher's reason for an abnormal end, e.g. ``Killed (signal 9)``
+        or ``exit code 139``; ``timeout`` (bool): LAMMPS' ``timer timeout`` fired.
+    """
+    scanned = {'errors': [], 'warnings': [], 'timeout': False, 'wall_time_s': None, 'atom_steps_per_s': []}
+    termination = None
+    for raw in text.splitlines():
+        line = raw.strip()
+        if match := _MPI_TERMINATION.match(line):
+            termination = match.group(1) or termination or f'exit code {match.group(2)}'
+            continue
+        _scan_messages(line, scanned)
+    return {'errors': list(dict.fromkeys(scanned['errors'])), 'termination': termination,
+            'timeout': scanned['timeout']}
+
+
 def _scan_messages(line: str, result: dict) -> None:
     """Record errors, warnings, timeout, wall time and performance found in one log line."""
     if match := _ERROR.match(line):
@@ -89,6 +121,17 @@ def _is_number(token: str) -> bool:
     except ValueError:
         return False
     return True
+
+
+def _is_whole_frame(chunk: str) -> bool:
+    """Whether one dump frame (the text after ``ITEM: TIMESTEP``) holds all its atom lines, each complete."""
+    lines = chunk.strip('\n').split('\n')
+    try:
+        n_atoms = int(lines[2])
+    except (IndexError, ValueError):
+        return False
+    rows = lines[8:]
+    return len(rows) == n_atoms and len(rows[-1].split()) == len(lines[7].split()) - 2
 
 
 @dataclass(frozen=True)
@@ -131,13 +174,16 @@ def _box_from_bounds(header: str, bounds: np.ndarray) -> tuple[np.ndarray, np.nd
     return cell, np.array([xlo, ylo, zlo])
 
 
-def parse_dump(text: str) -> DumpFrames:
+def parse_dump(text: str, partial: bool = False) -> DumpFrames:
     """Parse a LAMMPS ``dump custom`` file with columns ``id type`` and three coordinates.
 
     Parameters
     ----------
     text : str
         Dump file content; each frame must hold the same atoms.
+    partial : bool
+        The run stopped abnormally: a last frame cut off while it was written is dropped
+        instead of refused.
 
     Returns
     -------
@@ -150,6 +196,8 @@ def parse_dump(text: str) -> DumpFrames:
         If the file holds no frame or frames differ in their atom count.
     """
     chunks = text.split('ITEM: TIMESTEP')[1:]
+    if partial and chunks and not _is_whole_frame(chunks[-1]):
+        chunks = chunks[:-1]
     if not chunks:
         raise ValueError('dump: no frame found')
     steps, cells, origins, positions, types = [], [], [], [], None

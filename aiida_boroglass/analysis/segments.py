@@ -1,0 +1,66 @@
+"""Join the segments of a restarted MD run into the whole run (pure numpy, no AiiDA).
+
+A run interrupted in stage ``s`` at step ``R`` of that stage continues from its restart file
+at ``(s, R)``; the stages before ``s`` finished in the interrupted segment. The whole run is
+then, per segment, every row of the stages before the restart stage, the rows of the
+restart stage before step ``R`` (the continuation writes step ``R`` again), and nothing of
+later stages; the last segment is kept whole. Steps count inside a stage from 0 (a
+continued stage starts its counter at the step where it stopped), so times stay those of an
+uninterrupted run.
+"""
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+
+def kept_rows(steps: np.ndarray, stage: str, stages: Sequence[str], cut_stage: str | None,
+              cut_step: int | None) -> np.ndarray:
+    """Which rows of one stage of one segment belong to the whole run.
+
+    Parameters
+    ----------
+    steps : np.ndarray, shape (n_rows,)
+        Step counter of each row (thermo line or frame) of ``stage`` in this segment.
+    stage : str
+        Name of the stage the rows belong to.
+    stages : sequence of str
+        Names of the stages the segment ran, in order.
+    cut_stage, cut_step : str or None, int or None
+        The stage and step from which the next segment continues; ``None`` for a segment
+        kept whole (the last one).
+
+    Returns
+    -------
+    np.ndarray of bool, shape (n_rows,)
+        True for a row kept.
+    """
+    steps = np.asarray(steps)
+    if cut_stage is None:
+        return np.ones(steps.shape, dtype=bool)
+    position, cut_position = list(stages).index(stage), list(stages).index(cut_stage)
+    if position != cut_position:
+        return np.full(steps.shape, position < cut_position)
+    return steps < cut_step
+
+
+def check_increasing(times_ps: np.ndarray, what: str) -> None:
+    """Refuse a joined time axis that goes back or repeats.
+
+    Parameters
+    ----------
+    times_ps : np.ndarray, shape (n_rows,)
+        Joined times, ps.
+    what : str
+        Name of the series, for the message.
+
+    Raises
+    ------
+    ValueError
+        If two consecutive times are not strictly increasing.
+    """
+    bad = np.flatnonzero(np.diff(times_ps) <= 0)
+    if bad.size:
+        raise ValueError(f'{what}: joined times go from {times_ps[bad[0]]} ps to {times_ps[bad[0] + 1]} ps '
+                         f'at row {bad[0] + 1}; the segments overlap')
