@@ -6,7 +6,14 @@ from aiida.common.datastructures import CalcInfo, CodeInfo
 from aiida.engine import CalcJob
 
 from aiida_boroglass.data.composition import CompositionData
+from aiida_boroglass.functions.utils import range_validator, to_float
 from aiida_boroglass.glass.packing import box_length_a, packmol_input
+
+#: Packing densities accepted, g/cm^3 (closed interval).
+DENSITY_RANGE_G_CM3 = (0.5, 10.0)
+
+#: Minimum interatomic distances accepted, Å (closed interval).
+TOLERANCE_RANGE_A = (0.5, 3.0)
 
 
 class PackmolCalculation(CalcJob):
@@ -27,10 +34,13 @@ class PackmolCalculation(CalcJob):
         spec.input('composition', valid_type=CompositionData, help='Glass composition.')
         spec.input('n_atoms', valid_type=orm.Int, serializer=orm.to_aiida_type,
                    help='Requested number of atoms; whole oxide formula units are packed.')
-        spec.input('density_g_cm3', valid_type=orm.Float, serializer=orm.to_aiida_type,
-                   help='Mass density that sets the box volume, g/cm^3.')
-        spec.input('tolerance_a', valid_type=orm.Float, serializer=orm.to_aiida_type, default=lambda: orm.Float(1.7),
-                   help='Minimum distance between any two atoms, Å (periodic images included).')
+        spec.input('density_g_cm3', valid_type=orm.Float, serializer=to_float,
+                   validator=range_validator('density_g_cm3', DENSITY_RANGE_G_CM3, 'g/cm^3'),
+                   help=f'Mass density that sets the box volume, g/cm^3, in {list(DENSITY_RANGE_G_CM3)}.')
+        spec.input('tolerance_a', valid_type=orm.Float, serializer=to_float, default=lambda: orm.Float(1.7),
+                   validator=range_validator('tolerance_a', TOLERANCE_RANGE_A, 'Å'),
+                   help=f'Minimum distance between any two atoms, Å, in {list(TOLERANCE_RANGE_A)} '
+                        '(periodic images included).')
         spec.input('seed', valid_type=orm.Int, serializer=orm.to_aiida_type, default=lambda: orm.Int(12345),
                    help='Random seed of packmol.')
         spec.inputs.validator = cls.validate_packing
@@ -39,22 +49,25 @@ class PackmolCalculation(CalcJob):
         spec.output('structure', valid_type=orm.StructureData, help='Packed structure in a cubic periodic cell.')
         spec.output('results', valid_type=orm.Dict, help='Counts, box edge (Å), seed, tolerance and packmol version.')
         spec.exit_code(301, 'ERROR_OUTPUT_MISSING', message='packmol wrote no output file.')
-        spec.exit_code(310, 'ERROR_PACKING_FAILED',
-                       message='packmol did not reach the requested minimum distance; lower tolerance_a or density.')
+        spec.exit_code(302, 'ERROR_PACKMOL_STOPPED', message='packmol stopped without a packing: {tail}')
+        # 310 until issue 16 (retired): a packing that does not converge is recoverable (new seed,
+        # smaller tolerance: the melt-quench's retry), so it lives in the 4xx range.
+        spec.exit_code(410, 'ERROR_PACKING_FAILED',
+                       message='packmol ended without perfect packing (best function value {best}); '
+                               'another seed or a lower tolerance_a or density may succeed.')
 
     @classmethod
     def validate_packing(cls, value, ctx):
-        """Refuse impossible packings before submission (skipped where a wrapper excludes the ports)."""
+        """Refuse atom numbers the composition cannot be packed with (skipped where a wrapper excludes the ports).
+
+        Density and tolerance are checked by their port validators, also inside a wrapper's namespace.
+        """
         if any(key not in value for key in ('composition', 'n_atoms', 'density_g_cm3')):
             return None
         try:
             value['composition'].composition.atom_counts(value['n_atoms'].value)
         except ValueError as exception:
             return f'n_atoms: {exception}'
-        if not 0.5 <= value['density_g_cm3'].value <= 10:
-            return f'density_g_cm3: {value["density_g_cm3"].value} is outside [0.5, 10] g/cm^3'
-        if not 0.5 <= value['tolerance_a'].value <= 3.0:
-            return f'tolerance_a: {value["tolerance_a"].value} is outside [0.5, 3.0] Å'
         return None
 
     def prepare_for_submission(self, folder):

@@ -11,9 +11,15 @@ from typing import Any, Mapping
 
 import numpy as np
 from aiida import orm
-from aiida.engine import ExitCode, calcfunction
+from aiida.engine import calcfunction
 
-from aiida_boroglass.functions.utils import check_integers, with_defaults
+from aiida_boroglass.functions.exit_codes import (
+    CALCFUNCTION_EXIT_CODES,
+    CalcfunctionError,
+    exit_code_of,
+    returns_exit_codes,
+)
+from aiida_boroglass.functions.utils import check_integers, parameter_error, with_defaults
 from aiida_boroglass.glass.composition import Composition
 from aiida_boroglass.hopping.conductance import DEFAULT_JUMP_ANGSTROM, DEFAULT_NU_HZ, ensemble_transport
 from aiida_boroglass.hopping.fitting import arrhenius_fit, fit_v0_sigma, reduced_activation_energy
@@ -33,7 +39,7 @@ NFU_SOURCES = ('model', 'measured', 'simulated')
 SC_SITE_THRESHOLD = 0.3116
 
 #: Exit status of :func:`fit_energy_scales` when the measured E_a ratio is out of the model's reach.
-FIT_FAILED = 300
+FIT_FAILED = CALCFUNCTION_EXIT_CODES['ERROR_FIT_FAILED'][0]
 
 #: Defaults of the hopping parameters; every key is documented in docs/hopping.md.
 HOPPING_DEFAULTS: dict[str, Any] = {
@@ -63,30 +69,30 @@ def hopping_settings(parameters: orm.Dict | Mapping | None) -> dict[str, Any]:
 
     Raises
     ------
-    ValueError
-        Unknown key (listing the allowed ones) or a value of the wrong kind or range,
-        naming ``parameters.<key>``.
+    CalcfunctionError
+        ``ERROR_INVALID_PARAMETERS``: unknown key (listing the allowed ones) or a value of
+        the wrong kind or range, naming ``parameters.<key>``.
     """
     settings = with_defaults(parameters, HOPPING_DEFAULTS)
     check_integers(settings, {'size': 3, 'n_landscapes': 1, 'seed': 0})
     for key in _POSITIVE + _FRACTIONS + ('sigma_eps', 'u0_per_v0'):
         value = settings[key]
         if isinstance(value, bool) or not isinstance(value, (int, float)) or not np.isfinite(value) or value < 0:
-            raise ValueError(f'parameters.{key} must be a number >= 0, got {value!r}')
+            raise parameter_error(f'parameters.{key} must be a number >= 0, got {value!r}')
     for key in _POSITIVE:
         if not settings[key] > 0:
-            raise ValueError(f'parameters.{key} must be > 0, got {settings[key]!r}')
+            raise parameter_error(f'parameters.{key} must be > 0, got {settings[key]!r}')
     for key in _FRACTIONS:
         if settings[key] > 1 or (key == 'f0' and settings[key] == 1):
-            raise ValueError(f'parameters.{key} must be a fraction in [0, 1], got {settings[key]!r}')
+            raise parameter_error(f'parameters.{key} must be a fraction in [0, 1], got {settings[key]!r}')
     temperatures = settings['temperatures_k']
     if not isinstance(temperatures, (list, tuple)) or any(
         isinstance(t, bool) or not isinstance(t, (int, float)) or not t > 0 for t in temperatures
     ):
-        raise ValueError(f'parameters.temperatures_k must be a list of temperatures > 0 K, got {temperatures!r}')
+        raise parameter_error(f'parameters.temperatures_k must be a list of temperatures > 0 K, got {temperatures!r}')
     for key in ('fit_energies', 'fit_nu'):
         if not isinstance(settings[key], bool):
-            raise ValueError(f'parameters.{key} must be true or false, got {settings[key]!r}')
+            raise parameter_error(f'parameters.{key} must be true or false, got {settings[key]!r}')
     settings['temperatures_k'] = sorted(float(t) for t in temperatures)
     return settings
 
@@ -111,8 +117,8 @@ def borophosphate_variables(composition: Composition, f0: float = DEFAULT_F0) ->
 
     Raises
     ------
-    ValueError
-        Oxides other than one alkali oxide, B2O3 and P2O5, or so little alkali that the
+    CalcfunctionError
+        ``ERROR_COMPOSITION_OUTSIDE_MODEL``: oxides other than one alkali oxide, B2O3 and P2O5, or so little alkali that the
         accessible ion sites do not percolate (``y / ((1 - y)(1 - f0)) < 0.3116``), or so
         much that eq. (1) has no solution; the message names the composition.
     """
@@ -120,7 +126,8 @@ def borophosphate_variables(composition: Composition, f0: float = DEFAULT_F0) ->
     alkalis = [oxide for oxide in fractions if oxide in ('Li2O', 'Na2O', 'K2O')]
     others = sorted(set(fractions) - set(alkalis) - {'B2O3', 'P2O5'})
     if len(alkalis) != 1 or others or not {'B2O3', 'P2O5'} & set(fractions):
-        raise ValueError(
+        raise CalcfunctionError(
+            'ERROR_COMPOSITION_OUTSIDE_MODEL',
             f'composition {composition.label}: the hopping model needs one alkali oxide (Li2O, Na2O or K2O) '
             f'with B2O3 and/or P2O5 only'
         )
@@ -129,12 +136,14 @@ def borophosphate_variables(composition: Composition, f0: float = DEFAULT_F0) ->
     accessible = alkali_per_former(y) / (1.0 - f0)
     if accessible < SC_SITE_THRESHOLD:
         y_min = SC_SITE_THRESHOLD * (1 - f0) / (1 + SC_SITE_THRESHOLD * (1 - f0))
-        raise ValueError(
+        raise CalcfunctionError(
+            'ERROR_COMPOSITION_OUTSIDE_MODEL',
             f'composition {composition.label}: with y = {y:.4g} only {accessible:.3f} of the ion sites are '
             f'accessible, below the site-percolation threshold {SC_SITE_THRESHOLD}; y must be >= {y_min:.4f}'
         )
     if accessible > 1.0:
-        raise ValueError(f'composition {composition.label}: y = {y:.4g} needs more ion sites than the lattice has')
+        raise CalcfunctionError('ERROR_COMPOSITION_OUTSIDE_MODEL',
+                                f'composition {composition.label}: y = {y:.4g} needs more ion sites than the lattice has')
     return alkalis[0][:-2], float(x), float(y)
 
 
@@ -160,15 +169,15 @@ def nfu_units(source: str, composition: Composition, settings: Mapping, given: M
 
     Raises
     ------
-    ValueError
-        Unknown source, missing ``given``, or units that fail the checks of
+    CalcfunctionError
+        ``ERROR_INVALID_UNITS``: unknown source, missing ``given``, or units that fail the checks of
         :func:`.hopping.units.validate_units` (the message names the composition).
     """
     if source not in NFU_SOURCES:
-        raise ValueError(f'nfu_source must be one of {list(NFU_SOURCES)}, got {source!r}')
+        raise CalcfunctionError('ERROR_INVALID_UNITS', f'nfu_source must be one of {list(NFU_SOURCES)}, got {source!r}')
     _, x, y = borophosphate_variables(composition, settings['f0'])
     if source != 'model' and given is None:
-        raise ValueError(f'composition {composition.label}: the {source!r} source needs units')
+        raise CalcfunctionError('ERROR_INVALID_UNITS', f'composition {composition.label}: the {source!r} source needs units')
     try:
         if source == 'model':
             return hierarchical_units(x, y, settings['n4_borate'])
@@ -177,10 +186,11 @@ def nfu_units(source: str, composition: Composition, settings: Mapping, given: M
             given = units_from_network(fractions, x, settings['max_other_units'])
         return validate_units(given, x, y, atol=settings['units_tolerance'])
     except ValueError as exception:
-        raise ValueError(f'composition {composition.label}: {exception}') from None
+        raise CalcfunctionError('ERROR_INVALID_UNITS', f'composition {composition.label}: {exception}') from None
 
 
 @calcfunction
+@returns_exit_codes
 def network_former_units(composition: orm.Data, parameters: orm.Dict, source: orm.Str, units: orm.Dict | None = None):
     """NFU concentrations of one glass, checked against its composition.
 
@@ -203,6 +213,7 @@ def energy_scales(settings: Mapping, energies: orm.Dict | None) -> tuple[float, 
 
 
 @calcfunction
+@returns_exit_codes
 def hopping_transport(
     composition: orm.Data, units: orm.Dict, parameters: orm.Dict, energies: orm.Dict | None = None
 ) -> orm.ArrayData:
@@ -269,29 +280,35 @@ def check_experiment(experiment: Mapping, temperatures_k) -> None:
 
     Raises
     ------
-    ValueError
-        Unknown keys, x or T that are not numbers, non-positive values, or a measured
+    CalcfunctionError
+        ``ERROR_INVALID_EXPERIMENT``: unknown keys, x or T that are not numbers, non-positive values, or a measured
         temperature that is not one of ``temperatures_k`` (within 0.5 K).
     """
     unknown = sorted(set(experiment) - {'activation_energy_ev', 'sigma_s_cm'})
     if unknown:
-        raise ValueError(f'experiment: unknown key(s) {unknown}; allowed: activation_energy_ev, sigma_s_cm')
+        raise experiment_error(f'experiment: unknown key(s) {unknown}; allowed: activation_energy_ev, sigma_s_cm')
     for name, table in experiment.items():
         if not isinstance(table, Mapping):
-            raise ValueError(f'experiment.{name} must map x to values, got {table!r}')
+            raise experiment_error(f'experiment.{name} must map x to values, got {table!r}')
         for key, value in table.items():
             values = value.values() if isinstance(value, Mapping) else [value]
             if not _is_number(key) or not all(_is_number(v) and float(v) > 0 for v in values):
-                raise ValueError(f'experiment.{name}[{key!r}]: x must be a number and every value > 0, got {value!r}')
+                raise experiment_error(f'experiment.{name}[{key!r}]: x must be a number and every value > 0, '
+                                       f'got {value!r}')
     for key, by_t in experiment.get('sigma_s_cm', {}).items():
         if not isinstance(by_t, Mapping):
-            raise ValueError(f'experiment.sigma_s_cm[{key!r}] must map temperatures (K) to S/cm, got {by_t!r}')
+            raise experiment_error(f'experiment.sigma_s_cm[{key!r}] must map temperatures (K) to S/cm, got {by_t!r}')
         for t in by_t:
             if not _is_number(t) or not any(abs(float(t) - tk) <= 0.5 for tk in temperatures_k):
-                raise ValueError(
+                raise experiment_error(
                     f'experiment.sigma_s_cm[{key!r}]: temperature {t!r} K is not one of parameters.temperatures_k '
                     f'{list(temperatures_k)}'
                 )
+
+
+def experiment_error(message: str) -> CalcfunctionError:
+    """The error to raise for bad measured data (``ERROR_INVALID_EXPERIMENT``)."""
+    return CalcfunctionError('ERROR_INVALID_EXPERIMENT', message)
 
 
 def _is_number(value) -> bool:
@@ -303,6 +320,7 @@ def _is_number(value) -> bool:
 
 
 @calcfunction
+@returns_exit_codes
 def fit_energy_scales(
     parameters: orm.Dict, experiment: orm.Dict, phosphate: orm.Dict, borate: orm.Dict
 ) -> orm.Dict:
@@ -328,7 +346,7 @@ def fit_energy_scales(
     try:
         v0_ev, sigma_eps = fit_v0_sigma(measured[0.0], measured[1.0], functools.lru_cache(maxsize=None)(reduced))
     except ValueError as exception:
-        return ExitCode(FIT_FAILED, str(exception))
+        return exit_code_of('ERROR_FIT_FAILED', str(exception))
     return orm.Dict({'v0_ev': v0_ev, 'sigma_eps': sigma_eps, 'ea_phosphate_ev': measured[0.0],
                      'ea_borate_ev': measured[1.0]})
 
@@ -366,6 +384,7 @@ def adapted_nu(sigma_model_s_cm, temperatures_k, measured: Mapping, nu_hz: float
 
 
 @calcfunction
+@returns_exit_codes
 def hopping_summary(parameters: orm.Dict, label: orm.Str, **nodes) -> dict:
     """Table and curves over the compositions: E_a(x), sigma_dc(x, T), adapted nu(x), NFU units.
 

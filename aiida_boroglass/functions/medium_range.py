@@ -12,13 +12,14 @@ import numpy as np
 from aiida import orm
 from aiida.engine import calcfunction
 
-from aiida_boroglass.analysis.cavities import trajectory_cavities, volume_histogram
+from aiida_boroglass.analysis.cavities import MAX_RESOLUTION_PER_CUTOFF, trajectory_cavities, volume_histogram
 from aiida_boroglass.analysis.homology import DEFAULT_RADII_A, mean_accumulated_persistence, persistence_diagrams, pooled_diagram
 from aiida_boroglass.analysis.rings import frame_rings, ring_atom_types, ring_statistics
 from aiida_boroglass.analysis.speciation import network_frame
 from aiida_boroglass.analysis.superstructural import superstructural_units
 from aiida_boroglass.functions.structure import bond_cutoffs_of_formers, selected_frames
-from aiida_boroglass.functions.utils import check_integers, check_positive_numbers, with_defaults
+from aiida_boroglass.functions.exit_codes import returns_exit_codes
+from aiida_boroglass.functions.utils import check_integers, check_positive_numbers, parameter_error, with_defaults
 
 #: Defaults of the medium-range parameters; every key is documented in docs/medium_range.md.
 MEDIUM_RANGE_DEFAULTS: dict[str, Any] = {
@@ -42,23 +43,27 @@ def medium_range_settings(parameters: orm.Dict | dict | None) -> dict[str, Any]:
 
     Raises
     ------
-    ValueError
-        Unknown key (listing the allowed ones) or a value of the wrong kind or range,
-        naming ``parameters.<key>``.
+    CalcfunctionError
+        ``ERROR_INVALID_PARAMETERS``: unknown key (listing the allowed ones) or a value of
+        the wrong kind or range, naming ``parameters.<key>``.
     """
     settings = with_defaults(parameters, MEDIUM_RANGE_DEFAULTS)
     check_integers(settings, {'max_frames': 1, 'apf_points': 1, 'ring_max_atoms': 4})  # rings: formers + oxygens
     if settings['ring_kind'] not in ('primitive', 'shortest_path'):
-        raise ValueError(f"parameters.ring_kind must be 'primitive' or 'shortest_path', got {settings['ring_kind']!r}")
+        raise parameter_error(f"parameters.ring_kind must be 'primitive' or 'shortest_path', got {settings['ring_kind']!r}")
     check_positive_numbers(settings, ('apf_max_a2', 'cavity_cutoff_a', 'cavity_resolution_a'))
+    if settings['cavity_resolution_a'] > MAX_RESOLUTION_PER_CUTOFF * settings['cavity_cutoff_a']:
+        raise parameter_error(f'parameters.cavity_resolution_a must be at most {MAX_RESOLUTION_PER_CUTOFF:g} x '
+                              f'cavity_cutoff_a = {MAX_RESOLUTION_PER_CUTOFF * settings["cavity_cutoff_a"]:g} Å, '
+                              f'got {settings["cavity_resolution_a"]!r}')
     for key in ('cutoffs_a', 'radii_a'):
         if not isinstance(settings[key], dict) or any(
             isinstance(v, bool) or not isinstance(v, (int, float)) or not v >= 0 for v in settings[key].values()
         ):
-            raise ValueError(f'parameters.{key} must map names to distances >= 0 in Å, got {settings[key]!r}')
+            raise parameter_error(f'parameters.{key} must map names to distances >= 0 in Å, got {settings[key]!r}')
     unknown = sorted(set(settings['radii_a']) - set(DEFAULT_RADII_A))
     if unknown:
-        raise ValueError(f'parameters.radii_a: no default radius to override for {unknown}; '
+        raise parameter_error(f'parameters.radii_a: no default radius to override for {unknown}; '
                          f'known: {sorted(DEFAULT_RADII_A)}')
     return settings
 
@@ -69,6 +74,7 @@ def panel_parameters(settings: dict[str, Any]) -> dict[str, Any]:
 
 
 @calcfunction
+@returns_exit_codes
 def persistent_homology(glass: orm.Data, parameters: orm.Dict) -> orm.ArrayData:
     """1-dimensional persistence diagram and APF of the glass (paper 002, section 2.10 and eq. 15).
 
@@ -98,6 +104,7 @@ def persistent_homology(glass: orm.Data, parameters: orm.Dict) -> orm.ArrayData:
 
 
 @calcfunction
+@returns_exit_codes
 def cavity_analysis(glass: orm.Data, parameters: orm.Dict) -> dict:
     """Domain cavities (paper 000, section 3.2.3): volume fraction, count, volumes, ion distances.
 
@@ -138,6 +145,7 @@ def cavity_analysis(glass: orm.Data, parameters: orm.Dict) -> dict:
 
 
 @calcfunction
+@returns_exit_codes
 def ring_analysis(glass: orm.Data, cutoffs: orm.Dict, parameters: orm.Dict) -> dict:
     """Rings of the former + bridging-O network, their B-coordination classes, membership and superstructural units.
 

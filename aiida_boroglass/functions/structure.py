@@ -38,7 +38,14 @@ from aiida_boroglass.analysis.speciation import (
     oxygen_speciation,
 )
 from aiida_boroglass.analysis.voronoi import volumes_by_species, voronoi_volumes
-from aiida_boroglass.functions.utils import check_integers, check_positive_numbers, frames_of, with_defaults
+from aiida_boroglass.functions.exit_codes import returns_exit_codes
+from aiida_boroglass.functions.utils import (
+    check_integers,
+    check_positive_numbers,
+    frames_of,
+    parameter_error,
+    with_defaults,
+)
 
 #: Defaults of the panel parameters; every key is documented in docs/structure_panel.md.
 PANEL_DEFAULTS: dict[str, Any] = {
@@ -66,25 +73,28 @@ def panel_settings(parameters: orm.Dict | dict | None) -> dict[str, Any]:
 
     Raises
     ------
-    ValueError
-        Unknown key (listing the allowed ones) or a value of the wrong kind or range,
-        naming ``parameters.<key>``.
+    CalcfunctionError
+        ``ERROR_INVALID_PARAMETERS``: unknown key (listing the allowed ones) or a value of
+        the wrong kind or range, naming ``parameters.<key>``.
     """
     settings = with_defaults(parameters, PANEL_DEFAULTS)
     check_positive_numbers(settings, ('r_max_a', 'dr_a', 'q_max_neutron_a', 'q_max_xray_a', 'dq_a'))
     check_integers(settings, {'max_frames': 1, 'angle_bins': 1})
     if not isinstance(settings['voronoi'], bool):
-        raise ValueError(f"parameters.voronoi must be true or false, got {settings['voronoi']!r}")
+        raise parameter_error(f"parameters.voronoi must be true or false, got {settings['voronoi']!r}")
     for key in ('cutoffs_a', 'isotopes'):
         if not isinstance(settings[key], dict):
-            raise ValueError(f'parameters.{key} must be a mapping, got {settings[key]!r}')
+            raise parameter_error(f'parameters.{key} must be a mapping, got {settings[key]!r}')
     for pair, value in settings['cutoffs_a'].items():
-        split_pair_key(pair)
+        try:
+            split_pair_key(pair)
+        except ValueError as exc:
+            raise parameter_error(f'parameters.cutoffs_a: {exc}') from None
         if isinstance(value, bool) or not isinstance(value, (int, float)) or not value > 0:
-            raise ValueError(f'parameters.cutoffs_a[{pair!r}] must be a positive distance in Å, got {value!r}')
+            raise parameter_error(f'parameters.cutoffs_a[{pair!r}] must be a positive distance in Å, got {value!r}')
     for element, mass in settings['isotopes'].items():
         if isinstance(mass, bool) or not isinstance(mass, int):
-            raise ValueError(f'parameters.isotopes[{element!r}] must be an integer mass number, got {mass!r}')
+            raise parameter_error(f'parameters.isotopes[{element!r}] must be an integer mass number, got {mass!r}')
     return settings
 
 
@@ -108,6 +118,7 @@ def rdfs_from_node(rdf: orm.ArrayData) -> PartialRDFs:
 
 
 @calcfunction
+@returns_exit_codes
 def pair_distributions(glass: orm.Data, parameters: orm.Dict) -> dict:
     """All partial g_ij(r) and running coordination numbers, and the bond cutoffs from their first minima.
 
@@ -140,6 +151,7 @@ def bond_cutoffs_of_formers(cutoffs: dict, symbols: list[str]) -> dict[str, floa
 
 
 @calcfunction
+@returns_exit_codes
 def short_range_order(glass: orm.Data, cutoffs: orm.Dict, parameters: orm.Dict) -> dict:
     """Coordination, N3/N4, BO/NBO/free O, network-former units and bond-type-resolved distances.
 
@@ -207,6 +219,7 @@ ANGLE_FAMILIES = (
 
 
 @calcfunction
+@returns_exit_codes
 def bond_angle_distributions(glass: orm.Data, cutoffs: orm.Dict, parameters: orm.Dict) -> dict:
     """Bond-angle distributions: O-B-O for three- and four-fold B, O-P-O, O-Si-O, B-O-B, B-O-P, ...
 
@@ -257,6 +270,7 @@ def _q_grid(settings: dict) -> np.ndarray:
 
 
 @calcfunction
+@returns_exit_codes
 def scattering_functions(rdf: orm.ArrayData, parameters: orm.Dict) -> dict:
     """Neutron and X-ray structure factors and real-space correlation functions from the partial g_ij(r).
 
@@ -310,6 +324,7 @@ EXPERIMENT_ARRAYS = {
 
 
 @calcfunction
+@returns_exit_codes
 def experiment_agreement(simulated: orm.ArrayData, experiment: orm.SinglefileData, quantity: orm.Str) -> orm.Dict:
     """Wright's R_chi between a measured two-column curve and the simulated one on the measured grid.
 
@@ -327,6 +342,7 @@ def experiment_agreement(simulated: orm.ArrayData, experiment: orm.SinglefileDat
 
 
 @calcfunction
+@returns_exit_codes
 def volume_analysis(glass: orm.Data, parameters: orm.Dict) -> orm.Dict:
     """Density (g/cm^3), molar volume (cm^3/mol of oxide units), number density (Å^-3), Voronoi volumes (Å^3)."""
     settings = panel_settings(parameters)

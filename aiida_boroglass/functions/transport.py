@@ -20,7 +20,8 @@ from aiida_boroglass.analysis.diffusion import (
 )
 from aiida_boroglass.analysis.rearrangement import classify_mobile, cumulative_d2min
 from aiida_boroglass.analysis.transport import field_conductivity, field_mobility, species_transport
-from aiida_boroglass.functions.utils import check_positive_numbers, frames_of, with_defaults
+from aiida_boroglass.functions.exit_codes import CalcfunctionError, returns_exit_codes
+from aiida_boroglass.functions.utils import check_positive_numbers, frames_of, parameter_error, with_defaults
 
 #: Analysis settings of ``boroglass.diffusion`` (units in the keys).
 TRANSPORT_DEFAULTS: dict[str, Any] = {
@@ -45,8 +46,9 @@ def transport_settings(parameters: orm.Dict | Mapping | None) -> dict[str, Any]:
 
     Raises
     ------
-    ValueError
-        An unknown key or a value out of range, naming ``parameters.<key>``.
+    CalcfunctionError
+        ``ERROR_INVALID_PARAMETERS``: an unknown key or a value out of range, naming
+        ``parameters.<key>``.
     """
     settings = with_defaults(parameters, TRANSPORT_DEFAULTS)
     check_positive_numbers(settings, ('haven_ratio', 'slope_tol', 'extrapolate_to_k', 'd2min_cutoff_a',
@@ -54,14 +56,14 @@ def transport_settings(parameters: orm.Dict | Mapping | None) -> dict[str, Any]:
     species = settings['species']
     if species is not None and (isinstance(species, str) or not species
                                 or any(element not in ION_CHARGE for element in species)):
-        raise ValueError(f'parameters.species must be a list of mobile ions from {sorted(ION_CHARGE)}, got {species!r}')
+        raise parameter_error(f'parameters.species must be a list of mobile ions from {sorted(ION_CHARGE)}, got {species!r}')
     if isinstance(settings['min_points'], bool) or not isinstance(settings['min_points'], int) or settings['min_points'] < 3:
-        raise ValueError(f'parameters.min_points must be an integer >= 3, got {settings["min_points"]!r}')
+        raise parameter_error(f'parameters.min_points must be an integer >= 3, got {settings["min_points"]!r}')
     for key, closed in (('max_fraction', True), ('confidence', False), ('mobile_quantile', True)):
         value = settings[key]
         number = isinstance(value, (int, float)) and not isinstance(value, bool)
         if not number or not (0.0 < value <= 1.0 if closed else 0.0 < value < 1.0):
-            raise ValueError(f'parameters.{key} must lie in (0, 1{"]" if closed else ")"}, got {value!r}')
+            raise parameter_error(f'parameters.{key} must lie in (0, 1{"]" if closed else ")"}, got {value!r}')
     return settings
 
 
@@ -70,14 +72,15 @@ def mobile_species(symbols, settings: Mapping) -> list[str]:
 
     Raises
     ------
-    ValueError
-        No mobile species, or a requested one absent from the glass.
+    CalcfunctionError
+        ``ERROR_NO_MOBILE_SPECIES``: no mobile species, or a requested one absent from the glass.
     """
-    present = sorted(set(symbols))
+    present = sorted({str(symbol) for symbol in symbols})
     species = settings['species'] or [element for element in present if element in ION_CHARGE]
     missing = sorted(set(species) - set(present))
     if missing or not species:
-        raise ValueError(f'parameters.species: {missing or "no alkali ion"} not in the glass ({present})')
+        raise CalcfunctionError('ERROR_NO_MOBILE_SPECIES',
+                                f'parameters.species: {missing or "no alkali ion"} not in the glass ({present})')
     return list(species)
 
 
@@ -86,12 +89,38 @@ def _frames_per(interval_ps: float, dt_ps: float) -> int:
     return max(1, int(round(interval_ps / dt_ps)))
 
 
+def d2min_lag(interval_ps: float, dt_ps: float, n_frames: int) -> int:
+    """Frames between the two configurations of each D2min increment.
+
+    Parameters
+    ----------
+    interval_ps : float
+        ``parameters.d2min_interval_ps``, ps.
+    dt_ps : float
+        Time between frames, ps.
+    n_frames : int
+        Frames of the production run.
+
+    Raises
+    ------
+    CalcfunctionError
+        ``ERROR_TRAJECTORY_TOO_SHORT`` when the interval spans the whole run.
+    """
+    lag = _frames_per(interval_ps, dt_ps)
+    if lag >= n_frames:
+        raise CalcfunctionError(
+            'ERROR_TRAJECTORY_TOO_SHORT',
+            f'parameters.d2min_interval_ps: {interval_ps:g} ps spans the whole production run '
+            f'({n_frames} frames, {(n_frames - 1) * dt_ps:g} ps); it must be shorter than the run')
+    return lag
+
+
 def _time_step_ps(trajectory: orm.TrajectoryData) -> float:
     """Time between frames of a production trajectory, ps (from its ``times`` array)."""
     times = trajectory.get_array('times')
     steps = np.diff(times)
     if steps.size == 0 or not np.allclose(steps, steps[0], rtol=1e-6):
-        raise ValueError(f'trajectory<{trajectory.pk}>: frames must be equally spaced in time')
+        raise CalcfunctionError('ERROR_UNEVEN_FRAMES', f'trajectory<{trajectory.pk}>: frames must be equally spaced in time')
     return float(steps[0])
 
 
@@ -107,6 +136,7 @@ def _ion_density(replicas, element: str) -> float:
 
 
 @calcfunction
+@returns_exit_codes
 def diffusion_at_temperature(temperature_k: orm.Float, parameters: orm.Dict, **trajectories) -> dict[str, orm.Data]:
     """MSD, non-Gaussian parameter, D and Nernst-Einstein sigma of each mobile species at one temperature.
 
@@ -132,7 +162,7 @@ def diffusion_at_temperature(temperature_k: orm.Float, parameters: orm.Dict, **t
     temperature = temperature_k.value
     dt = {key: _time_step_ps(trajectories[key]) for key in trajectories}
     if not np.allclose(list(dt.values()), next(iter(dt.values())), rtol=1e-6):
-        raise ValueError(f'trajectories: the replicas have different frame intervals {dt} ps')
+        raise CalcfunctionError('ERROR_UNEVEN_FRAMES', f'trajectories: the replicas have different frame intervals {dt} ps')
     dt_ps = next(iter(dt.values()))
     replicas = _replicas(trajectories)
     species = mobile_species(replicas[0][2], settings)
@@ -195,6 +225,7 @@ def _arrhenius_of(points: list[Mapping], settings: Mapping, element: str) -> dic
 
 
 @calcfunction
+@returns_exit_codes
 def arrhenius_transport(parameters: orm.Dict, **diffusion) -> orm.Dict:
     """Arrhenius fit of D(T) of each species (paper 002 eq. 8), D and sigma extrapolated (eq. 9).
 
@@ -231,6 +262,7 @@ def arrhenius_transport(parameters: orm.Dict, **diffusion) -> orm.Dict:
 
 
 @calcfunction
+@returns_exit_codes
 def field_transport(field: orm.Dict, parameters: orm.Dict, diffusion: orm.Dict, **trajectories) -> orm.Dict:
     """Drift, mobility and conductivity of each mobile species in an applied field (paper 000).
 
@@ -279,6 +311,7 @@ def field_transport(field: orm.Dict, parameters: orm.Dict, diffusion: orm.Dict, 
 
 
 @calcfunction
+@returns_exit_codes
 def ion_rearrangement(trajectory: orm.TrajectoryData, parameters: orm.Dict) -> dict[str, orm.Data]:
     """Cumulative non-affine displacement D_cum of every mobile ion, and the mobile / immobile split (paper 004).
 
@@ -298,9 +331,7 @@ def ion_rearrangement(trajectory: orm.TrajectoryData, parameters: orm.Dict) -> d
     """
     settings = transport_settings(parameters)
     positions, cells, symbols = (np.asarray(a) for a in frames_of(trajectory))
-    lag = _frames_per(settings['d2min_interval_ps'], _time_step_ps(trajectory))
-    if lag >= positions.shape[0]:
-        raise ValueError(f'parameters.d2min_interval_ps = {settings["d2min_interval_ps"]} ps spans the whole trajectory')
+    lag = d2min_lag(settings['d2min_interval_ps'], _time_step_ps(trajectory), positions.shape[0])
     arrays, summary = orm.ArrayData(), {'interval_ps': lag * _time_step_ps(trajectory),
                                         'cutoff_a': settings['d2min_cutoff_a'], 'species': {}}
     for element in mobile_species(symbols, settings):
@@ -334,9 +365,9 @@ def softness_settings(parameters: orm.Dict | Mapping | None) -> dict[str, Any]:
     settings = with_defaults(parameters, SOFTNESS_DEFAULTS)
     check_positive_numbers(settings, ('r_max_a', 'dr_a', 'c'))
     if not isinstance(settings['test_glass'], str):
-        raise ValueError(f'parameters.test_glass must name the held-out glass, got {settings["test_glass"]!r}')
+        raise parameter_error(f'parameters.test_glass must name the held-out glass, got {settings["test_glass"]!r}')
     if settings['species'] not in ION_CHARGE:
-        raise ValueError(f'parameters.species must be one of {sorted(ION_CHARGE)}, got {settings["species"]!r}')
+        raise parameter_error(f'parameters.species must be one of {sorted(ION_CHARGE)}, got {settings["species"]!r}')
     return settings
 
 
@@ -348,11 +379,13 @@ def _glass_inputs(glasses: Mapping[str, orm.Data]) -> dict[str, dict[str, orm.Da
         grouped.setdefault(key, {})[role] = node
     incomplete = sorted(key for key, roles in grouped.items() if set(roles) != {'structure', 'labels'})
     if incomplete or not grouped:
-        raise ValueError(f'glasses: each glass needs <key>__structure and <key>__labels; incomplete: {incomplete}')
+        raise CalcfunctionError('ERROR_INCOMPLETE_GLASSES',
+                                f'glasses: each glass needs <key>__structure and <key>__labels; incomplete: {incomplete}')
     return grouped
 
 
 @calcfunction
+@returns_exit_codes
 def softness_model(parameters: orm.Dict, **glasses) -> dict[str, orm.Data]:
     """Train the softness hyperplane on some glasses and test it on a held-out one (paper 004, 4.6).
 
@@ -380,7 +413,8 @@ def softness_model(parameters: orm.Dict, **glasses) -> dict[str, orm.Data]:
     grouped = _glass_inputs(glasses)
     names = sorted({key.split('__')[0] for key in grouped})
     if settings['test_glass'] not in names:
-        raise ValueError(f'parameters.test_glass: {settings["test_glass"]!r} is not among the glasses {names}')
+        raise CalcfunctionError('ERROR_INCOMPLETE_GLASSES',
+                                f'parameters.test_glass: {settings["test_glass"]!r} is not among the glasses {names}')
     frames = {key: frames_of(roles['structure']) for key, roles in grouped.items()}
     neighbours = sorted({symbol for _, _, symbols in frames.values() for symbol in symbols})
     features, labels, groups, sizes = [], [], [], {}
@@ -389,7 +423,8 @@ def softness_model(parameters: orm.Dict, **glasses) -> dict[str, orm.Data]:
         element = settings['species']
         indices = grouped[key]['labels'].get_array(f'indices_{element}')
         if any(symbols[i] != element for i in indices):
-            raise ValueError(f'glasses.{key}__labels: indices_{element} are not all {element} atoms')
+            raise CalcfunctionError('ERROR_INCOMPLETE_GLASSES',
+                                    f'glasses.{key}__labels: indices_{element} are not all {element} atoms')
         rows, r_a, feature_species = radial_structure_functions(
             positions[0], cells[0], symbols, indices, neighbours, settings['r_max_a'], settings['dr_a'])
         order = np.argsort(indices)  # the feature rows follow increasing atom index

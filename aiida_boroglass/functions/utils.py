@@ -1,4 +1,4 @@
-"""Turn AiiDA nodes into what the kernels take: arrays of structures and trajectories, settings."""
+"""Turn AiiDA nodes into what the kernels take: arrays of structures and trajectories, settings; Float inputs."""
 from __future__ import annotations
 
 from typing import Any, Mapping
@@ -6,11 +6,26 @@ from typing import Any, Mapping
 import numpy as np
 from aiida import orm
 
+from aiida_boroglass.functions.exit_codes import CalcfunctionError
+
 
 def site_symbols(structure: orm.StructureData) -> list[str]:
     """Element symbol of every site of ``structure``, in site order (kind names may differ)."""
     by_kind = {kind.name: kind.symbol for kind in structure.kinds}
     return [by_kind[name] for name in structure.get_site_kindnames()]
+
+
+def glass_symbols(node: orm.StructureData | orm.TrajectoryData) -> list[str]:
+    """Element of every atom of a structure or trajectory, without loading the positions."""
+    return list(node.symbols) if isinstance(node, orm.TrajectoryData) else site_symbols(node)
+
+
+def glass_cells(node: orm.StructureData | orm.TrajectoryData) -> np.ndarray:
+    """Cells of a structure (one) or trajectory (one per frame), shape (n, 3, 3), Å; (0, 3, 3) for none."""
+    if isinstance(node, orm.TrajectoryData):
+        cells = node.get_cells()
+        return np.zeros((0, 3, 3)) if cells is None else np.asarray(cells)
+    return np.asarray(node.cell, dtype=float)[None]
 
 
 def frames_of(node: orm.StructureData | orm.TrajectoryData) -> tuple[np.ndarray, np.ndarray, list[str]]:
@@ -33,10 +48,40 @@ def frames_of(node: orm.StructureData | orm.TrajectoryData) -> tuple[np.ndarray,
     if isinstance(node, orm.TrajectoryData):
         cells = node.get_cells()
         if cells is None:
-            raise ValueError('trajectory: has no cells; periodic analysis needs them')
+            raise CalcfunctionError('ERROR_TRAJECTORY_WITHOUT_CELLS', 'trajectory: has no cells; periodic analysis needs them')
         return node.get_positions(), cells, list(node.symbols)
     positions = np.array([site.position for site in node.sites])[None]
     return positions, np.array(node.cell)[None], site_symbols(node)
+
+
+def parameter_error(message: str) -> CalcfunctionError:
+    """The error to raise for a bad key or value of a ``parameters`` Dict (``ERROR_INVALID_PARAMETERS``)."""
+    return CalcfunctionError('ERROR_INVALID_PARAMETERS', message)
+
+
+def to_float(value) -> orm.Data:
+    """Serializer of Float ports: a Python number (also an int such as ``2``) becomes a ``Float``.
+
+    ``orm.to_aiida_type`` makes an ``Int`` of ``2``, which a Float port refuses; nodes
+    pass unchanged (the port's type check judges them).
+    """
+    if isinstance(value, orm.Data):
+        return value
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return orm.Float(value)
+    return orm.to_aiida_type(value)
+
+
+def range_validator(name: str, bounds: tuple[float, float], unit: str):
+    """A port validator refusing a Float outside the closed interval ``bounds`` (in ``unit``), naming ``name``."""
+
+    def validate(value, _):
+        """Refuse a value outside the interval."""
+        if value is not None and not bounds[0] <= value.value <= bounds[1]:
+            return f'{name}: {value.value} {unit} is outside [{bounds[0]}, {bounds[1]}] {unit}'
+        return None
+
+    return validate
 
 
 def with_defaults(parameters: orm.Dict | Mapping | None, defaults: Mapping[str, Any]) -> dict[str, Any]:
@@ -44,13 +89,14 @@ def with_defaults(parameters: orm.Dict | Mapping | None, defaults: Mapping[str, 
 
     Raises
     ------
-    ValueError
-        A key of ``parameters`` not in ``defaults``; the message lists the allowed keys.
+    CalcfunctionError
+        ``ERROR_INVALID_PARAMETERS``: a key of ``parameters`` not in ``defaults``; the
+        message lists the allowed keys.
     """
     given = dict(parameters.get_dict() if isinstance(parameters, orm.Dict) else parameters or {})
     unknown = sorted(set(given) - set(defaults))
     if unknown:
-        raise ValueError(f'parameters: unknown key(s) {unknown}; allowed: {sorted(defaults)}')
+        raise parameter_error(f'parameters: unknown key(s) {unknown}; allowed: {sorted(defaults)}')
     return {**defaults, **given}
 
 
@@ -59,14 +105,14 @@ def check_integers(settings: Mapping[str, Any], lowest: Mapping[str, int]) -> No
 
     Raises
     ------
-    ValueError
-        Naming ``parameters.<key>`` and the allowed range.
+    CalcfunctionError
+        ``ERROR_INVALID_PARAMETERS``, naming ``parameters.<key>`` and the allowed range.
     """
     for key, low in lowest.items():
         value = settings[key]
         if isinstance(value, bool) or not isinstance(value, int) or value < low:
             allowed = 'a positive integer' if low == 1 else f'an integer >= {low}'
-            raise ValueError(f'parameters.{key} must be {allowed}, got {value!r}')
+            raise parameter_error(f'parameters.{key} must be {allowed}, got {value!r}')
 
 
 def check_positive_numbers(settings: Mapping[str, Any], keys) -> None:
@@ -74,10 +120,38 @@ def check_positive_numbers(settings: Mapping[str, Any], keys) -> None:
 
     Raises
     ------
-    ValueError
-        Naming ``parameters.<key>``.
+    CalcfunctionError
+        ``ERROR_INVALID_PARAMETERS``, naming ``parameters.<key>``.
     """
     for key in keys:
         value = settings[key]
         if isinstance(value, bool) or not isinstance(value, (int, float)) or not value > 0:
-            raise ValueError(f'parameters.{key} must be a positive number, got {value!r}')
+            raise parameter_error(f'parameters.{key} must be a positive number, got {value!r}')
+
+
+def require_elements(symbols, analysis: str, needed=(), any_of=()) -> None:
+    """Check that a glass holds the elements an analysis needs.
+
+    Parameters
+    ----------
+    symbols : iterable of str
+        Elements of the glass.
+    analysis : str
+        What needs them, for the message (e.g. ``'N4'``).
+    needed : iterable of str
+        Elements that must all be present.
+    any_of : iterable of str
+        Elements of which at least one must be present (e.g. the network formers).
+
+    Raises
+    ------
+    CalcfunctionError
+        ``ERROR_MISSING_ELEMENT``, naming the missing elements and those present.
+    """
+    present = sorted(set(symbols))
+    missing = sorted(set(needed) - set(present))
+    if any_of and not set(any_of) & set(present):
+        missing.append(' or '.join(any_of))
+    if missing:
+        raise CalcfunctionError('ERROR_MISSING_ELEMENT',
+                                f'glass: {analysis} needs {", ".join(missing)}; the glass holds {present}')

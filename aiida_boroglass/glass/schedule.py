@@ -6,6 +6,7 @@ in NVT then NPT at that temperature, then an NVT production run that writes fram
 """
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 
 #: Keys of a schedule with their units (documentation and validation).
@@ -41,6 +42,9 @@ def validate_schedule(schedule: Mapping) -> str | None:
     unknown = sorted(set(schedule) - set(SCHEDULE_KEYS))
     if missing or unknown:
         return f'schedule: missing keys {missing}, unknown keys {unknown}; expected {sorted(SCHEDULE_KEYS)}'
+    message = _non_number(schedule, SCHEDULE_KEYS)
+    if message:
+        return message
     for key in ('melt_temperature_k', 'final_temperature_k', 'cooling_rate_k_ps', 'dump_every_ps', 'production_ps'):
         if not schedule[key] > 0:
             return f'schedule.{key}: must be > 0 {SCHEDULE_KEYS[key]}, got {schedule[key]}'
@@ -52,6 +56,15 @@ def validate_schedule(schedule: Mapping) -> str | None:
                 f'final_temperature_k ({schedule["final_temperature_k"]} K)')
     if schedule['dump_every_ps'] > schedule['production_ps']:
         return f'schedule.dump_every_ps: {schedule["dump_every_ps"]} ps exceeds production_ps'
+    return None
+
+
+def _non_number(schedule: Mapping, units: Mapping[str, str]) -> str | None:
+    """A message naming the first key of ``units`` whose value in ``schedule`` is not a finite number."""
+    for key, unit in units.items():
+        value = schedule[key]
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+            return f'schedule.{key}: must be a finite number ({unit}), got {value!r}'
     return None
 
 
@@ -119,10 +132,13 @@ def validate_transport_schedule(schedule: Mapping) -> str | None:
     unknown = sorted(set(schedule) - set(TRANSPORT_KEYS))
     if missing or unknown:
         return f'schedule: missing keys {missing}, unknown keys {unknown}; expected {sorted(TRANSPORT_KEYS)}'
+    message = _non_number(schedule, TRANSPORT_KEYS)
+    if message:
+        return message
     for key in TRANSPORT_KEYS:
         value = schedule[key]
         low_ok = value >= 0 if key == 'equilibration_ps' else value > 0
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or not low_ok:
+        if not low_ok:
             bound = '>= 0' if key == 'equilibration_ps' else '> 0'
             return f'schedule.{key}: must be a number {bound} ps, got {value!r}'
     if schedule['dump_every_ps'] * 20 > schedule['production_ps']:

@@ -14,8 +14,10 @@ from aiida.common import AttributeDict
 from aiida.engine import WorkChain, if_, while_
 
 from aiida_boroglass.calculations.lammps_inputs import DEFAULT_PARAMETERS
+from aiida_boroglass.functions.exit_codes import CALCFUNCTION_FAILED_MESSAGE, checked_step, run_checked
 from aiida_boroglass.functions.transport import (
     arrhenius_transport,
+    d2min_lag,
     diffusion_at_temperature,
     field_transport,
     ion_rearrangement,
@@ -69,10 +71,26 @@ def validate_field(value, _):
     return None
 
 
+def production_frames(inputs: Mapping) -> tuple[float, int]:
+    """Time between frames (ps) and number of frames of every production run, from the schedule and time step.
+
+    Parameters
+    ----------
+    inputs : Mapping
+        The workflow inputs: ``schedule`` (ps) and optionally ``md_parameters``
+        (``timestep_fs``, fs).
+    """
+    md_parameters = inputs['md_parameters'].get_dict() if inputs.get('md_parameters') is not None else {}
+    timestep_fs = md_parameters.get('timestep_fs', DEFAULT_PARAMETERS['timestep_fs'])
+    production = transport_stages(1.0, inputs['schedule'].get_dict(), timestep_fs)[-1]
+    return production['dump_every'] * timestep_fs / 1000.0, production['steps'] // production['dump_every'] + 1
+
+
 class DiffusionWorkChain(ProtocolMixin, WorkChain):
     """NVT MD at every temperature and replica -> MSD, D(T) -> Arrhenius, Nernst-Einstein -> field, D_cum."""
 
     _protocol_file = 'diffusion.yaml'
+    _protocol_open_sections = ('md', 'parameters', 'field')
 
     @classmethod
     def define(cls, spec):
@@ -124,10 +142,11 @@ class DiffusionWorkChain(ProtocolMixin, WorkChain):
         spec.output_namespace('rearrangement', valid_type=orm.Dict, dynamic=True,
                               help='Per run: D_cum threshold (Å), mobile fraction, quartiles.')
         spec.exit_code(401, 'ERROR_MD_FAILED', message='The LAMMPS runs {runs} failed.')
+        spec.exit_code(402, 'ERROR_CALCFUNCTION_FAILED', message=CALCFUNCTION_FAILED_MESSAGE)
 
     @classmethod
     def validate_inputs(cls, value, _):
-        """Replicas of one composition, covered by the force field and holding a mobile ion."""
+        """Replicas of one composition, covered by the force field, holding a mobile ion; analysis fits the runs."""
         structures = value.get('structures', {})
         if not structures:
             return 'structures: give at least one glass (replicas keyed r0, r1, ...)'
@@ -141,7 +160,9 @@ class DiffusionWorkChain(ProtocolMixin, WorkChain):
         if missing:
             return f'forcefield: no parameters for elements {missing}; it covers {sorted(charges)}'
         try:
-            mobile_species(first, transport_settings(value.get('parameters')))
+            settings = transport_settings(value.get('parameters'))
+            mobile_species(first, settings)
+            d2min_lag(settings['d2min_interval_ps'], *production_frames(value))
         except ValueError as exc:
             return str(exc)
         field = value.get('field')
@@ -253,19 +274,22 @@ class DiffusionWorkChain(ProtocolMixin, WorkChain):
         return {key.split('_', 1)[1]: self.ctx[f'run_{key}'].outputs.trajectory
                 for key in self.ctx.runs if key.startswith(f'{prefix}_')}
 
+    @checked_step
     def diffusion(self):
         """MSD, D and Nernst-Einstein sigma at every temperature; warn where never diffusive."""
         for temperature in self.inputs.temperatures_k.get_list():
             key = temperature_key(temperature)
-            result = diffusion_at_temperature(orm.Float(temperature), self.inputs.parameters, **self._trajectories(key))
+            result = run_checked(diffusion_at_temperature, orm.Float(temperature), self.inputs.parameters,
+                                 **self._trajectories(key))
             self.out(f'msd.{key}', result['msd'])
             self.out(f'diffusion.{key}', result['diffusion'])
             for warning in result['diffusion']['warnings']:
                 self.report(f'warning: {warning}')
 
+    @checked_step
     def arrhenius(self):
         """E_a, D0, D and sigma extrapolated to 300 K."""
-        result = arrhenius_transport(self.inputs.parameters, **self.outputs['diffusion'])
+        result = run_checked(arrhenius_transport, self.inputs.parameters, **self.outputs['diffusion'])
         self.out('arrhenius', result)
         for warning in result['warnings']:
             self.report(f'warning: {warning}')
@@ -277,15 +301,18 @@ class DiffusionWorkChain(ProtocolMixin, WorkChain):
         """Whether field runs were requested."""
         return 'field' in self.inputs
 
+    @checked_step
     def field_drift(self):
         """Mobility and conductivity from the drift in the field, next to Nernst-Einstein at that temperature."""
         field = self.field_settings()
         diffusion = self.outputs['diffusion'][temperature_key(field['temperature_k'])]
-        self.out('field', field_transport(orm.Dict(field), self.inputs.parameters, diffusion, **self._trajectories('field')))
+        self.out('field', run_checked(field_transport, orm.Dict(field), self.inputs.parameters, diffusion,
+                                      **self._trajectories('field')))
 
+    @checked_step
     def rearrangement(self):
         """D_cum of every mobile ion in every production run, and the mobile / immobile split."""
         for key in self.ctx.runs:
-            result = ion_rearrangement(self.ctx[f'run_{key}'].outputs.trajectory, self.inputs.parameters)
+            result = run_checked(ion_rearrangement, self.ctx[f'run_{key}'].outputs.trajectory, self.inputs.parameters)
             self.out(f'd_cum.{key}', result['d_cum'])
             self.out(f'rearrangement.{key}', result['rearrangement'])

@@ -7,6 +7,7 @@ from aiida import orm
 from aiida.engine import WorkChain, if_, while_
 
 from aiida_boroglass.data.composition import CompositionData
+from aiida_boroglass.functions.exit_codes import CALCFUNCTION_FAILED_MESSAGE, checked_step, run_checked
 from aiida_boroglass.functions.hopping import (
     FIT_FAILED,
     NFU_SOURCES,
@@ -78,6 +79,7 @@ class HoppingWorkChain(ProtocolMixin, WorkChain):
     """
 
     _protocol_file = 'hopping.yaml'
+    _protocol_open_sections = ('parameters',)
 
     @classmethod
     def define(cls, spec):
@@ -107,6 +109,7 @@ class HoppingWorkChain(ProtocolMixin, WorkChain):
         spec.output('summary', valid_type=orm.Dict, help='Table of E_a(x), sigma_dc(x, T), nu(x) and units.')
         spec.output('curves', valid_type=orm.ArrayData, help='The summary as arrays over x.')
         spec.exit_code(FIT_FAILED, 'ERROR_FIT_FAILED', message='V0 and sigma_eps could not be fitted: {message}')
+        spec.exit_code(401, 'ERROR_CALCFUNCTION_FAILED', message=CALCFUNCTION_FAILED_MESSAGE)
 
     @classmethod
     def get_builder_from_protocol(cls, compositions: Mapping[str, CompositionData | str],
@@ -131,6 +134,7 @@ class HoppingWorkChain(ProtocolMixin, WorkChain):
         builder.parameters = orm.Dict(inputs['parameters'])
         return builder
 
+    @checked_step
     def network_former_units(self):
         """The checked NFU concentrations of every glass."""
         source = self.inputs.nfu_source
@@ -138,7 +142,7 @@ class HoppingWorkChain(ProtocolMixin, WorkChain):
         self.ctx.units = {}
         for key, composition in self.inputs.compositions.items():
             extra = {'units': self.inputs.units[key]} if source.value != 'model' else {}
-            self.ctx.units[key] = network_former_units(composition, self.inputs.parameters, source, **extra)
+            self.ctx.units[key] = run_checked(network_former_units, composition, self.inputs.parameters, source, **extra)
             self.out(f'units.{key}', self.ctx.units[key])
 
     def should_fit_energies(self):
@@ -161,17 +165,20 @@ class HoppingWorkChain(ProtocolMixin, WorkChain):
         """Whether a glass still needs its transport (one glass per step: a checkpoint after each)."""
         return len(self.ctx.transport) < len(self.inputs.compositions)
 
+    @checked_step
     def transport(self):
         """Delta_c and sigma_dc(T) of the next glass."""
         key = next(key for key in self.inputs.compositions if key not in self.ctx.transport)
         extra = {'energies': self.ctx.energies} if 'energies' in self.ctx else {}
-        node = hopping_transport(self.inputs.compositions[key], self.ctx.units[key], self.inputs.parameters, **extra)
+        node = run_checked(hopping_transport, self.inputs.compositions[key], self.ctx.units[key], self.inputs.parameters,
+                           **extra)
         self.ctx.transport[key] = node
         self.out(f'transport.{key}', node)
         ea = node.base.attributes.get('activation_energy_ev')
         self.report(f'{key}: E_a = {ea if ea is None else round(ea, 4)} eV '
                     f'({len(self.ctx.transport)}/{len(self.inputs.compositions)} glasses)')
 
+    @checked_step
     def summarize(self):
         """E_a(x), sigma_dc(x, T), adapted nu(x) and the units as one table and as arrays."""
         nodes = {f'units_{key}': node for key, node in self.ctx.units.items()}
@@ -179,7 +186,7 @@ class HoppingWorkChain(ProtocolMixin, WorkChain):
         if 'experiment' in self.inputs:
             nodes['experiment'] = self.inputs.experiment
         label = orm.Str(_series_label(self.inputs.compositions, hopping_settings(self.inputs.parameters)['f0']))
-        self.out_many(hopping_summary(self.inputs.parameters, label, **nodes))
+        self.out_many(run_checked(hopping_summary, self.inputs.parameters, label, **nodes))
 
 
 def _series_label(compositions: Mapping[str, CompositionData], f0: float) -> str:

@@ -4,6 +4,10 @@ from __future__ import annotations
 from aiida import orm
 from aiida.engine import WorkChain
 
+from aiida_boroglass.analysis.cavities import grid_shape
+from aiida_boroglass.analysis.homology import DEFAULT_RADII_A, max_alpha
+from aiida_boroglass.analysis.speciation import NETWORK_FORMERS
+from aiida_boroglass.functions.exit_codes import CALCFUNCTION_FAILED_MESSAGE, checked_step, run_checked
 from aiida_boroglass.functions.medium_range import (
     cavity_analysis,
     medium_range_settings,
@@ -12,7 +16,34 @@ from aiida_boroglass.functions.medium_range import (
     ring_analysis,
 )
 from aiida_boroglass.functions.structure import pair_distributions
+from aiida_boroglass.functions.utils import glass_cells, glass_symbols, require_elements
 from aiida_boroglass.workflows.structure_panel import settings_validator, validate_glass
+
+
+def validate_inputs(inputs, _):
+    """The glass holds a network (oxygen and a former), and its cell fits persistent homology and the cavity grid."""
+    if 'glass' not in inputs:
+        return None
+    settings = medium_range_settings(inputs.get('parameters'))
+    symbols = sorted(set(glass_symbols(inputs['glass'])))
+    try:
+        require_elements(symbols, 'the medium-range panel (rings of the network)', needed=('O',), any_of=NETWORK_FORMERS)
+    except ValueError as exc:
+        return str(exc)
+    radii = {**DEFAULT_RADII_A, **settings['radii_a']}
+    missing = sorted(set(symbols) - set(radii))
+    if missing:
+        return f'glass: persistent homology has no ball radius for {missing}; known: {sorted(DEFAULT_RADII_A)}'
+    largest = max(radii[element] for element in symbols)
+    for cell in glass_cells(inputs['glass']):
+        if max_alpha(cell, largest) <= 0:
+            return (f'glass: the cell is too small for persistent homology: its smallest width must exceed 4 x the '
+                    f'largest ball radius ({largest:g} Å); replicate the cell')
+        try:
+            grid_shape(cell, settings['cavity_resolution_a'])
+        except ValueError as exc:
+            return f'parameters.cavity_resolution_a: {exc}'
+    return None
 
 
 class MediumRangeWorkChain(WorkChain):
@@ -25,6 +56,7 @@ class MediumRangeWorkChain(WorkChain):
                    help='The glass: a structure, or a trajectory with cells (the last `max_frames` frames are used).')
         spec.input('parameters', valid_type=orm.Dict, default=lambda: orm.Dict(), validator=settings_validator(medium_range_settings),
                    help='Settings; see `aiida_boroglass.functions.medium_range.MEDIUM_RANGE_DEFAULTS`.')
+        spec.inputs.validator = validate_inputs
         spec.outline(cls.bond_cutoffs, cls.rings, cls.homology, cls.cavities)
         spec.output('cutoffs', valid_type=orm.Dict, help='Bond cutoffs (Å) and their source.')
         spec.output('rings', valid_type=orm.Dict, help='Ring size distributions, B-coordination classes, boroxol fraction.')
@@ -33,22 +65,27 @@ class MediumRangeWorkChain(WorkChain):
         spec.output('homology', valid_type=orm.ArrayData, help='Persistence diagram and APF (Å^2).')
         spec.output('cavities', valid_type=orm.Dict, help='Cavity fraction, count, volumes (Å^3), ion distances (Å).')
         spec.output('cavity_volumes', valid_type=orm.ArrayData, help='Cavity volumes and ion-cavity distances.')
+        spec.exit_code(401, 'ERROR_CALCFUNCTION_FAILED', message=CALCFUNCTION_FAILED_MESSAGE)
 
+    @checked_step
     def bond_cutoffs(self):
         """Bond cutoffs at the first minima of g(r), as the structure panel finds them."""
         settings = medium_range_settings(self.inputs.parameters)
-        result = pair_distributions(self.inputs.glass, orm.Dict(panel_parameters(settings)))
+        result = run_checked(pair_distributions, self.inputs.glass, orm.Dict(panel_parameters(settings)))
         self.ctx.cutoffs = result['cutoffs']
         self.out('cutoffs', self.ctx.cutoffs)
 
+    @checked_step
     def rings(self):
         """Rings of the former + bridging-oxygen network and the superstructural units built of them."""
-        self.out_many(ring_analysis(self.inputs.glass, self.ctx.cutoffs, self.inputs.parameters))
+        self.out_many(run_checked(ring_analysis, self.inputs.glass, self.ctx.cutoffs, self.inputs.parameters))
 
+    @checked_step
     def homology(self):
         """The 1-dimensional persistence diagram and the APF."""
-        self.out('homology', persistent_homology(self.inputs.glass, self.inputs.parameters))
+        self.out('homology', run_checked(persistent_homology, self.inputs.glass, self.inputs.parameters))
 
+    @checked_step
     def cavities(self):
         """Domain cavities and the distance of every mobile ion to the nearest one."""
-        self.out_many(cavity_analysis(self.inputs.glass, self.inputs.parameters))
+        self.out_many(run_checked(cavity_analysis, self.inputs.glass, self.inputs.parameters))

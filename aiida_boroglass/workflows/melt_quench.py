@@ -5,13 +5,16 @@ from collections.abc import Mapping
 
 from aiida import orm
 from aiida.common import AttributeDict
-from aiida.engine import ToContext, WorkChain, if_, while_
+from aiida.engine import ToContext, WorkChain, while_
 
-from aiida_boroglass.calculations.lammps_inputs import DEFAULT_PARAMETERS
-from aiida_boroglass.calculations.packmol import PackmolCalculation
+from aiida_boroglass.analysis.cutoffs import BOND_CUTOFF_RULES
+from aiida_boroglass.calculations.lammps_inputs import DEFAULT_PARAMETERS, validate_md_settings
+from aiida_boroglass.calculations.packmol import DENSITY_RANGE_G_CM3, TOLERANCE_RANGE_A, PackmolCalculation
 from aiida_boroglass.data.composition import CompositionData
 from aiida_boroglass.functions.analysis import boron_coordination, boron_oxygen_rdf, glass_density, oxygen_bridging
-from aiida_boroglass.functions.glass import forcefield_parameters, reference_density
+from aiida_boroglass.functions.exit_codes import CALCFUNCTION_FAILED_MESSAGE, checked_step, run_checked
+from aiida_boroglass.functions.glass import forcefield_parameters, reference_density, resolve_forcefield
+from aiida_boroglass.functions.utils import range_validator, to_float
 from aiida_boroglass.glass.forcefields import FORCEFIELDS
 from aiida_boroglass.glass.schedule import PHASES, melt_quench_phases, validate_schedule
 from aiida_boroglass.workflows.lammps_base import LammpsBaseWorkChain, set_lammps_code
@@ -20,18 +23,49 @@ from aiida_boroglass.workflows.protocols.utils import ProtocolMixin
 #: Inputs of the LAMMPS workflow that the melt-quench sets itself.
 _MD_EXCLUDE = ('lammps.structure', 'lammps.forcefield', 'lammps.parameters', 'lammps.restart_file')
 
+#: Force field of a melt-quench that names none.
+DEFAULT_FORCEFIELD = 'deng_du'
+
+#: B-O bond cutoffs accepted, Å: the window in which a first minimum of g_BO(r) is accepted.
+CUTOFF_BO_RANGE_A = BOND_CUTOFF_RULES['B-O'][:2]
+
+#: Packings retried after packmol ended without perfect packing, and how each retry changes the
+#: inputs: the next seed, and the tolerance times ``PACKING_TOLERANCE_FACTOR`` (not below the
+#: lowest tolerance accepted).
+PACKING_RETRIES = 2
+PACKING_TOLERANCE_FACTOR = 0.9
+
 
 def validate_md_parameters(value, _):
-    """Check the MD settings shared by every phase (time step, output intervals, seed, damping)."""
-    if value is None:
+    """Check every MD setting shared by the phases (time step, intervals, seed, damping, skin, time-out)."""
+    return None if value is None else validate_md_settings(value.get_dict(), prefix='md_parameters')
+
+
+def next_packing(exit_status: int, tolerance_a: float, seed: int, retries_done: int) -> dict | None:
+    """The packmol inputs of the retry after a failed packing, or None when a retry cannot help.
+
+    Parameters
+    ----------
+    exit_status : int
+        Exit status of the failed :class:`PackmolCalculation`; only ``ERROR_PACKING_FAILED``
+        (packmol ended without perfect packing) is retried.
+    tolerance_a : float
+        Minimum distance of the failed packing, Å.
+    seed : int
+        Its random seed.
+    retries_done : int
+        Retries made so far.
+
+    Returns
+    -------
+    dict or None
+        ``{'seed': seed + 1, 'tolerance_a': ...}`` (Å; times :data:`PACKING_TOLERANCE_FACTOR`,
+        not below the lowest tolerance accepted), or None after :data:`PACKING_RETRIES` retries
+        or for another failure.
+    """
+    if exit_status != PackmolCalculation.exit_codes.ERROR_PACKING_FAILED.status or retries_done >= PACKING_RETRIES:
         return None
-    unknown = set(value.get_dict()) - set(DEFAULT_PARAMETERS)
-    if unknown:
-        return f'md_parameters: unknown keys {sorted(unknown)}; allowed: {sorted(DEFAULT_PARAMETERS)}'
-    timestep = value.get('timestep_fs', 1.0)
-    if not 0 < timestep <= 5:
-        return f'md_parameters.timestep_fs: {timestep} fs is outside (0, 5] fs'
-    return None
+    return {'seed': seed + 1, 'tolerance_a': max(TOLERANCE_RANGE_A[0], tolerance_a * PACKING_TOLERANCE_FACTOR)}
 
 
 class MeltQuenchWorkChain(ProtocolMixin, WorkChain):
@@ -44,6 +78,7 @@ class MeltQuenchWorkChain(ProtocolMixin, WorkChain):
     """
 
     _protocol_file = 'melt_quench.yaml'
+    _protocol_open_sections = ('md',)
 
     @classmethod
     def define(cls, spec):
@@ -52,29 +87,34 @@ class MeltQuenchWorkChain(ProtocolMixin, WorkChain):
         spec.input('composition', valid_type=CompositionData, help='Glass composition.')
         spec.input('n_atoms', valid_type=orm.Int, serializer=orm.to_aiida_type,
                    help='Requested number of atoms (whole formula units are used).')
-        spec.input('forcefield', valid_type=orm.Str, serializer=orm.to_aiida_type, default=lambda: orm.Str('deng_du'),
+        spec.input('forcefield', valid_type=orm.Str, serializer=orm.to_aiida_type,
+                   default=lambda: orm.Str(DEFAULT_FORCEFIELD),
                    validator=lambda v, _: None if v.value in FORCEFIELDS else
                    f'forcefield: {v.value!r} is not one of {FORCEFIELDS}',
                    help=f'Force field name, one of {FORCEFIELDS}.')
-        spec.input('density_g_cm3', valid_type=orm.Float, serializer=orm.to_aiida_type, required=False,
-                   help='Packing density, g/cm^3; default: the cited experimental value of the composition.')
+        spec.input('density_g_cm3', valid_type=orm.Float, serializer=to_float, required=False,
+                   validator=range_validator('density_g_cm3', DENSITY_RANGE_G_CM3, 'g/cm^3'),
+                   help=f'Packing density, g/cm^3, in {list(DENSITY_RANGE_G_CM3)}; default: the cited '
+                        'experimental value of the composition.')
         spec.input('schedule', valid_type=orm.Dict, serializer=orm.to_aiida_type,
                    validator=lambda v, _: validate_schedule(v.get_dict()),
                    help='Temperatures (K), durations (ps), cooling rate (K/ps): see glass.schedule.SCHEDULE_KEYS.')
         spec.input('md_parameters', valid_type=orm.Dict, serializer=orm.to_aiida_type, required=False,
                    validator=validate_md_parameters,
                    help='Time step (fs), thermo/restart intervals (steps), velocity seed, damping (ps).')
-        spec.input('cutoff_bo_a', valid_type=orm.Float, serializer=orm.to_aiida_type, required=False,
-                   help='B-O bond cutoff, Å; default: first minimum of g_BO(r) (2.0 Å if unclear).')
+        spec.input('cutoff_bo_a', valid_type=orm.Float, serializer=to_float, required=False,
+                   validator=range_validator('cutoff_bo_a', CUTOFF_BO_RANGE_A, 'Å'),
+                   help=f'B-O bond cutoff, Å, in {list(CUTOFF_BO_RANGE_A)}; default: first minimum of '
+                        'g_BO(r) (2.0 Å if unclear).')
         spec.expose_inputs(PackmolCalculation, namespace='packing',
                            exclude=('composition', 'n_atoms', 'density_g_cm3'))
+        spec.inputs['packing']['tolerance_a'].validator = range_validator('packing.tolerance_a', TOLERANCE_RANGE_A, 'Å')
         spec.expose_inputs(LammpsBaseWorkChain, namespace='md', exclude=_MD_EXCLUDE)
         spec.inputs.validator = cls.validate_inputs
 
         spec.outline(
             cls.setup,
-            cls.pack,
-            cls.inspect_packing,
+            while_(cls.should_pack)(cls.pack, cls.inspect_packing),
             while_(cls.has_next_phase)(cls.run_phase, cls.inspect_phase),
             cls.analyse,
             cls.results,
@@ -89,12 +129,14 @@ class MeltQuenchWorkChain(ProtocolMixin, WorkChain):
         spec.output('rdf_bo', valid_type=orm.XyData, help='g_BO(r) of the production frames.')
         spec.output('boron', valid_type=orm.Dict, help='B coordination: n4, n3, distribution, cutoff (Å).')
         spec.output('oxygen', valid_type=orm.Dict, help='Bridging / non-bridging / free oxygen fractions.')
-        spec.exit_code(401, 'ERROR_PACKING_FAILED', message='The packmol calculation failed.')
+        spec.exit_code(401, 'ERROR_PACKING_FAILED',
+                       message='The packing failed after {attempts} attempt(s), last with exit status {status}.')
         spec.exit_code(402, 'ERROR_MD_PHASE_FAILED', message='The MD phase {phase} failed.')
+        spec.exit_code(403, 'ERROR_CALCFUNCTION_FAILED', message=CALCFUNCTION_FAILED_MESSAGE)
 
     @classmethod
     def validate_inputs(cls, value, _):
-        """Check that the atom number can hold the composition, before anything runs."""
+        """Check the composition against the atom number, the analyses and the force field, before anything runs."""
         if 'composition' not in value:
             return None  # exposed in a screening, which checks every composition itself
         glass = value['composition'].composition
@@ -102,6 +144,14 @@ class MeltQuenchWorkChain(ProtocolMixin, WorkChain):
             glass.atom_counts(value['n_atoms'].value)
         except ValueError as exception:
             return f'n_atoms: {exception}'
+        if 'B2O3' not in glass.fractions:
+            return (f'composition: {glass.label} has no B2O3; the melt-quench analyses boron (g_BO(r), N4) '
+                    'and needs B2O3 > 0')
+        forcefield = value['forcefield'].value if 'forcefield' in value else DEFAULT_FORCEFIELD
+        try:
+            resolve_forcefield(glass, forcefield, value['n_atoms'].value)
+        except ValueError as exception:
+            return str(exception)
         if 'density_g_cm3' not in value:
             try:
                 glass.density()
@@ -151,34 +201,56 @@ class MeltQuenchWorkChain(ProtocolMixin, WorkChain):
         set_lammps_code(builder.md, code, inputs['lammps_cmdline'], options)
         return builder
 
+    @checked_step
     def setup(self):
-        """Resolve the force field and density from the composition; plan the phases."""
-        self.ctx.forcefield = forcefield_parameters(self.inputs.composition, self.inputs.forcefield, self.inputs.n_atoms)
-        self.ctx.density = self.inputs.get('density_g_cm3') or reference_density(self.inputs.composition)
+        """Resolve the force field and density from the composition; plan the phases and the packing."""
+        self.ctx.forcefield = run_checked(forcefield_parameters, self.inputs.composition, self.inputs.forcefield,
+                                          self.inputs.n_atoms)
+        self.ctx.density = self.inputs.get('density_g_cm3') or run_checked(reference_density, self.inputs.composition)
         md_parameters = {**DEFAULT_PARAMETERS, **(self.inputs.md_parameters.get_dict() if 'md_parameters' in self.inputs else {})}
         self.ctx.md_parameters = md_parameters
         self.ctx.phases = melt_quench_phases(self.inputs.schedule.get_dict(), md_parameters['timestep_fs'])
         self.ctx.phase_index = 0
+        self.ctx.packing_attempts = 0
+        self.ctx.packing_changes = {}
         self.report(f'{self.inputs.composition.label_text}: {self.inputs.n_atoms.value} atoms requested, '
                     f'packing at {self.ctx.density.value:.3f} g/cm^3')
 
+    def should_pack(self) -> bool:
+        """Whether no packing has succeeded yet (a failed one is retried by :func:`next_packing`)."""
+        return 'structure' not in self.ctx
+
     def pack(self):
-        """Pack the atoms at random with packmol."""
+        """Pack the atoms at random with packmol (a retry with the seed and tolerance :func:`next_packing` chose)."""
         inputs = AttributeDict(self.exposed_inputs(PackmolCalculation, namespace='packing'))
         inputs.update(composition=self.inputs.composition, n_atoms=self.inputs.n_atoms, density_g_cm3=self.ctx.density)
-        inputs.metadata = {**inputs.get('metadata', {}), 'call_link_label': 'packing'}
+        inputs.update({key: orm.to_aiida_type(value) for key, value in self.ctx.packing_changes.items()})
+        attempt = self.ctx.packing_attempts
+        label = 'packing' if attempt == 0 else f'packing_retry{attempt}'
+        inputs.metadata = {**inputs.get('metadata', {}), 'call_link_label': label}
+        self.ctx.packing_attempts += 1
         return ToContext(packing=self.submit(PackmolCalculation, **inputs))
 
     def inspect_packing(self):
-        """Keep the packed structure as the starting point of the first phase."""
+        """Keep the packed structure as the starting point of the first phase, or plan a retry."""
         node = self.ctx.packing
-        if not node.is_finished_ok:
-            self.report(f'packing failed with exit status {node.exit_status}')
-            return self.exit_codes.ERROR_PACKING_FAILED
-        self.ctx.structure = node.outputs.structure
-        self.ctx.restart_file = None
-        self.out('initial_structure', node.outputs.structure)
-        self.out('forcefield', self.ctx.forcefield)
+        if node.is_finished_ok:
+            self.ctx.structure = node.outputs.structure
+            self.ctx.restart_file = None
+            self.out('initial_structure', node.outputs.structure)
+            self.out('forcefield', self.ctx.forcefield)
+            return None
+        tolerance, seed = node.inputs.tolerance_a.value, node.inputs.seed.value
+        change = next_packing(node.exit_status, tolerance, seed, self.ctx.packing_attempts - 1)
+        if change is None:
+            self.report(f'packing {node.process_label}<{node.pk}> failed with exit status {node.exit_status}: '
+                        f'{node.exit_message}')
+            return self.exit_codes.ERROR_PACKING_FAILED.format(attempts=self.ctx.packing_attempts,
+                                                               status=node.exit_status)
+        self.ctx.packing_changes = change
+        self.report(f'packing {node.process_label}<{node.pk}> ended without perfect packing (exit status '
+                    f'{node.exit_status}); retry {self.ctx.packing_attempts} of {PACKING_RETRIES} with seed '
+                    f'{change["seed"]} (was {seed}) and tolerance_a {change["tolerance_a"]:.3f} Å (was {tolerance:.3f} Å)')
         return None
 
     def has_next_phase(self) -> bool:
@@ -214,15 +286,16 @@ class MeltQuenchWorkChain(ProtocolMixin, WorkChain):
         self.ctx.phase_index += 1
         return None
 
+    @checked_step
     def analyse(self):
         """Density, g_BO(r) and its cutoff, N4 and oxygen speciation of the production frames."""
         trajectory = self.ctx.trajectory
-        self.ctx.density_out = glass_density(self.ctx.structure)
-        rdf = boron_oxygen_rdf(trajectory)
+        self.ctx.density_out = run_checked(glass_density, self.ctx.structure)
+        rdf = run_checked(boron_oxygen_rdf, trajectory)
         cutoff = self.inputs.get('cutoff_bo_a') or rdf['cutoff_bo_a']
         self.ctx.rdf = rdf['rdf']
-        self.ctx.boron = boron_coordination(trajectory, cutoff)
-        self.ctx.oxygen = oxygen_bridging(trajectory, cutoff)
+        self.ctx.boron = run_checked(boron_coordination, trajectory, cutoff)
+        self.ctx.oxygen = run_checked(oxygen_bridging, trajectory, cutoff)
 
     def results(self):
         """Attach the glass and its properties."""

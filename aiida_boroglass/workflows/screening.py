@@ -5,6 +5,7 @@ from aiida import orm
 from aiida.engine import WorkChain, calcfunction, while_
 
 from aiida_boroglass.data.composition import CompositionData
+from aiida_boroglass.functions.exit_codes import CALCFUNCTION_FAILED_MESSAGE, checked_step, run_checked
 from aiida_boroglass.workflows.melt_quench import MeltQuenchWorkChain
 
 
@@ -47,6 +48,7 @@ class ScreeningWorkChain(WorkChain):
         spec.outline(cls.setup, while_(cls.has_pending)(cls.launch_batch, cls.inspect_batch), cls.results)
         spec.output('summary', valid_type=orm.Dict, help='One row per composition: density, N4, NBO fraction.')
         spec.exit_code(410, 'ERROR_SUB_PROCESS_FAILED', message='Melt-quench failed for: {keys}')
+        spec.exit_code(411, 'ERROR_CALCFUNCTION_FAILED', message=CALCFUNCTION_FAILED_MESSAGE)
 
     @classmethod
     def validate_inputs(cls, value, _):
@@ -87,6 +89,7 @@ class ScreeningWorkChain(WorkChain):
             node = self.ctx[f'glass_{key}']
             self.report(f'{node.label}: finished with exit status {node.exit_status}')
 
+    @checked_step
     def results(self):
         """Tabulate the finished glasses; fail if any composition failed."""
         nodes = {key: self.ctx[f'glass_{key}'] for key in self.inputs.compositions}
@@ -99,7 +102,7 @@ class ScreeningWorkChain(WorkChain):
                                orm.Int(len(node.outputs.structure.sites)), f'{key}__density': node.outputs.density_g_cm3,
                                f'{key}__boron': node.outputs.boron, f'{key}__oxygen': node.outputs.oxygen})
         if properties:
-            self.out('summary', summarize_screening(**properties))
+            self.out('summary', run_checked(summarize_screening, **properties))
         if failed:
             return self.exit_codes.ERROR_SUB_PROCESS_FAILED.format(keys=', '.join(failed))
         return None

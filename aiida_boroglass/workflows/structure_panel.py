@@ -4,6 +4,10 @@ from __future__ import annotations
 from aiida import orm
 from aiida.engine import WorkChain, if_
 
+from aiida_boroglass.analysis.cutoffs import split_pair_key
+from aiida_boroglass.analysis.density import CATIONS_PER_OXIDE
+from aiida_boroglass.analysis.scattering import neutron_scattering_lengths, read_curve
+from aiida_boroglass.functions.exit_codes import CALCFUNCTION_FAILED_MESSAGE, checked_step, run_checked
 from aiida_boroglass.functions.structure import (
     EXPERIMENT_ARRAYS,
     EXPERIMENT_QUANTITIES,
@@ -15,6 +19,7 @@ from aiida_boroglass.functions.structure import (
     short_range_order,
     volume_analysis,
 )
+from aiida_boroglass.functions.utils import glass_symbols, require_elements
 
 
 def settings_validator(settings):
@@ -38,7 +43,6 @@ def settings_validator(settings):
     return validate
 
 
-
 def validate_glass(value, _):
     """A trajectory must carry cells; every analysis is periodic."""
     if isinstance(value, orm.TrajectoryData) and value.get_cells() is None:
@@ -47,12 +51,54 @@ def validate_glass(value, _):
 
 
 def validate_inputs(inputs, _):
-    """An experiment needs its quantity, and the other way round."""
+    """The glass fits the panel's settings; an experiment needs its quantity, and the other way round."""
     has_file, has_quantity = 'experiment' in inputs, 'experiment_quantity' in inputs
     if has_file != has_quantity:
         return 'experiment and experiment_quantity must be given together'
     if has_quantity and inputs['experiment_quantity'].value not in EXPERIMENT_QUANTITIES:
         return f"experiment_quantity must be one of {list(EXPERIMENT_QUANTITIES)}, got {inputs['experiment_quantity'].value!r}"
+    if 'glass' not in inputs:
+        return None
+    message = panel_glass_problem(glass_symbols(inputs['glass']), panel_settings(inputs.get('parameters')))
+    if message or not has_file:
+        return message
+    try:
+        with inputs['experiment'].as_path() as path:
+            read_curve(path)
+    except ValueError as exc:
+        return f'experiment: {exc}'
+    return None
+
+
+def panel_glass_problem(symbols, settings: dict) -> str | None:
+    """Why the panel cannot analyse a glass of these elements with these settings, or None.
+
+    The glass needs oxygen, and an oxide formula unit (:data:`CATIONS_PER_OXIDE`) for every
+    other element (molar volume); given cutoffs and isotopes must name elements of the glass.
+
+    Parameters
+    ----------
+    symbols : sequence of str
+        Element of every atom.
+    settings : dict
+        :func:`panel_settings` of the parameters.
+    """
+    present = sorted(set(symbols))
+    try:
+        require_elements(present, 'the structure panel', needed=('O',))
+    except ValueError as exc:
+        return str(exc)
+    unknown = sorted(set(present) - {'O'} - set(CATIONS_PER_OXIDE))
+    if unknown:
+        return f'glass: {unknown} have no oxide formula unit for the molar volume; known: {sorted(CATIONS_PER_OXIDE)}'
+    for pair in settings['cutoffs_a']:
+        missing = sorted(set(split_pair_key(pair)) - set(present))
+        if missing:
+            return f'parameters.cutoffs_a[{pair!r}]: the glass has no {", ".join(missing)} (elements: {present})'
+    try:
+        neutron_scattering_lengths(present, settings['isotopes'] or None)
+    except ValueError as exc:
+        return f'parameters.isotopes: {exc}'
     return None
 
 
@@ -71,6 +117,7 @@ class StructurePanelWorkChain(WorkChain):
         spec.input('experiment_quantity', valid_type=orm.Str, required=False,
                    help=f'What the experiment holds: one of {", ".join(EXPERIMENT_QUANTITIES)}.')
         spec.inputs.validator = validate_inputs
+        spec.exit_code(401, 'ERROR_CALCFUNCTION_FAILED', message=CALCFUNCTION_FAILED_MESSAGE)
         spec.outline(
             cls.pair_distributions,
             cls.short_range_order,
@@ -95,36 +142,42 @@ class StructurePanelWorkChain(WorkChain):
         spec.output('agreement', valid_type=orm.Dict, required=False, help="Wright's R_chi against the experiment.")
         spec.output('volumes', valid_type=orm.Dict, help='Density, molar volume, number density, Voronoi volumes.')
 
+    @checked_step
     def pair_distributions(self):
         """All partial g_ij(r) and the bond cutoffs at their first minima."""
-        result = pair_distributions(self.inputs.glass, self.inputs.parameters)
+        result = run_checked(pair_distributions, self.inputs.glass, self.inputs.parameters)
         self.ctx.cutoffs = result['cutoffs']
         self.ctx.rdf = result['rdf']
         self.out_many(result)
 
+    @checked_step
     def short_range_order(self):
         """Coordination, N4, oxygen speciation, network-former units and labelled bond distances."""
-        self.out_many(short_range_order(self.inputs.glass, self.ctx.cutoffs, self.inputs.parameters))
+        self.out_many(run_checked(short_range_order, self.inputs.glass, self.ctx.cutoffs, self.inputs.parameters))
 
+    @checked_step
     def angles(self):
         """Bond-angle distributions."""
-        self.out_many(bond_angle_distributions(self.inputs.glass, self.ctx.cutoffs, self.inputs.parameters))
+        self.out_many(run_checked(bond_angle_distributions, self.inputs.glass, self.ctx.cutoffs, self.inputs.parameters))
 
+    @checked_step
     def scattering(self):
         """Neutron and X-ray S(Q), and the real-space functions."""
-        self.ctx.scattering = scattering_functions(self.ctx.rdf, self.inputs.parameters)
+        self.ctx.scattering = run_checked(scattering_functions, self.ctx.rdf, self.inputs.parameters)
         self.out_many(self.ctx.scattering)
 
     def has_experiment(self):
         """Whether a measured curve was given."""
         return 'experiment' in self.inputs
 
+    @checked_step
     def compare_with_experiment(self):
         """R_chi of the simulated curve against the measured one."""
         quantity = self.inputs.experiment_quantity
         simulated = self.ctx.scattering[EXPERIMENT_ARRAYS[quantity.value][0]]
-        self.out('agreement', experiment_agreement(simulated, self.inputs.experiment, quantity))
+        self.out('agreement', run_checked(experiment_agreement, simulated, self.inputs.experiment, quantity))
 
+    @checked_step
     def volumes(self):
         """Density, molar volume and Voronoi volumes."""
-        self.out('volumes', volume_analysis(self.inputs.glass, self.inputs.parameters))
+        self.out('volumes', run_checked(volume_analysis, self.inputs.glass, self.inputs.parameters))

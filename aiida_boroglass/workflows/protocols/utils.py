@@ -21,10 +21,43 @@ def recursive_merge(base: Mapping, update: Mapping) -> dict:
     return merged
 
 
+def unknown_override(defaults: Mapping, overrides: Mapping, open_sections=(), prefix: str = '') -> str | None:
+    """A message naming the first key of ``overrides`` that ``defaults`` does not have, or None.
+
+    Nested mappings are compared key by key, except the sections named in ``open_sections``
+    (top-level keys whose contents the workflow's port validators check, e.g. ``md``) and
+    those whose default is empty or None (free-form).
+
+    Parameters
+    ----------
+    defaults : Mapping
+        The protocol file's ``default_inputs`` (or one of its sections).
+    overrides : Mapping
+        The user's overrides at the same level.
+    open_sections : iterable of str
+        Top-level keys not compared.
+    prefix : str
+        Dotted path of this level, for the message.
+    """
+    for key, value in overrides.items():
+        path = f'{prefix}{key}'
+        if key not in defaults:
+            return f'overrides: unknown key {path!r}; allowed: {sorted(defaults)}'
+        default = defaults[key]
+        if path in open_sections or not isinstance(value, Mapping) or not isinstance(default, Mapping) or not default:
+            continue
+        message = unknown_override(default, value, open_sections, f'{path}.')
+        if message:
+            return message
+    return None
+
+
 class ProtocolMixin:
     """Give a workflow ``get_protocol_inputs`` from the YAML file named by ``_protocol_file``."""
 
     _protocol_file: str
+    #: Sections of ``default_inputs`` whose keys the port validators check (any key may be overridden there).
+    _protocol_open_sections: tuple[str, ...] = ()
 
     @classmethod
     def _load_protocol_file(cls) -> dict:
@@ -52,9 +85,13 @@ class ProtocolMixin:
         Raises
         ------
         ValueError
-            If ``protocol`` is not defined in the file (the message lists the protocols).
+            If ``protocol`` is not defined in the file (the message lists the protocols), or
+            ``overrides`` has a key the protocol file does not (the message names it).
         """
         data = cls._load_protocol_file()
+        message = unknown_override(data['default_inputs'], overrides or {}, cls._protocol_open_sections)
+        if message:
+            raise ValueError(message)
         protocol = protocol or data['default_protocol']
         if protocol not in data['protocols']:
             raise ValueError(f'protocol: {protocol!r} is not one of {sorted(data["protocols"])}')
