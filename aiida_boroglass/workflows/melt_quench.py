@@ -36,9 +36,19 @@ PACKING_RETRIES = 2
 PACKING_TOLERANCE_FACTOR = 0.9
 
 
+#: Largest MD time step of a classical oxide-glass run, fs.
+MAX_TIMESTEP_FS = 5.0
+
+
 def validate_md_parameters(value, _):
-    """Check every MD setting shared by the phases (time step, intervals, seed, damping, skin, time-out)."""
-    return None if value is None else validate_md_settings(value.get_dict(), prefix='md_parameters')
+    """Check every MD setting shared by the runs (time step up to 5 fs, intervals, seed, damping, skin, time-out)."""
+    if value is None:
+        return None
+    message = validate_md_settings(value.get_dict(), prefix='md_parameters')
+    timestep = value.get('timestep_fs', DEFAULT_PARAMETERS['timestep_fs'])
+    if message is None and timestep > MAX_TIMESTEP_FS:
+        message = f'md_parameters.timestep_fs: {timestep} fs is outside (0, {MAX_TIMESTEP_FS:g}] fs'
+    return message
 
 
 def next_packing(exit_status: int, tolerance_a: float, seed: int, retries_done: int) -> dict | None:

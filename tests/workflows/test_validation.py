@@ -26,11 +26,11 @@ def node_count() -> int:
     return orm.QueryBuilder().append(orm.Node).count()
 
 
-def assert_refused(process, inputs: dict, field: str):
-    """The spec refuses ``inputs`` in one line naming ``field``; ``run`` raises and stores nothing."""
+def assert_refused(process, inputs: dict, field: str, allowed: str = ''):
+    """The spec refuses ``inputs`` in one line naming ``field`` (and ``allowed``); ``run`` raises, stores nothing."""
     error = process.spec().inputs.validate(inputs)
     assert error is not None, f'{field}: accepted'
-    assert field in str(error) and '\n' not in str(error), str(error)
+    assert field in str(error) and allowed in str(error) and '\n' not in str(error), str(error)
     before = node_count()
     with pytest.raises(ValueError, match=re.escape(field)):
         engine.run(process, **inputs)
@@ -53,9 +53,7 @@ def test_melt_quench_refuses_glasses_it_cannot_make_or_analyse(lammps_code, pack
                                                                field, allowed):
     """No boron: N4 impossible after all MD; SHIK has no P: the force field fails after packing."""
     composition = CompositionData(spec, x=x) if x is not None else CompositionData(spec)
-    inputs = melt_quench_inputs(lammps_code, composition, **overrides)
-    assert_refused(MeltQuenchWorkChain, inputs, field)
-    assert allowed in str(MeltQuenchWorkChain.spec().inputs.validate(inputs))
+    assert_refused(MeltQuenchWorkChain, melt_quench_inputs(lammps_code, composition, **overrides), field, allowed)
 
 
 @pytest.mark.parametrize(('overrides', 'field', 'port', 'value', 'allowed'), [
@@ -74,10 +72,10 @@ def test_melt_quench_refuses_out_of_range_values(lammps_code, packmol_code, over
     if port == ('md_parameters',):
         inputs['md_parameters'] = orm.Dict({**inputs['md_parameters'].get_dict(), 'restart_every': -5})
     elif len(port) == 2:
-        inputs[port[0]] = {**inputs[port[0]], port[1]: value}
+        inputs[port[0]] = {**inputs[port[0]], port[1]: orm.Float(value)}
     else:
-        inputs[port[0]] = value
-    assert_refused(MeltQuenchWorkChain, inputs, field)
+        inputs[port[0]] = orm.Float(value)
+    assert_refused(MeltQuenchWorkChain, inputs, field, allowed)
 
 
 @pytest.mark.parametrize(('overrides', 'key'), [
@@ -95,14 +93,14 @@ def test_unknown_override_keys_are_refused_naming_the_key(lammps_code, packmol_c
 def test_unknown_schedule_key_given_directly_is_refused(lammps_code, packmol_code):
     inputs = melt_quench_inputs(lammps_code)
     inputs['schedule'] = orm.Dict({**inputs['schedule'].get_dict(), 'melt_temp_k': 3000.0})
-    assert_refused(MeltQuenchWorkChain, inputs, "unknown keys ['melt_temp_k']")
+    assert_refused(MeltQuenchWorkChain, inputs, 'schedule:', "unknown keys ['melt_temp_k']")
 
 
 @pytest.mark.parametrize(('key', 'value'), [('melt_ps', 'long'), ('cooling_rate_k_ps', None)])
 def test_schedule_value_that_is_no_number_is_refused_not_raised(lammps_code, packmol_code, key, value):
     inputs = melt_quench_inputs(lammps_code)
     inputs['schedule'] = orm.Dict({**inputs['schedule'].get_dict(), key: value})
-    assert_refused(MeltQuenchWorkChain, inputs, f'schedule.{key}')
+    assert_refused(MeltQuenchWorkChain, inputs, f'schedule.{key}', 'must be a finite number')
 
 
 def test_integer_density_and_cutoff_are_accepted_as_floats(lammps_code, packmol_code):
@@ -132,17 +130,26 @@ def test_diffusion_refuses_a_d2min_interval_longer_than_the_production_run(lammp
     builder = DiffusionWorkChain.get_builder_from_protocol(
         lammps_code, [replica], forcefield, protocol='fast', overrides={'parameters': {'d2min_interval_ps': 60.0}})
     inputs = builder._inputs(prune=True)
-    assert_refused(DiffusionWorkChain, inputs, 'parameters.d2min_interval_ps')
-    assert 'spans the whole production run (501 frames, 50 ps)' in str(DiffusionWorkChain.spec().inputs.validate(inputs))
+    assert_refused(DiffusionWorkChain, inputs, 'parameters.d2min_interval_ps: 60 ps',
+                   'spans the whole production run (501 frames, 50 ps)')
     inputs['parameters'] = orm.Dict({'d2min_interval_ps': 49.0})
     assert DiffusionWorkChain.spec().inputs.validate(inputs) is None
 
 
-def test_diffusion_refuses_negative_restart_interval(lammps_code, replica):
+@pytest.mark.parametrize(('md', 'message'), [
+    ({'restart_every': -1}, 'md_parameters.restart_every: must be a non-negative integer number of steps, got -1'),
+    ({'thermo_every': 10.5}, 'md_parameters.thermo_every: must be a non-negative integer number of steps'),
+    ({'seed': 0}, 'md_parameters.seed: must be an integer in [1, 2147483647], got 0'),
+    ({'thermostat_damping_ps': -0.1}, 'md_parameters.thermostat_damping_ps: must be a finite number > 0'),
+    ({'timestep_fs': 10.0}, 'md_parameters.timestep_fs: 10.0 fs is outside (0, 5] fs'),
+    ({'neighbour_skin_a': 2.0}, "md_parameters: unknown keys ['neighbour_skin_a']"),
+])
+def test_diffusion_refuses_md_parameters_at_launch(lammps_code, replica, md, message):
+    """Every MD setting is checked when the builder is filled, not when LAMMPS is submitted."""
     forcefield = orm.Dict(resolve_forcefield(Composition.parse('Li2O-B2O3', x=0.3), 'deng_du', 400))
-    with pytest.raises(ValueError, match=r'md_parameters\.restart_every'):
+    with pytest.raises(ValueError, match=re.escape(message)):
         DiffusionWorkChain.get_builder_from_protocol(lammps_code, [replica], forcefield, protocol='fast',
-                                                     overrides={'md': {'restart_every': -1}})
+                                                     overrides={'md': md})
 
 
 def structure_of(cell_a: float, symbols):
@@ -155,7 +162,7 @@ def structure_of(cell_a: float, symbols):
 
 @pytest.mark.parametrize(('cell_a', 'symbols', 'parameters', 'field'), [
     (3.0, ['B', 'O', 'O'], {}, 'glass: the cell is too small for persistent homology'),
-    (12.0, ['Li', 'O'], {}, 'needs B or P or Si or Al'),
+    (12.0, ['Li', 'O'], {}, "needs B or P or Si or Al; the glass holds ['Li', 'O']"),
     (12.0, ['B', 'O'], {'cavity_resolution_a': 1.5}, 'parameters.cavity_resolution_a must be at most 0.5 x'),
 ])
 def test_medium_range_checks_the_glass_at_launch(aiida_profile, cell_a, symbols, parameters, field):
@@ -167,8 +174,8 @@ def test_medium_range_checks_the_glass_at_launch(aiida_profile, cell_a, symbols,
 @pytest.mark.parametrize(('symbols', 'parameters', 'field'), [
     (['B', 'B'], {}, 'glass: the structure panel needs O'),
     (['B', 'O'], {'cutoffs_a': {'P-O': 2.0}}, "parameters.cutoffs_a['P-O']: the glass has no P"),
-    (['B', 'O'], {'isotopes': {'Li': 6}}, 'parameters.isotopes'),
-    (['B', 'O'], {'isotopes': {'B': 12345}}, 'parameters.isotopes'),
+    (['B', 'O'], {'isotopes': {'Li': 6}}, "parameters.isotopes: isotopes names elements ['Li'] that are not in"),
+    (['B', 'O'], {'isotopes': {'B': 12345}}, "parameters.isotopes: isotopes['B'] = 12345 is not a known isotope"),
 ])
 def test_structure_panel_checks_the_glass_at_launch(aiida_profile, symbols, parameters, field):
     inputs = {'glass': structure_of(12.0, symbols), 'parameters': orm.Dict(parameters)}
@@ -180,4 +187,4 @@ def test_structure_panel_refuses_an_unreadable_experiment(aiida_profile, tmp_pat
     path.write_text('1.0 2.0\nnot numbers\n')
     inputs = {'glass': structure_of(12.0, ['B', 'O']), 'experiment': orm.SinglefileData(path),
               'experiment_quantity': orm.Str('T_neutron')}
-    assert_refused(StructurePanelWorkChain, inputs, 'experiment: ')
+    assert_refused(StructurePanelWorkChain, inputs, 'experiment: ', "expected two finite numbers (x, y), got 'not numbers'")
