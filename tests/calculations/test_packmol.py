@@ -1,4 +1,6 @@
 """Random periodic packing with the real packmol executable."""
+import re
+
 import numpy as np
 import pytest
 from aiida.engine import run_get_node
@@ -49,3 +51,23 @@ def test_impossible_packing_is_refused_before_submission(packmol_code):
     builder.density_g_cm3 = 2.2
     with pytest.raises(ValueError, match='n_atoms'):
         run_get_node(builder)
+
+
+@pytest.mark.parametrize(('port', 'value', 'message'), [
+    ('tolerance_a', 3.5, 'tolerance_a: 3.5 Å is outside [0.5, 3.0] Å'),
+    ('tolerance_a', -1.0, 'tolerance_a: -1.0 Å is outside [0.5, 3.0] Å'),
+    ('density_g_cm3', 0.1, 'density_g_cm3: 0.1 g/cm^3 is outside [0.5, 10.0] g/cm^3'),
+])
+def test_density_and_tolerance_are_refused_outside_their_ranges(packmol_code, port, value, message):
+    builder = PackmolCalculation.get_builder()
+    with pytest.raises(ValueError, match=re.escape(message)):
+        setattr(builder, port, value)
+
+
+def test_integer_density_and_tolerance_become_floats(packmol_code):
+    """``2`` would become an Int under ``to_aiida_type`` and be refused by the Float port."""
+    builder = PackmolCalculation.get_builder()
+    builder.density_g_cm3 = 2
+    builder.tolerance_a = 2
+    assert builder.density_g_cm3.value == 2.0 and builder.tolerance_a.value == 2.0
+    assert type(builder.density_g_cm3).__name__ == type(builder.tolerance_a).__name__ == 'Float'
