@@ -16,6 +16,7 @@ from aiida_boroglass.glass.composition import Composition
 from aiida_boroglass.workflows.diffusion import DiffusionWorkChain
 from aiida_boroglass.workflows.medium_range import MediumRangeWorkChain
 from aiida_boroglass.workflows.melt_quench import MeltQuenchWorkChain
+from aiida_boroglass.workflows.screening import ScreeningWorkChain
 from aiida_boroglass.workflows.structure_panel import StructurePanelWorkChain
 
 #: 30Li2O-70B2O3 in the notation the builders take.
@@ -54,6 +55,15 @@ def test_melt_quench_refuses_glasses_it_cannot_make_or_analyse(lammps_code, pack
     """No boron: N4 impossible after all MD; SHIK has no P: the force field fails after packing."""
     composition = CompositionData(spec, x=x) if x is not None else CompositionData(spec)
     assert_refused(MeltQuenchWorkChain, melt_quench_inputs(lammps_code, composition, **overrides), field, allowed)
+
+
+def test_screening_refuses_the_composition_without_boron_by_key(lammps_code, packmol_code):
+    """`screen Li2O-B2O3 --x 0.3,1.0`: the x = 1 glass (no B2O3) is named before any melt-quench starts."""
+    inputs = melt_quench_inputs(lammps_code)
+    inputs.pop('composition')
+    screening = {'compositions': {'x0300': CompositionData('Li2O-B2O3', x=0.3),
+                                  'x1000': CompositionData('Li2O-B2O3', x=1.0)}, 'melt_quench': inputs}
+    assert_refused(ScreeningWorkChain, screening, 'compositions.x1000: composition: 100Li2O has no B2O3')
 
 
 @pytest.mark.parametrize(('overrides', 'field', 'port', 'value', 'allowed'), [
