@@ -442,7 +442,8 @@ def remaining_stages(stages: Sequence[Mapping], stage_index: int, steps_done: in
             t0, t1 = current['temperature_k'], current['temperature_end_k']
             current['temperature_k'] = t0 + done / current['steps'] * (t1 - t0)
         current['steps'] -= done
-        current['start_step'] = current.get('start_step', 0) + done
+        if current.get('start_step', 0) + done:
+            current['start_step'] = current.get('start_step', 0) + done
     rest = [current] + [dict(stage) for stage in stages[stage_index + 1:]]
     for stage in rest:
         for key in ('steps', 'start_step', 'dump_every'):

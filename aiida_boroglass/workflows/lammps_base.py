@@ -178,9 +178,9 @@ class LammpsBaseWorkChain(BaseRestartWorkChain):
                                                          **self._segment_outputs())
         if not node.is_finished_ok:
             return self.exit_codes.ERROR_SEGMENTS_NOT_JOINED.format(message=node.exit_message)
-        self.out_many(joined)
         self.report(f'joined {len(self.ctx.children)} segments into the whole run')
-        return super().results()
+        self.out_many({**self.exposed_outputs(self.ctx.children[-1], BoroglassLammpsCalculation), **joined})
+        return None
 
     def _segment_plan(self) -> list[dict]:
         """Stages, cut, dump stage and time step of every CalcJob, in run order."""

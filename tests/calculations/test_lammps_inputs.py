@@ -386,8 +386,28 @@ def test_write_script_no_velocities_without_temperature():
 def test_write_script_timer_timeout(seconds, hms):
     lines = script_lines(params(NVT, timeout_s=seconds))
     timer = [line for line in lines if line.startswith('timer')]
-    assert timer == [f'timer timeout {hms} every 100']
+    assert timer == [f'timer timeout {hms} every 1']  # every step until a step time was measured
     assert lines.index(timer[0]) < index_of(lines, lambda l: l.startswith('run '))[0]
+
+
+def test_write_script_timer_check_interval():
+    lines = script_lines(params(NVT, timeout_s=100, timeout_every=37))
+    assert [line for line in lines if line.startswith('timer')] == ['timer timeout 00:01:40 every 37']
+
+
+@pytest.mark.parametrize('every', [0, -3, 2.5, True])
+def test_validate_refuses_a_bad_timer_check_interval(every):
+    assert 'timeout_every' in validate_parameters(params(NVT, timeout_s=100, timeout_every=every))
+
+
+def test_continued_stage_keeps_its_step_counter():
+    """A stage continued at step 250 starts its counter there, so frames keep the uninterrupted steps."""
+    stages = remaining_stages([dict(NVT, steps=1000, dump_every=50)], 0, 250)
+    assert stages[0]['start_step'] == 250 and stages[0]['steps'] == 750
+    lines = script_lines(params(*stages))
+    assert 'reset_timestep 250' in lines and 'run 750' in lines
+    again = remaining_stages(stages, 0, 100, step_factor=2)  # halved step: counter and steps doubled
+    assert again[0]['start_step'] == 700 and again[0]['steps'] == 1300 and again[0]['dump_every'] == 100
 
 
 def test_write_script_no_timer_without_timeout():
@@ -524,7 +544,7 @@ def test_remaining_stages_overrun_clamped():
 
 def test_remaining_stages_production_interrupted():
     rest = remaining_stages([MINIMIZE, PROD], 1, 100, step_factor=2)
-    assert rest == [with_(PROD, steps=600, dump_every=40)]
+    assert rest == [with_(PROD, steps=600, dump_every=40, start_step=200)]  # the step counter goes on
 
 
 # ============================================================ real LAMMPS
@@ -657,10 +677,10 @@ def test_lammps_continuation_from_periodic_restart(lammps_run, tmp_path):
     log = parse_log(run_lammps(tmp_path))
     assert log['errors'] == []
     assert [(s['name'], s['finished']) for s in log['stages']] == [('eq', True), ('cool', True)]
-    assert log['stages'][0]['thermo']['step'] == [0.0, 50.0, 100.0]
+    assert log['stages'][0]['thermo']['step'] == [100.0, 150.0, 200.0]  # the stage's counter goes on from 100
     assert stage_progress(rest, log['stages']) == [100, 100]
     frames = parse_dump((tmp_path / 'traj.dump').read_text())
-    assert frames.steps.tolist() == [0, 50, 100]
+    assert frames.steps.tolist() == [100, 150, 200]
     # the restart file holds the state at step 100 of the first run, unwrapped positions included
     original = parse_dump((directory / 'traj.dump').read_text())
     np.testing.assert_allclose(frames.positions[0], original.positions[2], atol=1e-5)

@@ -16,7 +16,7 @@ import pytest
 
 from aiida_boroglass.calculations.lammps_inputs import write_data_file, write_script
 from aiida_boroglass.parsers.lammps import select_restart, stage_progress
-from aiida_boroglass.parsers.parse_raw.lammps import parse_dump, parse_log
+from aiida_boroglass.parsers.parse_raw.lammps import parse_dump, parse_log, parse_stdout
 
 HEADER = ('   Step          Time           Temp          Press          PotEng         KinEng         TotEng'
           '         Volume        Density           Lx             Ly             Lz      ')
@@ -289,7 +289,7 @@ def run_until_timeout(directory, thermo_every):
                                                               {'O': 0.0, 'Li': 0.0}))
     stages = [{'name': 'mini', 'type': 'minimize'},
               {'name': 'long', 'type': 'nvt', 'steps': 100_000_000, 'temperature_k': 300.0}]
-    p = {'stages': stages, 'thermo_every': thermo_every, 'timeout_s': 1}
+    p = {'stages': stages, 'thermo_every': thermo_every, 'timeout_s': 1, 'timeout_every': 100}
     (directory / 'in.lmp').write_text(write_script(p, ['pair_style lj/cut 3.0', 'pair_coeff * * 0.01 2.0'], False))
     result = subprocess.run([lmp_executable(), '-in', 'in.lmp'], cwd=directory, capture_output=True, text=True,
                             timeout=120)
@@ -326,3 +326,26 @@ def test_lammps_timeout_progress_with_sparse_thermo(tmp_path):
     done = stage_progress(stages, log['stages'])
     names = [path.name for path in tmp_path.glob('restart.s*.bin')]
     assert select_restart(stages, done, names) == ('restart.s1.end.bin', 1, steps_run)
+
+
+def test_parse_dump_partial_drops_only_a_cut_last_frame():
+    """A run killed while writing a frame: with ``partial`` the cut frame is dropped, without it refused."""
+    frame = ('ITEM: TIMESTEP\n{step}\nITEM: NUMBER OF ATOMS\n2\nITEM: BOX BOUNDS pp pp pp\n0 10\n0 10\n0 10\n'
+             'ITEM: ATOMS id type xu yu zu\n1 1 0.5 0.5 0.5\n2 2 1.5 1.5 1.5\n')
+    text = frame.format(step=0) + frame.format(step=10)
+    assert parse_dump(text, partial=True).steps.tolist() == [0, 10]  # a whole last frame is kept
+    cut = text[:-8]
+    assert parse_dump(cut, partial=True).steps.tolist() == [0]
+    with pytest.raises(ValueError):
+        parse_dump(cut)
+
+
+def test_parse_stdout_collects_every_rank_and_the_launcher():
+    text = ('ERROR on proc 1: Pair distance < table inner cutoff (src/pair_table.cpp:129)\n'
+            'ERROR on proc 1: Pair distance < table inner cutoff (src/pair_table.cpp:129)\n'
+            '=   EXIT CODE: 9\n'
+            'YOUR APPLICATION TERMINATED WITH THE EXIT STRING: Killed (signal 9)\n')
+    parsed = parse_stdout(text)
+    assert parsed['errors'] == ['Pair distance < table inner cutoff (src/pair_table.cpp:129)']
+    assert parsed['termination'] == 'Killed (signal 9)' and parsed['timeout'] is False
+    assert parse_stdout('=   EXIT CODE: 139\n')['termination'] == 'exit code 139'
