@@ -92,7 +92,7 @@ class LammpsBaseWorkChain(BaseRestartWorkChain):
         self.ctx.timestep_fs = self.ctx.inputs.parameters.get('timestep_fs', DEFAULT_PARAMETERS['timestep_fs'])
         self.ctx.timestep_halvings = 0
         self.ctx.pending_stages = []
-        self.ctx.cuts = {}
+        self.ctx.cuts = {}  # str(CalcJob pk) -> [stage name, step] the next segment continues from; None: kept whole
 
     def _continue_from(self, node, step_factor: int = 1, timestep_factor: float = 1.0, stages: slice = slice(None)) -> str:
         """Point the next CalcJob at the failed one's restart file with the stages left to run.
@@ -110,7 +110,7 @@ class LammpsBaseWorkChain(BaseRestartWorkChain):
             stage, step = 0, 0
             origin = 'the same starting point (no restart file was written)'
         start = parameters['stages'][stage].get('start_step', 0)
-        self.ctx.cuts[node.pk] = (parameters['stages'][stage]['name'], start + step)
+        self.ctx.cuts[str(node.pk)] = [parameters['stages'][stage]['name'], start + step]
         parameters['stages'] = remaining_stages(parameters['stages'], stage, step, step_factor)[stages]
         parameters['timestep_fs'] = parameters.get('timestep_fs', DEFAULT_PARAMETERS['timestep_fs']) * timestep_factor
         self._set_timeout_check(parameters, results)
@@ -159,7 +159,7 @@ class LammpsBaseWorkChain(BaseRestartWorkChain):
         if not node.is_finished_ok or not self.ctx.pending_stages:
             return None
         parameters = self.ctx.inputs.parameters.get_dict()
-        self.ctx.cuts[node.pk] = None
+        self.ctx.cuts[str(node.pk)] = None
         parameters.update(stages=self.ctx.pending_stages, timestep_fs=self.ctx.timestep_fs)
         self._set_timeout_check(parameters, node.outputs.results.get_dict())
         self.ctx.inputs.parameters = orm.Dict(parameters)
@@ -187,7 +187,7 @@ class LammpsBaseWorkChain(BaseRestartWorkChain):
         plan = []
         for child in self.ctx.children:
             stages = child.inputs.parameters['stages']
-            cut_stage, cut_step = self.ctx.cuts.get(child.pk) or (None, None)
+            cut_stage, cut_step = self.ctx.cuts.get(str(child.pk)) or (None, None)
             plan.append({
                 'stages': [s['name'] for s in stages], 'cut_stage': cut_stage, 'cut_step': cut_step,
                 'dump_stage': next((s['name'] for s in stages if s.get('dump_every')), None),

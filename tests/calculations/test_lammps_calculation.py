@@ -60,3 +60,22 @@ def test_a_neutral_cluster_runs_and_reports_its_stage(lammps_code):
     assert node.outputs.results['stage_steps_done'] == [10]
     assert node.outputs.thermo.get_array('hold_step')[-1] == 10
     assert len(node.outputs.structure.sites) == 3
+
+
+@pytest.mark.parametrize(('walltime_s', 'margin_s'), [(600, 60.0), (1200, 60.0), (3600, 180.0), (86400, 4320.0)])
+def test_timeout_margin_is_a_wall_time_fraction_with_a_floor(walltime_s, margin_s):
+    from aiida_boroglass.calculations.lammps import timeout_margin_s
+
+    assert timeout_margin_s(walltime_s) == pytest.approx(margin_s)
+
+
+@pytest.mark.parametrize(('seconds_per_step', 'every'), [
+    (None, 1),  # not measured yet: check every step
+    (0.001, 100),  # 1 ms steps: 6000 fit in a tenth of 60 s, capped at 100
+    (0.5, 12),  # 6 s / 0.5 s
+    (30.0, 1),  # a step longer than a tenth of the margin: every step
+])
+def test_timer_check_interval_from_the_measured_step_time(seconds_per_step, every):
+    from aiida_boroglass.calculations.lammps import timeout_check_every
+
+    assert timeout_check_every(60.0, seconds_per_step) == every

@@ -251,7 +251,7 @@ def test_timeout_400_continues_from_the_restart_with_a_measured_clock_check(lamm
     rate = min(node.outputs.results['atom_steps_per_s'])
     # margin max(60, 5 % of 3600 s) = 180 s; a tenth of it in steps of 119 / rate s each, at most 100
     assert parameters['timeout_every'] == int(min(100, max(1, 18.0 // (119 / rate))))
-    assert process.ctx.cuts[node.pk] == ('hot', 900)
+    assert process.ctx.cuts[str(node.pk)] == ['hot', 900]
 
 
 def test_crash_305_has_no_handler(lammps_code, tmp_path):
