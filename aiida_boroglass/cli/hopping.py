@@ -1,19 +1,11 @@
 """Inputs of ``aiida-boroglass hopping``: measured units, structure-panel units and experiment files."""
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Mapping
 
-import click
-import yaml
-
-
-def read_yaml_mapping(path: Path, option: str) -> dict:
-    """The mapping in a YAML file; ``click.BadParameter`` naming ``option`` otherwise."""
-    data = yaml.safe_load(path.read_text())
-    if not isinstance(data, dict):
-        raise click.BadParameter(f'{path} must hold a YAML mapping', param_hint=option)
-    return data
+from aiida_boroglass.cli.errors import Refusal
+from aiida_boroglass.cli.overrides import read_yaml_mapping
 
 
 def units_by_key(path: Path, x_of_key: Mapping[str, float]) -> dict[str, dict]:
@@ -21,23 +13,26 @@ def units_by_key(path: Path, x_of_key: Mapping[str, float]) -> dict[str, dict]:
 
     Raises
     ------
-    click.BadParameter
-        Naming ``--units`` when an x of ``--x`` has no entry.
+    Refusal
+        Naming ``--units``: a key that is not a number, or an x of ``--x`` without an entry.
     """
-    data = {float(x): units for x, units in read_yaml_mapping(path, '--units').items()}
+    try:
+        data = {float(x): units for x, units in read_yaml_mapping(path, '--units').items()}
+    except (TypeError, ValueError):
+        raise Refusal(f'{path} must map x values (numbers) to units', '--units') from None
     missing = [x for x in x_of_key.values() if not any(abs(x - given) < 1e-6 for given in data)]
     if missing:
-        raise click.BadParameter(f'{path} has no units for x = {missing}', param_hint='--units')
+        raise Refusal(f'{path} has no units for x = {missing}', '--units')
     return {key: next(units for given, units in data.items() if abs(x - given) < 1e-6) for key, x in x_of_key.items()}
 
 
-def panel_units(text: str, labels: Mapping[str, str]):
-    """The ``network_units`` Dicts of finished structure panels, one PK per composition key (in order).
+def panel_units(panels: Sequence, labels: Mapping[str, str]):
+    """The ``network_units`` Dicts of finished structure panels, one per composition key (in order).
 
     Parameters
     ----------
-    text : str
-        Comma-separated PKs of ``boroglass.structure_panel`` workflows.
+    panels : sequence of WorkflowNode
+        ``boroglass.structure_panel`` workflows.
     labels : mapping of str to str
         Composition key -> composition label, in the order of the PKs.
 
@@ -47,25 +42,19 @@ def panel_units(text: str, labels: Mapping[str, str]):
 
     Raises
     ------
-    click.BadParameter
+    Refusal
         Naming ``--from-panel``: wrong count, a node that is not a finished panel, or a panel
         whose glass was made for another composition.
     """
-    from aiida import orm
-
-    pks = [token.strip() for token in text.split(',') if token.strip()]
-    if len(pks) != len(labels):
-        raise click.BadParameter(f'give one panel per --x value ({len(labels)}), got {len(pks)}',
-                                 param_hint='--from-panel')
+    if len(panels) != len(labels):
+        raise Refusal(f'give one panel per --x value ({len(labels)}), got {len(panels)}', '--from-panel')
     found = {}
-    for (key, label), pk in zip(labels.items(), pks):
-        node = orm.load_node(pk)
-        if not (isinstance(node, orm.WorkflowNode) and node.is_finished_ok and 'network_units' in node.outputs):
-            raise click.BadParameter(f'{pk} is not a finished structure panel with network_units',
-                                     param_hint='--from-panel')
+    for (key, label), node in zip(labels.items(), panels):
+        if not (node.is_finished_ok and 'network_units' in node.outputs):
+            raise Refusal(f'{node.pk} is not a finished structure panel with network_units', '--from-panel')
         made_for = _glass_composition(node)
         if made_for is not None and made_for != label:
-            raise click.BadParameter(f'panel {pk} analysed a {made_for} glass, not {label}', param_hint='--from-panel')
+            raise Refusal(f'panel {node.pk} analysed a {made_for} glass, not {label}', '--from-panel')
         found[key] = node.outputs.network_units
     return found
 

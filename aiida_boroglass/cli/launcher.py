@@ -1,19 +1,46 @@
-"""The ``aiida-boroglass`` command: set up, inspect compositions, screen composition grids."""
+"""The ``aiida-boroglass`` command: set up, inspect compositions, and launch every workflow.
+
+Each launching command reads and checks its options, builds and validates every builder it
+will launch (:func:`aiida_boroglass.cli.launching.validated`), and only then launches, so a
+refused input is one line and stores nothing. It ends with the table and plots of
+:mod:`aiida_boroglass.cli.results`, which ``verdi data boroglass table PK`` prints again later.
+"""
 from __future__ import annotations
 
 import json
-import sys
-import time
+import math
+from functools import partial
 from pathlib import Path
 
 import click
 import numpy as np
-import yaml
+from aiida.cmdline.params import types
+from aiida.cmdline.utils import decorators
 
-from aiida_boroglass.glass.composition import Composition, CompositionError
+from aiida_boroglass.cli.analysis_commands import analyze, medium_range, softness
+from aiida_boroglass.cli.errors import OneLineGroup, Refusal, refusing
+from aiida_boroglass.cli.launching import (
+    Progress,
+    check_launch_options,
+    count_finished,
+    exit_unless,
+    launch,
+    launch_options,
+    load_engine_code,
+    validated,
+)
+from aiida_boroglass.cli.overrides import read_overrides, read_yaml_mapping
+from aiida_boroglass.cli.screening import composition_key
+from aiida_boroglass.glass.composition import Composition
 from aiida_boroglass.workflows.protocols.utils import recursive_merge
 
 PROTOCOLS = ('fast', 'balanced', 'stringent')
+
+#: The LAMMPS code that ``aiida-boroglass setup`` registers.
+LAMMPS_CODE = 'lmp@localhost'
+
+#: The packmol code that ``aiida-boroglass setup`` registers.
+PACKMOL_CODE = 'packmol@localhost'
 
 
 def parse_x_values(text: str) -> list[float]:
@@ -39,14 +66,30 @@ def parse_x_values(text: str) -> list[float]:
     return values
 
 
-def composition_key(x: float) -> str:
-    """Identifier of a grid point used as link label, e.g. ``x0300`` for x = 0.3."""
-    return f'x{int(round(x * 1000)):04d}'
+def parse_glasses(spec: str, x_values: list[float]) -> dict[str, Composition]:
+    """The composition of ``spec`` at every x, keyed by :func:`composition_key`; refuse naming ``SPEC/--x``."""
+    with refusing('SPEC/--x'):
+        return {composition_key(x): Composition.parse(spec, x=x) for x in x_values}
 
 
-@click.group()
+def _output_option(default: str):
+    """``--output``: a folder (refused before the run if it is a file) for the table and the plots."""
+    return click.option('--output', '-o', type=click.Path(file_okay=False, writable=True, path_type=Path),
+                        default=Path(default), show_default=True, help='Folder for the table (JSON) and the plots.')
+
+
+@click.group(cls=OneLineGroup)
 def main():
-    """Simulate and screen alkali borate, borophosphate and borosilicate glasses with AiiDA."""
+    """Simulate and screen alkali borate, borophosphate and borosilicate glasses with AiiDA.
+
+    Every command that launches a workflow runs it here (Ctrl-C stops it) or, with --daemon,
+    submits it; `verdi data boroglass table PK` shows the results of any of them later.
+    """
+
+
+main.add_command(analyze)
+main.add_command(medium_range)
+main.add_command(softness)
 
 
 @main.command()
@@ -73,15 +116,14 @@ def setup(profile_name):
 @main.command()
 @click.argument('spec')
 @click.option('--x', 'x', type=float, default=None, help='Value of x in the composition, if it has one.')
-@click.option('--atoms', type=int, default=None, help='Report integer atom counts for this many atoms.')
+@click.option('--atoms', type=click.IntRange(min=1), default=None, help='Report integer atom counts for this many atoms.')
 @click.option('--json', 'as_json', is_flag=True, help='Print JSON instead of text.')
 def composition(spec, x, atoms, as_json):
     """Parse a composition SPEC: oxide fractions, R, K, density and atom counts."""
-    try:
+    with refusing('SPEC/--x'):
         glass = Composition.parse(spec, x=x)
+    with refusing('--atoms'):
         counts = glass.atom_counts(atoms) if atoms else None
-    except CompositionError as exception:
-        raise click.ClickException(str(exception)) from None
     density = _optional(glass.density)
     data = {
         'label': glass.label, 'fractions': glass.fractions,
@@ -100,123 +142,99 @@ def composition(spec, x, atoms, as_json):
 
 
 def _optional(getter):
-    """Value of ``getter()``, or ``None`` when the composition has no such ratio."""
+    """Value of ``getter()``, or ``None`` when the composition has no such value."""
     try:
         return getter()
-    except CompositionError:
+    except ValueError:
         return None
 
 
-@main.command()
-@click.argument('spec')
-@click.option('--x', 'x_text', required=True, help='Comma-separated x values, e.g. 0.1,0.2,0.3,0.4.')
-@click.option('--protocol', type=click.Choice(PROTOCOLS), default='fast', show_default=True)
-@click.option('--atoms', type=int, default=None, help='Atoms per glass (default: the protocol\'s).')
-@click.option('--forcefield', type=click.Choice(('deng_du', 'shik')), default=None,
-              help='Force field (default: the protocol\'s, deng_du).')
-@click.option('--max-concurrent', type=int, default=2, show_default=True, help='Glasses run at the same time.')
-@click.option('--overrides', type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None,
-              help='YAML file of values replacing the protocol\'s (keys of melt_quench.yaml default_inputs).')
-@click.option('--daemon', is_flag=True, help='Submit to the daemon and follow progress instead of running here.')
-@click.option('--output', type=click.Path(path_type=Path), default=Path('boroglass-results'), show_default=True,
-              help='Folder for the table (CSV, JSON) and the plot.')
-def screen(spec, x_text, protocol, atoms, forcefield, max_concurrent, overrides, daemon, output):
-    """Melt-quench SPEC at every --x and tabulate density, N4 and NBO fraction."""
-    from aiida import load_profile
-
-    from aiida_boroglass.cli.screening import format_table, plot_screening
-
-    x_values = parse_x_values(x_text)
-    try:
-        glasses = {composition_key(x): Composition.parse(spec, x=x) for x in x_values}
-    except CompositionError as exception:
-        raise click.BadParameter(str(exception), param_hint='SPEC/--x') from None
-    load_profile()
-    overrides = yaml.safe_load(overrides.read_text()) if overrides else {}
-    overrides.update({k: v for k, v in {'n_atoms': atoms, 'forcefield': forcefield}.items() if v is not None})
-    node = _screen_glasses(glasses, protocol, overrides, max_concurrent, daemon)
-    rows = screening_rows(node, dict(zip(map(composition_key, x_values), x_values)))
-    if not rows:
-        raise click.ClickException('no glass finished; see `verdi process report {}`'.format(node.pk))
-    click.echo(format_table(rows))
-    output.mkdir(parents=True, exist_ok=True)
-    (output / 'screening.json').write_text(json.dumps(rows, indent=2))
-    plot = plot_screening(rows, output / 'screening.png', x_label=f'x in {spec}')
-    click.echo(f'table: {output / "screening.json"}\nplot: {plot}')
-    if not node.is_finished_ok:
-        sys.exit(1)
+# --- screen -------------------------------------------------------------------------------------
 
 
-def _screen_glasses(glasses: dict, protocol: str, overrides: dict, max_concurrent: int, daemon: bool):
-    """Melt-quench every composition of ``glasses`` (key -> Composition) in one screening; return its node."""
-    from aiida import orm
+def _density_hint(option: str) -> dict[str, str]:
+    """How to give ``density_g_cm3`` when a composition has no tabulated one."""
+    return {'density_g_cm3': f'give it in the {option} YAML file: density_g_cm3: <g/cm3>'}
 
+
+def melt_quench_overrides(path: Path | None, protocol: str, option: str, **options) -> dict:
+    """Checked melt-quench overrides of the YAML file ``path``, updated by the command's options that were set."""
+    from aiida_boroglass.workflows.melt_quench import MeltQuenchWorkChain
+
+    values = read_overrides(path, MeltQuenchWorkChain.get_protocol_inputs(protocol), option)
+    return recursive_merge(values, {key: value for key, value in options.items() if value is not None})
+
+
+def screening_builder(label: str, glasses: dict[str, Composition], protocol: str, overrides: dict,
+                      max_concurrent: int, option: str = '--overrides'):
+    """A validated builder of a screening that melt-quenches every composition of ``glasses`` (key -> Composition).
+
+    ``option`` names the overrides file in the hint of a refusal for a missing density.
+    """
     from aiida_boroglass.data.composition import CompositionData
     from aiida_boroglass.workflows.melt_quench import MeltQuenchWorkChain
     from aiida_boroglass.workflows.screening import ScreeningWorkChain
 
-    code = orm.load_code('lmp@localhost')
+    code, packmol = load_engine_code(LAMMPS_CODE), load_engine_code(PACKMOL_CODE)
     first = next(iter(glasses.values()))
-    single = MeltQuenchWorkChain.get_builder_from_protocol(code, first, protocol=protocol, overrides=overrides)
-    builder = ScreeningWorkChain.get_builder()
-    builder.compositions = {key: CompositionData(glass) for key, glass in glasses.items()}
-    builder.max_concurrent = max_concurrent
-    builder.melt_quench = {k: v for k, v in single._inputs(prune=True).items() if k != 'composition'}
-    started = time.time()
-    node = _launch(builder, daemon)
-    click.echo(f'{node.process_label}<{node.pk}> finished with exit status {node.exit_status} '
-               f'after {time.time() - started:.0f} s')
-    return node
+    with refusing():
+        single = MeltQuenchWorkChain.get_builder_from_protocol(
+            code, CompositionData(first), protocol=protocol, overrides=overrides, packmol_code=packmol)
+        builder = ScreeningWorkChain.get_builder()
+        builder.compositions = {key: CompositionData(glass) for key, glass in glasses.items()}
+        builder.max_concurrent = max_concurrent
+        builder.melt_quench = {k: v for k, v in single._inputs(prune=True).items() if k != 'composition'}
+        builder.metadata.label = label
+    return validated(builder, hints=_density_hint(option))
 
 
-def _launch(builder, daemon: bool, total: int | None = None, finished=None, what: str = 'MD phases'):
-    """Run the builder here, or submit it and show a progress bar of ``finished(node)`` out of ``total``.
-
-    The default counts finished melt-quench MD phases of a screening (4 per glass).
-    """
-    from aiida.engine import run_get_node, submit
-
-    if not daemon:
-        return run_get_node(builder).node
-    node = submit(builder)
-    total = 4 * len(builder.compositions) if total is None else total
-    finished = finished or _finished_phases
-    with click.progressbar(length=total, label=f'{node.process_label}<{node.pk}> {what}') as bar:
-        done = 0
-        while not node.is_terminated:
-            time.sleep(5)
-            count = finished(node)
-            bar.update(count - done)
-            done = count
-    return node
+def _screening_progress(glasses) -> Progress:
+    """Progress of a screening: four melt-quench MD phases per glass."""
+    return Progress(4 * len(glasses), lambda node: count_finished(node, levels=2), 'MD phases')
 
 
-def _finished_phases(node) -> int:
-    """Number of finished melt-quench MD phases below a screening node."""
-    from aiida import orm
+@main.command()
+@click.argument('spec')
+@click.option('--x', 'x_text', required=True, help='x values: 0.1,0.2,0.3 or start:stop:step, e.g. 0.1:0.4:0.1.')
+@click.option('--protocol', type=click.Choice(PROTOCOLS), default='fast', show_default=True)
+@click.option('--atoms', type=click.IntRange(min=1), default=None, help='Atoms per glass (default: the protocol\'s).')
+@click.option('--forcefield', type=click.Choice(('deng_du', 'shik')), default=None,
+              help='Force field (default: the protocol\'s, deng_du).')
+@click.option('--max-concurrent', type=click.IntRange(min=1), default=2, show_default=True,
+              help='Glasses run at the same time.')
+@click.option('--overrides', type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None,
+              help='YAML file of values replacing the protocol\'s (keys of melt_quench.yaml default_inputs).')
+@launch_options
+@_output_option('boroglass-results')
+@decorators.with_dbenv()
+def screen(spec, x_text, protocol, atoms, forcefield, max_concurrent, overrides, daemon, wait, output):
+    """Melt-quench SPEC at every --x and tabulate density, N4 and NBO fraction."""
+    from aiida_boroglass.cli.results import show_results
 
-    query = orm.QueryBuilder()
-    query.append(orm.WorkflowNode, filters={'id': node.pk}, tag='screen')
-    query.append(orm.WorkflowNode, with_incoming='screen', tag='glass')
-    query.append(orm.WorkflowNode, with_incoming='glass', filters={'attributes.process_state': 'finished'})
-    return query.count()
+    check_launch_options(daemon, wait)
+    glasses = parse_glasses(spec, parse_x_values(x_text))
+    values = melt_quench_overrides(overrides, protocol, '--overrides', n_atoms=atoms, forcefield=forcefield)
+    builder = screening_builder(spec, glasses, protocol, values, max_concurrent)
+    node = launch(builder, daemon, wait, _screening_progress(glasses))
+    if node is not None:
+        exit_unless(show_results([node], output))
 
 
-def screening_rows(node, x_of_key: dict[str, float]) -> list[dict]:
-    """Table rows of a finished screening: summary values, x, reference density and N4, wall time (s)."""
-    if 'summary' not in node.outputs:
-        return []
-    children = {link.link_label: link.node for link in node.base.links.get_outgoing().all()
-                if link.link_label in x_of_key}
-    rows = []
-    for row in node.outputs.summary['rows']:
-        child = children[row['key']]
-        glass = Composition.from_dict({'fractions': row['fractions'], 'label': row['composition']})
-        rows.append({**row, 'x': x_of_key[row['key']],
-                     'reference_density_g_cm3': getattr(_optional(glass.density), 'value_g_cm3', None),
-                     'reference_n4': (glass.reference_n4() or (None,))[0],
-                     'wall_time_s': (child.mtime - child.ctime).total_seconds()})
-    return rows
+# --- hopping ------------------------------------------------------------------------------------
+
+
+def _temperatures(text: str | None) -> list[float] | None:
+    """``'300,400'`` -> [300.0, 400.0]; None keeps the protocol's; raise naming ``--temperatures``."""
+    if text is None:
+        return None
+    try:
+        values = [float(token) for token in text.split(',') if token.strip()]
+    except ValueError:
+        values = [math.nan]
+    if not all(math.isfinite(value) and value > 0 for value in values):
+        raise click.BadParameter(f'{text!r} is not a comma-separated list of temperatures in K (> 0)',
+                                 param_hint='--temperatures')
+    return values
 
 
 @main.command()
@@ -234,84 +252,54 @@ def screening_rows(node, x_of_key: dict[str, float]) -> list[dict]:
               help='N4 of the binary alkali borate at the same alkali content (model source; default 0.5).')
 @click.option('--units', 'units_file', type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None,
               help='YAML {x: {B4: .., B3: .., P2: ..}}: measured NFU concentrations per former atom.')
-@click.option('--from-panel', 'panels', default=None,
-              help='Comma-separated PKs of finished structure panels, one per --x value: simulated NFU units.')
+@click.option('--from-panel', 'panels', type=types.WorkflowParamType(), multiple=True,
+              help='A finished structure panel (PK, UUID or label) per --x value, in order (repeat the option): '
+                   'simulated NFU units.')
 @click.option('--experiment', 'experiment_file', type=click.Path(exists=True, dir_okay=False, path_type=Path),
               default=None, help='YAML {activation_energy_ev: {x: E_a}, sigma_s_cm: {x: {T: sigma}}}.')
 @click.option('--fit-energies', is_flag=True, help='Fit V0 and sigma_eps to the measured E_a at x = 0 and 1.')
 @click.option('--fit-nu', is_flag=True, help='Adapt nu per glass to the measured sigma_dc.')
-@click.option('--daemon', is_flag=True, help='Submit to the daemon and follow progress instead of running here.')
-@click.option('--output', type=click.Path(path_type=Path), default=Path('boroglass-hopping'), show_default=True,
-              help='Folder for the table (JSON) and the plots.')
+@launch_options
+@_output_option('boroglass-hopping')
+@decorators.with_dbenv()
 def hopping(spec, x_text, protocol, size, landscapes, temperatures, v0, sigma_eps, nu, n4_borate, units_file,
-            panels, experiment_file, fit_energies, fit_nu, daemon, output):
+            panels, experiment_file, fit_energies, fit_nu, daemon, wait, output):
     """E_a(x) and sigma_dc(x, T) of SPEC = y M2O-(1-y)[x B2O3-(1-x) P2O5] from the site-energy hopping model."""
-    from aiida import load_profile, orm
+    from aiida import orm
 
-    from aiida_boroglass.cli.hopping import panel_units, read_yaml_mapping, units_by_key
-    from aiida_boroglass.cli.hopping_plots import hopping_table, plot_hopping
+    from aiida_boroglass.cli.hopping import panel_units, units_by_key
+    from aiida_boroglass.cli.results import show_results
     from aiida_boroglass.workflows.hopping import HoppingWorkChain
 
+    check_launch_options(daemon, wait)
     x_values = parse_x_values(x_text)
-    try:
-        glasses = {composition_key(x): Composition.parse(spec, x=x) for x in x_values}
-    except CompositionError as exception:
-        raise click.BadParameter(str(exception), param_hint='SPEC/--x') from None
+    glasses = parse_glasses(spec, x_values)
     if units_file and panels:
-        raise click.BadParameter('give measured units or structure panels, not both', param_hint='--units/--from-panel')
+        raise Refusal('give measured units or structure panels, not both', '--units/--from-panel')
     parameters = {key: value for key, value in {
         'size': size, 'n_landscapes': landscapes, 'v0_ev': v0, 'sigma_eps': sigma_eps, 'nu_hz': nu,
         'n4_borate': n4_borate, 'temperatures_k': _temperatures(temperatures),
         'fit_energies': fit_energies or None, 'fit_nu': fit_nu or None}.items() if value is not None}
-    load_profile()
     units = units_by_key(units_file, dict(zip(glasses, x_values))) if units_file else None
     if panels:
         units = panel_units(panels, {key: glass.label for key, glass in glasses.items()})
     source = 'measured' if units_file else 'simulated' if panels else 'model'
-    builder = HoppingWorkChain.get_builder_from_protocol(
-        {key: glass.label for key, glass in glasses.items()}, protocol=protocol,
-        overrides={'nfu_source': source, 'parameters': parameters})
-    if units:
-        builder.units = {key: value if isinstance(value, orm.Dict) else orm.Dict(value) for key, value in units.items()}
-    if experiment_file:
-        builder.experiment = orm.Dict(read_yaml_mapping(experiment_file, '--experiment'))
-    error = HoppingWorkChain.spec().inputs.validate(builder._inputs(prune=True))
-    if error:
-        raise click.ClickException(str(error))
-    started = time.time()
-    node = _launch(builder, daemon, total=len(glasses), finished=_finished_transports, what='glasses')
-    click.echo(f'{node.process_label}<{node.pk}> finished with exit status {node.exit_status} '
-               f'after {time.time() - started:.0f} s')
-    if 'summary' not in node.outputs:
-        raise click.ClickException(f'{node.exit_message or "no summary"}; see `verdi process report {node.pk}`')
-    summary = node.outputs.summary.get_dict()
-    click.echo(hopping_table(summary))
-    output.mkdir(parents=True, exist_ok=True)
-    (output / 'hopping.json').write_text(json.dumps(summary, indent=2))
-    plots = plot_hopping(summary, output)
-    click.echo(f'table: {output / "hopping.json"}\nplots: {", ".join(str(path) for path in plots.values())}')
+    with refusing():
+        builder = HoppingWorkChain.get_builder_from_protocol(
+            {key: glass.label for key, glass in glasses.items()}, protocol=protocol,
+            overrides={'nfu_source': source, 'parameters': parameters})
+        if units:
+            builder.units = {key: value if isinstance(value, orm.Dict) else orm.Dict(value) for key, value in units.items()}
+        if experiment_file:
+            builder.experiment = orm.Dict(read_yaml_mapping(experiment_file, '--experiment'))
+        builder.metadata.label = spec
+    finished = partial(count_finished, process_class=orm.CalcFunctionNode, function_name='hopping_transport')
+    node = launch(validated(builder), daemon, wait, Progress(len(glasses), finished, 'glasses'))
+    if node is not None:
+        exit_unless(show_results([node], output))
 
 
-def _temperatures(text: str | None) -> list[float] | None:
-    """``'300,400'`` -> [300.0, 400.0]; None keeps the protocol's; raise naming ``--temperatures``."""
-    if text is None:
-        return None
-    try:
-        return [float(token) for token in text.split(',') if token.strip()]
-    except ValueError:
-        raise click.BadParameter(f'{text!r} is not a comma-separated list of temperatures in K',
-                                 param_hint='--temperatures') from None
-
-
-def _finished_transports(node) -> int:
-    """Number of finished hopping_transport calcfunctions below a hopping workflow."""
-    from aiida import orm
-
-    query = orm.QueryBuilder()
-    query.append(orm.WorkflowNode, filters={'id': node.pk}, tag='hopping')
-    query.append(orm.CalcFunctionNode, with_incoming='hopping',
-                 filters={'attributes.function_name': 'hopping_transport', 'attributes.process_state': 'finished'})
-    return query.count()
+# --- diffusion ----------------------------------------------------------------------------------
 
 
 def _field_vector(text: str | None) -> list[float] | None:
@@ -322,48 +310,20 @@ def _field_vector(text: str | None) -> list[float] | None:
         vector = [float(token) for token in text.split(',')]
     except ValueError:
         vector = []
-    if len(vector) != 3 or not any(vector):
-        raise click.BadParameter(f'{text!r} is not three comma-separated numbers in V/Å, not all zero', param_hint='--field')
+    if len(vector) != 3 or not all(math.isfinite(e) for e in vector) or not any(vector):
+        raise click.BadParameter(f'{text!r} is not three comma-separated finite numbers in V/Å, not all zero',
+                                 param_hint='--field')
     return vector
 
 
-def _replica_glasses(spec: str, x_values: list[float], replicas: int, protocol: str, overrides: dict,
-                     max_concurrent: int, daemon: bool) -> list:
-    """Melt-quench ``replicas`` independent glasses of every x (packing and velocity seeds shifted per replica)."""
-    from aiida_boroglass.workflows.melt_quench import MeltQuenchWorkChain
+def _melt_quenches(nodes) -> list:
+    """The given nodes, each a successfully finished ``boroglass.melt_quench``; refuse naming ``--glass`` otherwise."""
+    from aiida_boroglass.cli.results import entry_point
 
-    try:
-        glasses = {composition_key(x): Composition.parse(spec, x=x) for x in x_values}
-    except CompositionError as exception:
-        raise click.BadParameter(str(exception), param_hint='SPEC/--x') from None
-    defaults = MeltQuenchWorkChain.get_protocol_inputs(protocol, overrides)
-    nodes = []
-    for replica in range(replicas):
-        seeds = {'packing': {'seed': defaults['packing']['seed'] + 1009 * replica},
-                 'md': {'seed': defaults['md']['seed'] + 1009 * replica}}
-        screening = _screen_glasses(glasses, protocol, recursive_merge(overrides, seeds), max_concurrent, daemon)
-        children = [link.node for link in screening.base.links.get_outgoing().all() if link.link_label in glasses]
-        failed = [child.label for child in children if not child.is_finished_ok]
-        if failed:
-            raise click.ClickException(f'melt-quench failed for {failed}; see `verdi process report {screening.pk}`')
-        nodes += children
-    return nodes
-
-
-def _melt_quenches(pks: tuple[int, ...]) -> list:
-    """Load finished ``boroglass.melt_quench`` nodes; raise naming ``--glass`` otherwise."""
-    from aiida import orm
-
-    nodes = []
-    for pk in pks:
-        try:
-            node = orm.load_node(pk)
-        except Exception as exception:  # noqa: BLE001 - aiida raises several kinds
-            raise click.BadParameter(f'{pk}: {exception}', param_hint='--glass') from None
-        if not (node.process_type or '').endswith('boroglass.melt_quench') or not node.is_finished_ok:
-            raise click.BadParameter(f'{pk} is not a successfully finished boroglass.melt_quench', param_hint='--glass')
-        nodes.append(node)
-    return nodes
+    for node in nodes:
+        if entry_point(node) != 'boroglass.melt_quench' or not node.is_finished_ok:
+            raise Refusal(f'{node.pk} is not a successfully finished boroglass.melt_quench', '--glass')
+    return list(nodes)
 
 
 def _replica_groups(nodes: list) -> dict[str, list]:
@@ -373,26 +333,102 @@ def _replica_groups(nodes: list) -> dict[str, list]:
         groups.setdefault(node.inputs.composition.label_text, []).append(node)
     for label, group in groups.items():
         if any(node.outputs.forcefield.get_dict() != group[0].outputs.forcefield.get_dict() for node in group):
-            raise click.BadParameter(f'the replicas of {label} ({[n.pk for n in group]}) have different force fields '
-                                     '(atom counts or force-field names differ)', param_hint='--glass')
+            raise Refusal(f'the replicas of {label} ({[n.pk for n in group]}) have different force fields '
+                          '(atom counts or force-field names differ)', '--glass')
     return groups
 
 
-def _finished_runs(node) -> int:
-    """Number of finished LAMMPS runs below a diffusion workflow."""
+def _replica_screenings(spec: str, x_values: list[float], replicas: int, protocol: str, overrides: dict,
+                        max_concurrent: int) -> list:
+    """Validated screening builders of ``replicas`` independent glasses per x (packing and velocity seeds shifted)."""
+    from aiida_boroglass.workflows.melt_quench import MeltQuenchWorkChain
+
+    glasses = parse_glasses(spec, x_values)
+    defaults = MeltQuenchWorkChain.get_protocol_inputs(protocol, overrides)
+    builders = []
+    for replica in range(replicas):
+        seeds = {'packing': {'seed': defaults['packing']['seed'] + 1009 * replica},
+                 'md': {'seed': defaults['md']['seed'] + 1009 * replica}}
+        builders.append(screening_builder(spec, glasses, protocol, recursive_merge(overrides, seeds), max_concurrent,
+                                          '--glass-overrides'))
+    return builders
+
+
+def _made_glasses(screenings: list, daemon: bool, wait: bool) -> list:
+    """Run (or submit and follow) the replica screenings; return their melt-quenches, all finished."""
+    from aiida_boroglass.cli.screening import screening_glasses
+
+    nodes = []
+    for builder in screenings:
+        screening = launch(builder, daemon, wait, _screening_progress(builder.compositions))
+        children = list(screening_glasses(screening).values())
+        failed = [child.label for child in children if not child.is_finished_ok]
+        if failed:
+            raise click.ClickException(f'melt-quench failed for {failed}; see `verdi process report {screening.pk}`')
+        nodes += children
+    return nodes
+
+
+def _stand_in_glass(glass: Composition, melt_quench):
+    """An unstored structure and force field standing in for a glass that ``melt_quench`` inputs will make.
+
+    It holds the atoms of the composition (on a grid, about 12 Å^3 per atom): what the
+    transport inputs are checked against before any glass is made.
+    """
     from aiida import orm
 
-    query = orm.QueryBuilder()
-    query.append(orm.WorkflowNode, filters={'id': node.pk}, tag='transport')
-    query.append(orm.WorkflowNode, with_incoming='transport', filters={'attributes.process_state': 'finished'})
-    return query.count()
+    from aiida_boroglass.functions.glass import resolve_forcefield
+
+    n_atoms = melt_quench.n_atoms.value
+    with refusing():
+        forcefield = resolve_forcefield(glass, melt_quench.forcefield.value, n_atoms)
+        symbols = [symbol for symbol, count in glass.atom_counts(n_atoms).counts.items() for _ in range(count)]
+    side, per_axis = (12.0 * len(symbols)) ** (1 / 3), math.ceil(len(symbols) ** (1 / 3))
+    structure = orm.StructureData(cell=(np.eye(3) * side).tolist())
+    for index, symbol in enumerate(symbols):
+        grid = np.array([index % per_axis, (index // per_axis) % per_axis, index // per_axis ** 2])
+        structure.append_atom(position=((grid + 0.5) * side / per_axis).tolist(), symbols=symbol)
+    return structure, orm.Dict(forcefield)
+
+
+def _transport_overrides(path: Path | None, protocol: str, max_concurrent: int, haven_ratio: float | None,
+                         temperatures: list[float] | None, field: list[float] | None, freeze_network: bool) -> dict:
+    """Checked transport overrides of the YAML file ``path``, updated by the command's options that were set."""
+    from aiida_boroglass.workflows.diffusion import DiffusionWorkChain
+
+    options = {'max_concurrent': max_concurrent}
+    if haven_ratio is not None:
+        options['parameters'] = {'haven_ratio': haven_ratio}
+    if temperatures:
+        options['temperatures_k'] = temperatures
+    if field:
+        options['field'] = {'efield_v_a': field, 'freeze_network': freeze_network}
+    values = read_overrides(path, DiffusionWorkChain.get_protocol_inputs(protocol), '--overrides')
+    return recursive_merge(values, options)
+
+
+def diffusion_builder(code, label: str, structures: list, forcefield, protocol: str, transport: dict):
+    """A validated builder of the transport runs of one glass (its replicas), labelled ``label``."""
+    from aiida_boroglass.workflows.diffusion import DiffusionWorkChain
+
+    with refusing():
+        builder = DiffusionWorkChain.get_builder_from_protocol(code, structures, forcefield, protocol, transport)
+        builder.metadata.label = label
+    return validated(builder)
+
+
+def _transport_progress(builder) -> Progress:
+    """Progress of a diffusion workflow: its LAMMPS runs (temperatures x replicas, plus the field runs)."""
+    replicas = len(builder.structures)
+    total = len(builder.temperatures_k) * replicas + (replicas if 'field' in builder else 0)
+    return Progress(total, count_finished, 'LAMMPS runs')
 
 
 @main.command()
 @click.argument('spec', required=False)
 @click.option('--x', 'x_text', default=None, help='x values of SPEC: 0.38,0.45 or start:stop:step.')
-@click.option('--glass', 'glass_pks', type=int, multiple=True,
-              help='PK of a finished melt-quench (repeatable); several of one composition are its replicas.')
+@click.option('--glass', 'glasses', type=types.WorkflowParamType(), multiple=True,
+              help='A finished melt-quench, PK, UUID or label (repeatable); several of one composition are its replicas.')
 @click.option('--replicas', type=click.IntRange(min=1), default=1, show_default=True,
               help='Independent glasses made per composition of SPEC (packing and velocity seeds shifted).')
 @click.option('--protocol', type=click.Choice(PROTOCOLS), default='fast', show_default=True,
@@ -409,56 +445,51 @@ def _finished_runs(node) -> int:
               help='YAML replacing the melt-quench protocol\'s values, e.g. {density_g_cm3: 2.35} for borophosphates.')
 @click.option('--max-concurrent', type=click.IntRange(min=1), default=2, show_default=True,
               help='LAMMPS runs (and melt-quenches) at the same time.')
-@click.option('--daemon', is_flag=True, help='Submit to the daemon and follow progress instead of running here.')
-@click.option('--output', type=click.Path(path_type=Path), default=Path('boroglass-transport'), show_default=True,
-              help='Folder for the table (JSON) and the plots.')
-def diffusion(spec, x_text, glass_pks, replicas, protocol, temperatures, field_text, freeze_network, haven_ratio, overrides,
-              glass_overrides, max_concurrent, daemon, output):
+@launch_options
+@_output_option('boroglass-transport')
+@decorators.with_dbenv()
+def diffusion(spec, x_text, glasses, replicas, protocol, temperatures, field_text, freeze_network, haven_ratio,
+              overrides, glass_overrides, max_concurrent, daemon, wait, output):
     """Ion transport of glasses: D(T), E_a, D and sigma at 300 K (Nernst-Einstein), optional field drift.
 
-    Give SPEC with --x to melt-quench the glasses first, or --glass PKs of finished melt-quenches.
+    Give SPEC with --x to melt-quench the glasses first, or --glass of finished melt-quenches.
     """
-    from aiida import load_profile, orm
+    from aiida_boroglass.cli.results import show_results
 
-    from aiida_boroglass.cli.transport_plots import plot_transport, transport_rows, transport_table
-    from aiida_boroglass.workflows.diffusion import DiffusionWorkChain
-
+    check_launch_options(daemon, wait)
     if bool(spec) != bool(x_text):
-        raise click.BadParameter('give SPEC together with --x', param_hint='SPEC/--x')
-    if not spec and not glass_pks:
-        raise click.BadParameter('give SPEC and --x, or --glass PK', param_hint='SPEC/--glass')
-    x_values = parse_x_values(x_text) if x_text else []
-    transport = yaml.safe_load(overrides.read_text()) if overrides else {}
-    parameters = {'haven_ratio': haven_ratio} if haven_ratio is not None else {}
-    field = _field_vector(field_text)
-    transport = recursive_merge(transport, {
-        'max_concurrent': max_concurrent, 'parameters': parameters,
-        **({'temperatures_k': _temperatures(temperatures)} if temperatures else {}),
-        **({'field': {'efield_v_a': field, 'freeze_network': freeze_network}} if field else {}),
-    })
-    load_profile()
-    code = orm.load_code('lmp@localhost')
-    nodes = _melt_quenches(glass_pks)
+        raise Refusal('give SPEC together with --x', 'SPEC/--x')
+    if not spec and not glasses:
+        raise Refusal('give SPEC and --x, or --glass of a finished melt-quench', 'SPEC/--glass')
+    if spec and daemon and not wait:
+        raise Refusal('making the glasses of SPEC first needs --wait (or give --glass of finished melt-quenches)',
+                      '--daemon')
+    transport = _transport_overrides(overrides, protocol, max_concurrent, haven_ratio, _temperatures(temperatures),
+                                     _field_vector(field_text), freeze_network)
+    code = load_engine_code(LAMMPS_CODE)
+    nodes = _melt_quenches(glasses)
+    screenings = []
     if spec:
-        made = yaml.safe_load(glass_overrides.read_text()) if glass_overrides else {}
-        nodes += _replica_glasses(spec, x_values, replicas, protocol, made, max_concurrent, daemon)
-    rows = []
+        made = melt_quench_overrides(glass_overrides, protocol, '--glass-overrides')
+        screenings = _replica_screenings(spec, parse_x_values(x_text), replicas, protocol, made, max_concurrent)
+    for label, structures, forcefield in _transport_checks(screenings, nodes):
+        diffusion_builder(code, label, structures, forcefield, protocol, transport)
+    nodes += _made_glasses(screenings, daemon, wait)
+    builders = [diffusion_builder(code, label, [node.outputs.structure for node in group], group[0].outputs.forcefield,
+                                  protocol, transport) for label, group in _replica_groups(nodes).items()]
+    runs = [launch(builder, daemon, wait, _transport_progress(builder)) for builder in builders]
+    if all(run is not None for run in runs):
+        exit_unless(show_results(runs, output))
+
+
+def _transport_checks(screenings: list, nodes: list):
+    """``(label, replicas, force field)`` of every glass to check the transport inputs against before any is made.
+
+    Glasses still to be made by ``screenings`` (replica screening builders) are stood in for by
+    :func:`_stand_in_glass`; the given melt-quenches ``nodes`` are themselves.
+    """
+    for composition in screenings[0].compositions.values() if screenings else ():
+        structure, forcefield = _stand_in_glass(composition.composition, screenings[0].melt_quench)
+        yield composition.label_text, [structure] * len(screenings), forcefield
     for label, group in _replica_groups(nodes).items():
-        builder = DiffusionWorkChain.get_builder_from_protocol(
-            code, [node.outputs.structure for node in group], group[0].outputs.forcefield, protocol, transport)
-        error = DiffusionWorkChain.spec().inputs.validate(builder._inputs(prune=True))
-        if error:
-            raise click.ClickException(f'{label}: {error}')
-        started = time.time()
-        total = len(builder.temperatures_k) * len(group) + (len(group) if field else 0)
-        node = _launch(builder, daemon, total=total, finished=_finished_runs, what='LAMMPS runs')
-        click.echo(f'{label}: {node.process_label}<{node.pk}> finished with exit status {node.exit_status} '
-                   f'after {time.time() - started:.0f} s ({len(group)} replica(s): {[n.pk for n in group]})')
-        if not node.is_finished_ok:
-            raise click.ClickException(f'{node.exit_message}; see `verdi process report {node.pk}`')
-        rows += transport_rows(label, node)
-    click.echo(transport_table(rows))
-    output.mkdir(parents=True, exist_ok=True)
-    (output / 'transport.json').write_text(json.dumps([row['table'] for row in rows], indent=2))
-    plots = plot_transport(rows, output)
-    click.echo(f'table: {output / "transport.json"}\nplots: {", ".join(str(path) for path in plots)}')
+        yield label, [node.outputs.structure for node in group], group[0].outputs.forcefield

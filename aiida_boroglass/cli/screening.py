@@ -1,31 +1,112 @@
-"""Results of a screening: a table of glasses and plots of N4 and density against composition."""
+"""Results of a screening: a table of glasses and plots of N4 and density against composition.
+
+The rows are read from the melt-quench workflows a screening called, so that a finished,
+failed or interrupted screening is tabulated alike: every glass that finished is a row.
+"""
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from pathlib import Path
 
+import click
+
+from aiida_boroglass.cli.plotting import text_table
+
+#: Table columns: (title, row key, format).
 TABLE_COLUMNS = (
     ('composition', 'composition', '{}'),
     ('x', 'x', '{:.3f}'),
-    ('n_atoms', 'atoms', '{:d}'),
-    ('density_g_cm3', 'density (g/cm3)', '{:.3f}'),
-    ('reference_density_g_cm3', 'ref. density (g/cm3)', '{:.3f}'),
-    ('n4', 'N4', '{:.3f}'),
-    ('reference_n4', 'ref. N4', '{:.3f}'),
-    ('nbo_fraction', 'NBO fraction', '{:.3f}'),
-    ('wall_time_s', 'wall time (s)', '{:.0f}'),
+    ('atoms', 'n_atoms', '{:d}'),
+    ('density (g/cm3)', 'density_g_cm3', '{:.3f}'),
+    ('ref. density (g/cm3)', 'reference_density_g_cm3', '{:.3f}'),
+    ('N4', 'n4', '{:.3f}'),
+    ('ref. N4', 'reference_n4', '{:.3f}'),
+    ('NBO fraction', 'nbo_fraction', '{:.3f}'),
+    ('wall time (s)', 'wall_time_s', '{:.0f}'),
 )
+
+
+def composition_key(x: float) -> str:
+    """Identifier of a grid point used as link label, e.g. ``x0300`` for x = 0.3."""
+    return f'x{int(round(x * 1000)):04d}'
+
+
+def x_of_key(key: str) -> float:
+    """The x of a grid point identifier: ``x0300`` -> 0.3 (inverse of :func:`composition_key`)."""
+    return int(key[1:]) / 1000
+
+
+def melt_quench_summary(node) -> dict:
+    """Key results of a finished ``boroglass.melt_quench`` node (units in the keys)."""
+    outputs = node.outputs
+    return {
+        'composition': node.inputs.composition.label_text,
+        'n_atoms': len(outputs.structure.sites),
+        'forcefield': node.inputs.forcefield.value,
+        'density_g_cm3': outputs.density_g_cm3.value,
+        'n4': outputs.boron['n4'],
+        'mean_b_coordination': outputs.boron['mean_coordination'],
+        'cutoff_bo_a': outputs.boron['cutoff_bo_a'],
+        'bo_fraction': outputs.oxygen['bo_fraction'],
+        'nbo_fraction': outputs.oxygen['nbo_fraction'],
+        'free_o_fraction': outputs.oxygen['free_fraction'],
+        'production_frames': outputs.trajectory.numsteps,
+        'wall_time_s': round((node.mtime - node.ctime).total_seconds(), 1),
+    }
+
+
+def screening_glasses(node) -> dict:
+    """The melt-quench workflows a screening called, by grid-point key (``x0300``), in key order."""
+    from aiida.common.links import LinkType
+
+    links = node.base.links.get_outgoing(link_type=LinkType.CALL_WORK).all()
+    return dict(sorted((link.link_label, link.node) for link in links))
+
+
+def screening_rows(node) -> list[dict]:
+    """Table rows of the glasses of a screening that finished: summary values, x, reference density and N4."""
+    rows = []
+    for key, glass in screening_glasses(node).items():
+        if not glass.is_finished_ok:
+            continue
+        composition = glass.inputs.composition.composition
+        try:
+            density = composition.density().value_g_cm3
+        except ValueError:  # no tabulated density: the glass was given one
+            density = None
+        rows.append({'key': key, 'x': x_of_key(key), 'fractions': composition.fractions,
+                     **melt_quench_summary(glass), 'reference_density_g_cm3': density,
+                     'reference_n4': (composition.reference_n4() or (None,))[0]})
+    return rows
+
+
+def show_screening(nodes: Sequence, output: Path) -> bool:
+    """Print the table of screenings, write ``screening.json`` and ``screening.png``; say which glasses did not finish.
+
+    Returns
+    -------
+    bool
+        Whether every glass finished.
+    """
+    rows = [row for node in nodes for row in screening_rows(node)]
+    missing = [f'{glass.label or key} ({glass.process_state.value})' for node in nodes
+               for key, glass in screening_glasses(node).items() if not glass.is_finished_ok]
+    if rows:
+        click.echo(format_table(rows))
+        output.mkdir(parents=True, exist_ok=True)
+        (output / 'screening.json').write_text(json.dumps(rows, indent=2))
+        label = nodes[0].label
+        plot = plot_screening(rows, output / 'screening.png', x_label=f'x in {label}' if label else 'x')
+        click.echo(f'table: {output / "screening.json"}\nplot: {plot}')
+    if missing:
+        click.echo(f'not finished: {", ".join(missing)}')
+    return not missing and bool(rows)
 
 
 def format_table(rows: Sequence[dict]) -> str:
     """Return the rows as an aligned text table (missing values shown as ``-``)."""
-    cells = [[title for _, title, _ in TABLE_COLUMNS]]
-    for row in rows:
-        cells.append([fmt.format(row[key]) if row.get(key) is not None else '-' for key, _, fmt in TABLE_COLUMNS])
-    widths = [max(len(line[i]) for line in cells) for i in range(len(TABLE_COLUMNS))]
-    lines = ['  '.join(cell.rjust(width) for cell, width in zip(line, widths)) for line in cells]
-    lines.insert(1, '  '.join('-' * width for width in widths))
-    return '\n'.join(lines)
+    return text_table(TABLE_COLUMNS, list(rows))
 
 
 def plot_screening(rows: Sequence[dict], path: Path, x_label: str) -> Path:

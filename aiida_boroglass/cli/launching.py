@@ -1,0 +1,188 @@
+"""The one launch path of ``aiida-boroglass``: check a builder, then run it here or submit it to the daemon.
+
+Every command checks each builder with :func:`validated` before it launches anything, so a
+refused input stores no node; then :func:`launch` runs it in this process (Ctrl-C stops
+it, see :mod:`aiida_boroglass.cli.foreground`), or submits it to the daemon and returns at
+once, or (``--wait``) follows it with a progress bar.
+"""
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+
+import click
+
+from aiida_boroglass.cli.errors import Refusal
+
+#: The command that tabulates and plots stored results of any launched workflow.
+TABLE_COMMAND = 'verdi data boroglass table'
+
+
+@dataclass(frozen=True)
+class Progress:
+    """What a progress bar of a followed workflow counts: ``finished(node)`` out of ``total`` ``what``."""
+
+    total: int
+    finished: Callable
+    what: str
+
+
+def launch_options(command):
+    """Add ``--daemon`` and ``--wait`` to a launching command."""
+    command = click.option('--wait', is_flag=True,
+                           help='With --daemon: follow the run with a progress bar and end with the table.')(command)
+    return click.option('--daemon', is_flag=True,
+                        help='Submit to the daemon and return at once, printing the PK.')(command)
+
+
+def check_launch_options(daemon: bool, wait: bool) -> None:
+    """Refuse ``--wait`` without ``--daemon``, and ``--daemon`` when the daemon of the profile is not running."""
+    if wait and not daemon:
+        raise Refusal('only with --daemon (a run without --daemon is followed to its end anyway)', '--wait')
+    if daemon:
+        from aiida.engine.daemon.client import get_daemon_client
+
+        if not get_daemon_client().is_daemon_running:
+            raise Refusal('the daemon of this profile is not running: start it with `verdi daemon start`, '
+                          'or run without --daemon', '--daemon')
+
+
+def load_engine_code(label: str):
+    """The code ``label`` (e.g. ``lmp@localhost``); refuse naming it when it is not set up."""
+    from aiida import orm
+    from aiida.common.exceptions import MultipleObjectsError, NotExistent
+
+    try:
+        return orm.load_code(label)
+    except (NotExistent, MultipleObjectsError) as error:
+        raise Refusal(f'{error}; run `aiida-boroglass setup` first', 'code') from None
+
+
+def validated(builder, hints: Mapping[str, str] | None = None):
+    """Return ``builder`` if its process would accept its inputs; refuse otherwise. Nothing is stored.
+
+    The inputs are pre-processed (defaults filled in) and validated by the process
+    specification exactly as a launch does, without instantiating the process.
+
+    Parameters
+    ----------
+    builder : ProcessBuilder
+    hints : mapping of str to str, optional
+        Field -> how to give it on the command line; added to a refusal that names the field.
+
+    Raises
+    ------
+    Refusal
+        With the specification's message, prefixed with the input's path unless it names it.
+    """
+    namespace = builder._process_class.spec().inputs
+    error = namespace.validate(namespace.pre_process(_copy_mappings(builder._inputs(prune=True))))
+    if error is None:
+        return builder
+    port = error.port.removeprefix('inputs').lstrip('.')
+    message = error.message if port.rpartition('.')[2] in error.message else f'{port}: {error.message}'
+    raise Refusal(message + ''.join(f'; {hint}' for field, hint in (hints or {}).items() if field in message))
+
+
+def _copy_mappings(value):
+    """Copy the nested mappings of ``value`` (not the nodes): validation may change them in place."""
+    if isinstance(value, Mapping):
+        return {key: _copy_mappings(item) for key, item in value.items()}
+    return value
+
+
+def launch(builder, daemon: bool = False, wait: bool = False, progress: Progress | None = None):
+    """Run a validated ``builder`` here, or submit it to the daemon (and follow it with ``wait``).
+
+    Returns
+    -------
+    ProcessNode or None
+        The terminated node; None when submitted without ``wait`` (its PK is printed).
+
+    Raises
+    ------
+    click.exceptions.Exit
+        Status 130 after Ctrl-C, with what to do next printed.
+    """
+    if not daemon:
+        return _run_in_foreground(builder)
+    from aiida.engine import submit
+
+    node = submit(builder)
+    if not wait:
+        click.echo(f'submitted {node.process_label}<{node.pk}>; follow it with `verdi process list`, '
+                   f'then see its results with `{TABLE_COMMAND} {node.pk}`')
+        return None
+    return follow(node, progress or Progress(1, lambda n: int(n.is_terminated), 'workflow'))
+
+
+def _run_in_foreground(builder):
+    """Run ``builder`` here, timed; after Ctrl-C say what was stopped and how to see what finished."""
+    from aiida_boroglass.cli.foreground import Interrupted, run_here
+
+    started = time.time()
+    try:
+        node = run_here(builder)
+    except Interrupted as interrupt:
+        node = interrupt.node
+        click.echo(f'{node.process_label}<{node.pk}> was killed with its running steps; finished steps stay in the '
+                   f'database. Tabulate and plot them: {TABLE_COMMAND} {node.pk}', err=True)
+        if interrupt.alive:
+            click.echo(f'still running: {interrupt.alive}; stop them with `verdi process kill`', err=True)
+        raise click.exceptions.Exit(130) from None
+    return _ended(node, started)
+
+
+def follow(node, progress: Progress):
+    """Show a progress bar of a submitted workflow until it ends; Ctrl-C stops following, not the workflow."""
+    started = time.time()
+    try:
+        with click.progressbar(length=progress.total, label=f'{node.process_label}<{node.pk}> {progress.what}') as bar:
+            done = 0
+            while not node.is_terminated:
+                time.sleep(2)
+                count = progress.finished(node)
+                bar.update(count - done)
+                done = count
+    except KeyboardInterrupt:
+        click.echo(f'\nstopped following; {node.process_label}<{node.pk}> keeps running in the daemon: '
+                   f'`verdi process kill {node.pk}` stops it, `{TABLE_COMMAND} {node.pk}` shows its results', err=True)
+        raise click.exceptions.Exit(130) from None
+    return _ended(node, started)
+
+
+def _ended(node, started: float):
+    """Print how ``node`` ended and its wall time since ``started``; return it."""
+    state = f'exit status {node.exit_status}' if node.is_finished else node.process_state.value
+    click.echo(f'{node.process_label}<{node.pk}> finished with {state} after {time.time() - started:.0f} s')
+    return node
+
+
+def count_finished(node, levels: int = 1, process_class=None, **attributes) -> int:
+    """Number of finished processes ``levels`` calls below the workflow ``node`` (a progress count).
+
+    Parameters
+    ----------
+    node : WorkflowNode
+    levels : int
+        1: the processes ``node`` called; 2: the processes those workflows called; ...
+    process_class : type, optional
+        Count only these nodes (default: workflows).
+    **attributes
+        Further attribute filters of the counted nodes, e.g. ``function_name='hopping_transport'``.
+    """
+    from aiida import orm
+
+    query = orm.QueryBuilder().append(orm.WorkflowNode, filters={'id': node.pk}, tag='level0')
+    for level in range(1, levels):
+        query.append(orm.WorkflowNode, with_incoming=f'level{level - 1}', tag=f'level{level}')
+    filters = {f'attributes.{key}': value for key, value in {'process_state': 'finished', **attributes}.items()}
+    query.append(process_class or orm.WorkflowNode, with_incoming=f'level{levels - 1}', filters=filters)
+    return query.count()
+
+
+def exit_unless(ok: bool) -> None:
+    """End the command with exit status 1 unless ``ok`` (every launched workflow finished successfully)."""
+    if not ok:
+        raise click.exceptions.Exit(1)
