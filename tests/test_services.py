@@ -47,7 +47,7 @@ def test_daemon_runs_screening_on_postgres_and_rabbitmq(postgres_database, tmp_p
     overrides.write_text(yaml.safe_dump(tiny_overrides))
     _run(verdi + ['daemon', 'start', '1'], env)
     try:
-        result = _run([str(BIN / 'aiida-boroglass'), 'screen', 'Li2O-B2O3', '--x', '0.3', '--daemon',
+        result = _run([str(BIN / 'aiida-boroglass'), 'screen', 'Li2O-B2O3', '--x', '0.3', '--daemon', '--wait',
                        '--overrides', str(overrides), '--output', str(tmp_path / 'out')], env)
     finally:
         subprocess.run(verdi + ['daemon', 'stop'], env=env, capture_output=True, check=False, timeout=120)

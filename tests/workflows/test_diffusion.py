@@ -163,9 +163,7 @@ def test_bad_inputs_are_refused_before_anything_is_stored(glass, lammps_code, ch
 
 
 def test_command_runs_table_json_and_plots_then_softness(glass, transport, tmp_path):
-    """`aiida-boroglass diffusion --glass PK`, then `verdi data boroglass softness` on two transport runs."""
-    from aiida.cmdline.commands.cmd_data import verdi_data
-
+    """`aiida-boroglass diffusion --glass PK`, then `aiida-boroglass softness` on two transport runs."""
     from aiida_boroglass.cli.launcher import main
 
     overrides = tmp_path / 'transport.yaml'
@@ -185,8 +183,8 @@ def test_command_runs_table_json_and_plots_then_softness(glass, transport, tmp_p
     assert new.inputs.structures.r0.uuid == glass.outputs.structure.uuid
 
     folder = tmp_path / 'soft'
-    result = CliRunner().invoke(verdi_data, ['boroglass', 'softness', str(transport.pk), str(new.pk), '--test',
-                                             str(new.pk), '--r-max', '5', '--output', str(folder)])
+    result = CliRunner().invoke(main, ['softness', str(transport.pk), str(new.pk), '--test', str(new.pk),
+                                       '--r-max', '5', '--output', str(folder)])
     assert result.exit_code == 0, result.output
     summary = json.loads((folder / 'softness.json').read_text())
     assert summary['test_glass'] == f'g{new.pk}' and 0.0 <= summary['accuracy'] <= 1.0
@@ -195,15 +193,15 @@ def test_command_runs_table_json_and_plots_then_softness(glass, transport, tmp_p
     assert sorted(path.name for path in folder.glob('*.png')) == ['softness.png', 'softness_weights.png']
 
 
-def test_command_refuses_bad_options_naming_them(aiida_profile):
+def test_command_refuses_bad_options_naming_them(glass):
     from aiida_boroglass.cli.launcher import main
 
     result = CliRunner().invoke(main, ['diffusion'])
-    assert result.exit_code != 0 and 'SPEC' in result.output
-    result = CliRunner().invoke(main, ['diffusion', '--glass', '1', '--field', '0,0'])
-    assert result.exit_code != 0 and '--field' in result.output
-    result = CliRunner().invoke(main, ['diffusion', '--glass', '1', '--temperatures', 'hot'])
-    assert result.exit_code != 0 and '--temperatures' in result.output
+    assert result.exit_code == 2 and 'SPEC' in result.output
+    result = CliRunner().invoke(main, ['diffusion', '--glass', str(glass.pk), '--field', '0,0'])
+    assert result.exit_code == 2 and '--field' in result.output
+    result = CliRunner().invoke(main, ['diffusion', '--glass', str(glass.pk), '--temperatures', 'hot'])
+    assert result.exit_code == 2 and '--temperatures' in result.output
 
 
 def test_command_makes_independent_replicas_from_a_composition(aiida_profile, lammps_code, packmol_code, tiny_overrides,

@@ -8,7 +8,7 @@ from click.testing import CliRunner
 from aiida_boroglass.analysis.cavities import trajectory_cavities
 from aiida_boroglass.analysis.homology import DEFAULT_RADII_A, persistence_diagram
 from aiida_boroglass.analysis.rings import ring_statistics
-from aiida_boroglass.cli.data import data_boroglass
+from aiida_boroglass.cli.launcher import main
 from aiida_boroglass.workflows.medium_range import MediumRangeWorkChain
 
 
@@ -79,12 +79,12 @@ def test_command_tabulates_and_plots_two_glasses(aiida_profile, crystals, tmp_pa
     positions, cell, species = crystals.cristobalite_bo4(reps=3)
     bo4 = structure_of(crystals.jiggle(positions, 0.05, 1, seed=2)[0], cell, species)
     output = tmp_path / 'mr'
-    result = CliRunner().invoke(data_boroglass, ['medium-range', str(bo4.pk), str(bo4.pk), '-o', str(output),
+    result = CliRunner().invoke(main, ['medium-range', str(bo4.pk), str(bo4.pk), '-o', str(output),
                                                  '--max-frames', '1'])
     assert result.exit_code == 0, result.output
     rows = [line for line in result.output.splitlines() if line.startswith('StructureData<')]
     assert len(rows) == 4  # two "StructureData<pk>: MediumRangeWorkChain<pk>" lines and two table rows
     assert sorted(path.name for path in output.iterdir()) == [
         'apf.png', 'cavities.png', 'medium_range.json', 'persistence.png', 'rings.png']
-    bad = CliRunner().invoke(data_boroglass, ['medium-range', str(bo4.pk), '--max-ring', '2'])
+    bad = CliRunner().invoke(main, ['medium-range', str(bo4.pk), '--max-ring', '2'])
     assert bad.exit_code != 0 and 'ring_max_atoms' in bad.output

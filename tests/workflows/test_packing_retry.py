@@ -1,6 +1,7 @@
 """The melt-quench retries a packing packmol cannot finish, then stops with 401 (real packmol; no LAMMPS runs)."""
 import pytest
 from aiida.cmdline.utils.common import get_workchain_report
+from aiida.common.log import configure_logging
 from aiida.engine import run_get_node
 
 from aiida_boroglass.calculations.packmol import PackmolCalculation
@@ -9,6 +10,7 @@ from aiida_boroglass.workflows.melt_quench import PACKING_RETRIES, MeltQuenchWor
 
 def test_impossible_packing_is_retried_with_new_seeds_and_smaller_tolerances_then_fails(lammps_code, packmol_code):
     """31 atoms of 3 Å in a 6.75 Å box (142 % filled): still impossible at 2.7 and 2.43 Å; about 30 s of packmol."""
+    configure_logging(with_orm=True)  # a `verdi` command run in-process earlier leaves reports out of the database
     builder = MeltQuenchWorkChain.get_builder_from_protocol(
         lammps_code, '30Li2O-70B2O3', protocol='fast',
         overrides={'n_atoms': 30, 'density_g_cm3': 2.2, 'packing': {'tolerance_a': 3.0, 'seed': 12345}})
