@@ -11,10 +11,16 @@ from pathlib import Path
 
 import click
 from aiida.cmdline.params import arguments, types
-from aiida.cmdline.utils import decorators
 
 from aiida_boroglass.cli.errors import Refusal, refusing
-from aiida_boroglass.cli.launching import check_launch_options, exit_unless, launch, launch_options, validated
+from aiida_boroglass.cli.launching import (
+    check_launch_options,
+    exit_unless,
+    launch,
+    launch_options,
+    validated,
+    with_profile,
+)
 from aiida_boroglass.cli.results import entry_point, glass_label, show_results
 
 
@@ -103,7 +109,7 @@ def _check_homology_fits(glass, radii: dict, label: str) -> None:
 @click.option('--quantity', type=click.Choice(['T_neutron', 'D_neutron', 'S_neutron', 'D_xray', 'S_xray']), default=None,
               help='What --experiment holds.')
 @launch_options
-@decorators.with_dbenv()
+@with_profile
 def analyze(node, output, cutoff, isotope, q_max_neutron, q_max_xray, max_frames, experiment, quantity, daemon, wait):
     """Short-range structure panel of a glass (melt-quench, structure or trajectory: PK, UUID or label): table and plots."""
     from aiida import orm
@@ -140,7 +146,7 @@ def analyze(node, output, cutoff, isotope, q_max_neutron, q_max_xray, max_frames
 @click.option('--max-frames', type=int, default=None, help='Use at most this many frames of a trajectory (default 5).')
 @click.option('--cavity-cutoff', type=float, default=None, help='Cavity cutoff radius around every atom, Å (default 2.0).')
 @launch_options
-@decorators.with_dbenv()
+@with_profile
 def medium_range(nodes, output, cutoff, ring_kind, max_ring, max_frames, cavity_cutoff, daemon, wait):
     """Rings, superstructural units, persistent homology and cavities of glasses (melt-quenches, structures or
     trajectories: PK, UUID or label): one table row per glass and comparison plots."""
@@ -179,7 +185,7 @@ def medium_range(nodes, output, cutoff, ring_kind, max_ring, max_frames, cavity_
 @click.option('--dr', type=float, default=None, help='Shell spacing, Å (default 0.2).')
 @click.option('--output', '-o', type=click.Path(file_okay=False, writable=True, path_type=Path),
               default=Path('softness'), show_default=True, help='Folder for the summary (JSON) and the plots.')
-@decorators.with_dbenv()
+@with_profile
 def softness(workflows, test_glass, temperature, species, r_max, dr, output):
     """Softness of mobile ions (paper 004): train on glasses, test on a held-out one (boroglass.diffusion workflows).
 

@@ -6,9 +6,9 @@ from pathlib import Path
 import click
 from aiida.cmdline.commands.cmd_data import verdi_data
 from aiida.cmdline.params import arguments
-from aiida.cmdline.utils import decorators
 
 from aiida_boroglass.cli.errors import Refusal
+from aiida_boroglass.cli.launching import with_profile
 
 
 @verdi_data.group('boroglass')
@@ -18,7 +18,7 @@ def data_boroglass():
 
 @data_boroglass.command('show')
 @arguments.NODE()
-@decorators.with_dbenv()
+@with_profile
 def show(node):
     """Show the composition, density, N4 and oxygen speciation of a finished melt-quench."""
     from aiida_boroglass.cli.results import entry_point
@@ -36,7 +36,7 @@ def show(node):
 @arguments.WORKFLOWS(required=True)
 @click.option('--output', '-o', type=click.Path(file_okay=False, path_type=Path), default=None,
               help='Folder for the table (JSON) and the plots (default: boroglass-table-PK).')
-@decorators.with_dbenv()
+@with_profile
 def table(workflows, output):
     """Tabulate and plot stored results: screening, diffusion, hopping, medium-range or structure-panel workflows.
 

@@ -15,7 +15,6 @@ from pathlib import Path
 import click
 import numpy as np
 from aiida.cmdline.params import types
-from aiida.cmdline.utils import decorators
 
 from aiida_boroglass.cli.analysis_commands import analyze, medium_range, softness
 from aiida_boroglass.cli.errors import OneLineGroup, Refusal, refusing
@@ -28,6 +27,7 @@ from aiida_boroglass.cli.launching import (
     launch_options,
     load_engine_code,
     validated,
+    with_profile,
 )
 from aiida_boroglass.cli.overrides import read_overrides, read_yaml_mapping
 from aiida_boroglass.cli.screening import composition_key
@@ -206,7 +206,7 @@ def _screening_progress(glasses) -> Progress:
               help='YAML file of values replacing the protocol\'s (keys of melt_quench.yaml default_inputs).')
 @launch_options
 @_output_option('boroglass-results')
-@decorators.with_dbenv()
+@with_profile
 def screen(spec, x_text, protocol, atoms, forcefield, max_concurrent, overrides, daemon, wait, output):
     """Melt-quench SPEC at every --x and tabulate density, N4 and NBO fraction."""
     from aiida_boroglass.cli.results import show_results
@@ -261,7 +261,7 @@ def _temperatures(text: str | None) -> list[float] | None:
 @click.option('--fit-nu', is_flag=True, help='Adapt nu per glass to the measured sigma_dc.')
 @launch_options
 @_output_option('boroglass-hopping')
-@decorators.with_dbenv()
+@with_profile
 def hopping(spec, x_text, protocol, size, landscapes, temperatures, v0, sigma_eps, nu, n4_borate, units_file,
             panels, experiment_file, fit_energies, fit_nu, daemon, wait, output):
     """E_a(x) and sigma_dc(x, T) of SPEC = y M2O-(1-y)[x B2O3-(1-x) P2O5] from the site-energy hopping model."""
@@ -447,7 +447,7 @@ def _transport_progress(builder) -> Progress:
               help='LAMMPS runs (and melt-quenches) at the same time.')
 @launch_options
 @_output_option('boroglass-transport')
-@decorators.with_dbenv()
+@with_profile
 def diffusion(spec, x_text, glasses, replicas, protocol, temperatures, field_text, freeze_network, haven_ratio,
               overrides, glass_overrides, max_concurrent, daemon, wait, output):
     """Ion transport of glasses: D(T), E_a, D and sigma at 300 K (Nernst-Einstein), optional field drift.

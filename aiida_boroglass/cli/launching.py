@@ -7,13 +7,14 @@ once, or (``--wait``) follows it with a progress bar.
 """
 from __future__ import annotations
 
+import functools
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 import click
 
-from aiida_boroglass.cli.errors import Refusal
+from aiida_boroglass.cli.errors import Refusal, one_line
 
 #: The command that tabulates and plots stored results of any launched workflow.
 TABLE_COMMAND = 'verdi data boroglass table'
@@ -26,6 +27,23 @@ class Progress:
     total: int
     finished: Callable
     what: str
+
+
+def with_profile(command):
+    """Load the storage of the default AiiDA profile before ``command`` runs; refuse in one line when there is none."""
+
+    @functools.wraps(command)
+    def loaded(*args, **kwargs):
+        from aiida.cmdline.utils.decorators import load_backend_if_not_loaded
+        from aiida.common.exceptions import ConfigurationError, IntegrityError, LockedProfileError
+
+        try:
+            load_backend_if_not_loaded()
+        except (ConfigurationError, IntegrityError, LockedProfileError) as error:
+            raise Refusal(f'{one_line(error)}; create one with `aiida-boroglass setup`', 'profile') from None
+        return command(*args, **kwargs)
+
+    return loaded
 
 
 def launch_options(command):

@@ -1,5 +1,9 @@
 """The aiida-boroglass command line: composition, and an in-process screening tabulated again from the database."""
 import json
+import os
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 import yaml
@@ -59,3 +63,14 @@ def test_composition_without_tabulated_density_still_reports():
     data = json.loads(result.output)
     assert data['density_g_cm3'] is None and 'pass a density' in data['density_source']
     assert data['R'] == pytest.approx(40 / 30)
+
+
+def test_without_any_profile_a_launch_is_refused_in_one_line(tmp_path):
+    """A new user who skipped `aiida-boroglass setup`: one line naming the profile and the fix, status 2."""
+    command = [str(Path(sys.executable).parent / 'aiida-boroglass'), 'screen', 'Li2O-B2O3', '--x', '0.3']
+    result = subprocess.run(command, env={**os.environ, 'AIIDA_PATH': str(tmp_path)}, capture_output=True,
+                            text=True, timeout=120, check=False)
+    assert result.returncode == 2
+    errors = [line for line in result.stderr.splitlines() if line.startswith('Error:')]
+    assert len(errors) == 1 and 'profile:' in errors[0] and 'aiida-boroglass setup' in errors[0]
+    assert 'Traceback' not in result.stderr + result.stdout
