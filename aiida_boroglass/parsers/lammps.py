@@ -176,7 +176,8 @@ class BoroglassLammpsParser(Parser):
             try:
                 self.out('trajectory', self._trajectory(partial=exit_code is not None))
             except ValueError as exception:
-                return self.exit_codes.ERROR_TRAJECTORY_UNREADABLE.format(error=str(exception))
+                if exit_code is None:  # a failed run keeps its own exit code: its frames are run again anyway
+                    return self.exit_codes.ERROR_TRAJECTORY_UNREADABLE.format(error=str(exception))
         if exit_code is not None:
             label, reason = exit_code
             return getattr(self.exit_codes, label).format(error=reason, reason=reason)

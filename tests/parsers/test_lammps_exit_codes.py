@@ -40,18 +40,22 @@ def fixture_inputs(case: str) -> dict:
             'forcefield': orm.Dict(forcefield)}
 
 
-def finished_lammps(code, case: str, tmp_path: Path, drop=(), replace=None, scheduler_status=None):
+def finished_lammps(code, case: str, tmp_path: Path, drop=(), replace=None, scheduler_status=None, parameters=None):
     """A stored CalcJobNode of the fixture ``case`` with its retrieved files, and the temporary folder.
 
     ``drop`` leaves retrieved files out, ``replace`` maps a file name to other content (a
-    trimmed file); ``scheduler_status`` is what the scheduler's parser set before the parser runs.
+    trimmed file); ``scheduler_status`` is what the scheduler's parser set before the parser runs;
+    ``parameters`` replaces the run parameters of the fixture.
     """
     folder = FIXTURES / f'lammps_{case}'
     node = orm.CalcJobNode(computer=code.computer, process_type='aiida.calculations:boroglass.lammps')
     node.set_option('resources', {'num_machines': 1, 'num_mpiprocs_per_machine': 2})
     node.set_option('output_filename', 'lammps.out')
     node.set_option('scheduler_stderr', '_scheduler-stderr.txt')
-    for label, value in fixture_inputs(case).items():
+    inputs = fixture_inputs(case)
+    if parameters is not None:
+        inputs['parameters'] = orm.Dict(parameters)
+    for label, value in inputs.items():
         node.base.links.add_incoming(value.store(), link_type=LinkType.INPUT_CALC, link_label=label)
     node.store()
     if scheduler_status is not None:
@@ -260,3 +264,16 @@ def test_crash_305_has_no_handler(lammps_code, tmp_path):
     process = workchain_for(lammps_code, 'killed')
     assert process.handle_out_of_walltime(node) is None
     assert process.handle_unstable_integration(node) is None
+
+
+def test_failed_run_with_an_unreadable_dump_keeps_its_own_exit_code(lammps_code, tmp_path):
+    """Rank 1 killed while the only frame was being written: still 305, not 303.
+
+    The ``killed`` run with a dump stage planned and half of the ``ok`` run's first frame as its dump.
+    """
+    frame = (FIXTURES / 'lammps_ok' / 'traj.dump').read_text().split('ITEM: TIMESTEP')[1]
+    parameters = json.loads((FIXTURES / 'lammps_killed' / 'parameters.json').read_text())
+    parameters['stages'][0]['dump_every'] = 100
+    _, status, message = parse(*finished_lammps(lammps_code, 'killed', tmp_path, parameters=parameters,
+                                                replace={'traj.dump': 'ITEM: TIMESTEP' + frame[:len(frame) // 2]}))
+    assert status == 305 and 'Killed (signal 9)' in message
