@@ -14,6 +14,7 @@ from pathlib import Path
 import yaml
 
 from aiida_boroglass.cli.errors import Refusal
+from aiida_boroglass.workflows.protocols.utils import unknown_override
 
 
 def read_yaml_mapping(path: Path, option: str) -> dict:
@@ -71,17 +72,14 @@ def checked_overrides(values: Mapping, reference: Mapping, option: str, prefix: 
     Raises
     ------
     Refusal
-        An unknown key (listing the allowed ones) or a value of the wrong kind (naming the
-        dotted key and the kind it takes).
+        An unknown key (listing the allowed ones, see
+        :func:`~aiida_boroglass.workflows.protocols.utils.unknown_override`; no section is
+        open here) or a value of the wrong kind (naming the dotted key and the kind it takes).
     """
-    checked = {}
-    for key, value in values.items():
-        name = f'{prefix}{key}'
-        if key not in reference:
-            allowed = ', '.join(sorted(str(k) for k in reference))
-            raise Refusal(f'unknown key {name!r}; allowed{" in " + prefix[:-1] if prefix else ""}: {allowed}', option)
-        checked[key] = _checked_value(value, reference[key], name, option)
-    return checked
+    unknown = unknown_override(reference, values, prefix=prefix)
+    if unknown:
+        raise Refusal(unknown, option)
+    return {key: _checked_value(value, reference[key], f'{prefix}{key}', option) for key, value in values.items()}
 
 
 def _checked_value(value, default, name: str, option: str):

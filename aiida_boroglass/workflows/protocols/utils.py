@@ -38,11 +38,18 @@ def unknown_override(defaults: Mapping, overrides: Mapping, open_sections=(), pr
         Top-level keys not compared.
     prefix : str
         Dotted path of this level, for the message.
+
+    Returns
+    -------
+    str or None
+        ``unknown key 'schedule.melt'; allowed in schedule: melt_ps, ...`` for the first
+        unknown key, None when every key is known.
     """
     for key, value in overrides.items():
         path = f'{prefix}{key}'
         if key not in defaults:
-            return f'overrides: unknown key {path!r}; allowed: {sorted(defaults)}'
+            allowed = ', '.join(sorted(str(k) for k in defaults))
+            return f'unknown key {path!r}; allowed{" in " + prefix[:-1] if prefix else ""}: {allowed}'
         default = defaults[key]
         if path in open_sections or not isinstance(value, Mapping) or not isinstance(default, Mapping) or not default:
             continue
@@ -91,7 +98,7 @@ class ProtocolMixin:
         data = cls._load_protocol_file()
         message = unknown_override(data['default_inputs'], overrides or {}, cls._protocol_open_sections)
         if message:
-            raise ValueError(message)
+            raise ValueError(f'overrides: {message}')
         protocol = protocol or data['default_protocol']
         if protocol not in data['protocols']:
             raise ValueError(f'protocol: {protocol!r} is not one of {sorted(data["protocols"])}')
