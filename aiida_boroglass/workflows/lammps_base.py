@@ -92,7 +92,14 @@ class LammpsBaseWorkChain(BaseRestartWorkChain):
         self.ctx.timestep_fs = self.ctx.inputs.parameters.get('timestep_fs', DEFAULT_PARAMETERS['timestep_fs'])
         self.ctx.timestep_halvings = 0
         self.ctx.pending_stages = []
-        self.ctx.cuts = {}  # str(CalcJob pk) -> [stage name, step] the next segment continues from; None: kept whole
+        self.ctx.cuts = {}  # str(CalcJob pk) -> [stage name, step] the next segment continues from; absent: kept whole
+
+    @staticmethod
+    def _restart_point(node) -> tuple[int, int]:
+        """Stage index and steps of it done from which the CalcJob ``node`` continues ((0, 0) without a restart file)."""
+        if 'restart_file' in node.outputs:
+            return node.outputs.results['restart_stage'], node.outputs.results['restart_step']
+        return 0, 0
 
     def _continue_from(self, node, step_factor: int = 1, timestep_factor: float = 1.0, stages: slice = slice(None)) -> str:
         """Point the next CalcJob at the failed one's restart file with the stages left to run.
@@ -101,19 +108,17 @@ class LammpsBaseWorkChain(BaseRestartWorkChain):
         The restart point is recorded as the segment's cut for the join.
         """
         parameters = self.ctx.inputs.parameters.get_dict()
-        results = node.outputs.results.get_dict()
+        stage, step = self._restart_point(node)
         if 'restart_file' in node.outputs:
             self.ctx.inputs.restart_file = node.outputs.restart_file
-            stage, step = results['restart_stage'], results['restart_step']
             origin = f'restart file of stage {parameters["stages"][stage]["name"]} at step {step}'
         else:
-            stage, step = 0, 0
             origin = 'the same starting point (no restart file was written)'
         start = parameters['stages'][stage].get('start_step', 0)
         self.ctx.cuts[str(node.pk)] = [parameters['stages'][stage]['name'], start + step]
         parameters['stages'] = remaining_stages(parameters['stages'], stage, step, step_factor)[stages]
         parameters['timestep_fs'] = parameters.get('timestep_fs', DEFAULT_PARAMETERS['timestep_fs']) * timestep_factor
-        self._set_timeout_check(parameters, results)
+        self._set_timeout_check(parameters, node.outputs.results.get_dict())
         self.ctx.inputs.parameters = orm.Dict(parameters)
         return origin
 
@@ -137,7 +142,7 @@ class LammpsBaseWorkChain(BaseRestartWorkChain):
                 count=self.ctx.timestep_halvings))
         self.ctx.timestep_halvings += 1
         stages = self.ctx.inputs.parameters['stages']
-        stage = node.outputs.results['restart_stage'] if 'restart_file' in node.outputs else 0
+        stage, _ = self._restart_point(node)
         self.ctx.pending_stages = [dict(s) for s in stages[stage + 1:]] + self.ctx.pending_stages
         origin = self._continue_from(node, step_factor=2, timestep_factor=self.defaults.timestep_factor,
                                      stages=slice(0, 1))
@@ -159,7 +164,6 @@ class LammpsBaseWorkChain(BaseRestartWorkChain):
         if not node.is_finished_ok or not self.ctx.pending_stages:
             return None
         parameters = self.ctx.inputs.parameters.get_dict()
-        self.ctx.cuts[str(node.pk)] = None
         parameters.update(stages=self.ctx.pending_stages, timestep_fs=self.ctx.timestep_fs)
         self._set_timeout_check(parameters, node.outputs.results.get_dict())
         self.ctx.inputs.parameters = orm.Dict(parameters)
@@ -172,7 +176,7 @@ class LammpsBaseWorkChain(BaseRestartWorkChain):
 
     def results(self):
         """Attach the last CalcJob's outputs, with thermo and trajectory of the whole run."""
-        if len(self.ctx.children) == 1 or not self.ctx.children[-1].is_finished_ok:
+        if len(self.ctx.children) == 1:
             return super().results()
         joined, node = join_lammps_segments.run_get_node(plan=orm.Dict({'segments': self._segment_plan()}),
                                                          **self._segment_outputs())
