@@ -1,11 +1,16 @@
 # Sourced by the scripts: system packages, then .venv (created once) with the package, its
 # engines and the extras named in BOROGLASS_EXTRAS (default "engines").
-# graphviz renders `verdi node graph generate`; installed here when we may (root with apt-get).
-if ! command -v dot >/dev/null; then
+# System packages, installed here when we may (root with apt-get): graphviz renders
+# `verdi node graph generate`; cp2k (Debian's cp2k.psmp 2023.1 with its basis sets and
+# pseudopotentials in /usr/share/cp2k) is the ab initio engine.
+missing=()
+command -v dot >/dev/null || missing+=(graphviz)
+command -v cp2k.psmp >/dev/null || missing+=(cp2k)
+if [ ${#missing[@]} -gt 0 ]; then
     if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
-        apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq graphviz >/dev/null
+        apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
     else
-        echo "note: install graphviz (the 'dot' program) to draw provenance graphs" >&2
+        echo "note: install ${missing[*]} (e.g. sudo apt-get install ${missing[*]}): graphviz draws provenance graphs, cp2k runs the ab initio workflows" >&2
     fi
 fi
 python3 -m venv .venv

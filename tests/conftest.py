@@ -19,13 +19,13 @@ def aiida_profile(aiida_config, aiida_profile_factory):
 
 @pytest.fixture(scope='session')
 def local_codes(aiida_profile, tmp_path_factory):
-    """Computer and codes registered exactly as ``aiida-boroglass setup`` does; LAMMPS and packmol required."""
+    """Computer and codes registered exactly as ``aiida-boroglass setup`` does; LAMMPS, packmol and CP2K required."""
     from aiida_boroglass.cli.setup import ensure_codes, ensure_computer
 
     computer = ensure_computer(workdir=str(tmp_path_factory.mktemp('aiida_run')))
     found = ensure_codes(computer)
-    missing = {'lmp', 'packmol'} - set(found)
-    assert not missing, f'engines {sorted(missing)} not found: install the package with the "engines" extra'
+    missing = {'lmp', 'packmol', 'cp2k'} - set(found)
+    assert not missing, f'engines {sorted(missing)} not found: install the package with the "engines" extra and CP2K (scripts/environment.sh)'
     return computer
 
 
@@ -43,6 +43,26 @@ def packmol_code(local_codes):
     from aiida import orm
 
     return orm.load_code(f'packmol@{local_codes.label}')
+
+
+@pytest.fixture(scope='session')
+def cp2k_code(local_codes):
+    """The registered CP2K code (Debian ``cp2k.psmp``, installed by scripts/environment.sh)."""
+    from aiida import orm
+
+    return orm.load_code(f'cp2k@{local_codes.label}')
+
+
+@pytest.fixture(scope='session')
+def k_borate_21():
+    """A 21-atom 40K2O-60B2O3 glass quenched with LAMMPS (tests/fixtures/README.md): an AIMD starting point."""
+    import pathlib
+
+    import ase.io
+    from aiida import orm
+
+    atoms = ase.io.read(pathlib.Path(__file__).parent / 'fixtures' / 'k_borate_21.extxyz')
+    return orm.StructureData(ase=atoms)
 
 
 @pytest.fixture(scope='session')

@@ -22,6 +22,18 @@ AVOGADRO_PER_MOL = 6.02214076e23
 #: Cubic centimetres per cubic ångström (1 Å = 1e-8 cm).
 CM3_PER_A3 = 1e-24
 
+#: Hartree energy in eV (CODATA 2018).
+HARTREE_EV = 27.211386245988
+
+#: Bohr radius in Å (CODATA 2018).
+BOHR_A = 0.529177210903
+
+#: Atomic unit of force (Hartree/Bohr) in eV/Å.
+HARTREE_BOHR_EV_A = HARTREE_EV / BOHR_A
+
+#: Atomic unit of electric field (Hartree/(e Bohr)) in V/Å.
+FIELD_AU_V_A = HARTREE_EV / BOHR_A
+
 
 def atomic_mass_g_mol(element: str) -> float:
     """Return the standard atomic weight of ``element``.

@@ -1,0 +1,1 @@
+"""Ab initio workflows: CP2K (and VASP) restartable runs, AIMD melt-quench, DFT labelling."""
