@@ -234,6 +234,11 @@ def md_parameters(elements: Sequence[str], dft: Mapping, temperature_k: float, l
     last_step : int
         The step number at which the stage ends. Stages continue each other's step counter
         (``EXT_RESTART`` with ``RESTART_COUNTERS``), so this is the total up to this stage.
+        CP2K's ``STEPS`` counts the steps of one run from the restarted step and ``MAX_STEPS``
+        counts from step 0 inclusive (measured with CP2K 2023.1: a run restarted at step 3
+        with ``MAX_STEPS 7`` writes steps 4, 5 and 6 and nothing twice), so ``MAX_STEPS =
+        last_step + 1`` ends every run of the stage, first or continued after a wall-time
+        stop, at ``last_step``.
     md : Mapping
         ``timestep_fs`` (fs), ``nose_length``, ``thermostat_timecon_fs`` (fs), ``print_every`` (steps).
     field_au : sequence of 3 float, optional
@@ -248,7 +253,8 @@ def md_parameters(elements: Sequence[str], dft: Mapping, temperature_k: float, l
     every = int(md['print_every'])
     motion = {
         'MD': {
-            'ENSEMBLE': 'NVT', 'STEPS': int(last_step), 'TIMESTEP': md['timestep_fs'], 'TEMPERATURE': temperature_k,
+            'ENSEMBLE': 'NVT', 'STEPS': int(last_step), 'MAX_STEPS': int(last_step) + 1,
+            'TIMESTEP': md['timestep_fs'], 'TEMPERATURE': temperature_k,
             'THERMOSTAT': {'TYPE': 'NOSE', 'REGION': 'GLOBAL',
                            'NOSE': {'LENGTH': int(md['nose_length']), 'TIMECON': md['thermostat_timecon_fs']}},
             'PRINT': {'ENERGY': {'EACH': {'MD': 1}}},

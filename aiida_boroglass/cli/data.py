@@ -20,12 +20,13 @@ def data_boroglass():
 @arguments.NODE()
 @with_profile
 def show(node):
-    """Show the composition, density, N4 and oxygen speciation of a finished melt-quench."""
-    from aiida_boroglass.cli.results import entry_point
+    """Show the composition, density, N4 and oxygen speciation of a finished melt-quench (classical or AIMD)."""
+    from aiida_boroglass.cli.results import GLASS_WORKFLOWS, entry_point
     from aiida_boroglass.cli.screening import melt_quench_summary
 
-    if entry_point(node) != 'boroglass.melt_quench':
-        raise Refusal(f'node {node.pk} is a {node.node_type}, not a boroglass.melt_quench workflow', 'NODE')
+    if entry_point(node) not in GLASS_WORKFLOWS:
+        raise Refusal(f'node {node.pk} is a {node.node_type}, not one of the workflows {", ".join(GLASS_WORKFLOWS)}',
+                      'NODE')
     if not node.is_finished_ok:
         raise click.ClickException(f'melt-quench {node.pk} did not finish successfully (exit status {node.exit_status})')
     for key, value in melt_quench_summary(node).items():

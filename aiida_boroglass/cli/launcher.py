@@ -16,6 +16,7 @@ import click
 import numpy as np
 from aiida.cmdline.params import types
 
+from aiida_boroglass.cli.aimd import aimd
 from aiida_boroglass.cli.analysis_commands import analyze, medium_range, softness
 from aiida_boroglass.cli.errors import OneLineGroup, Refusal, refusing
 from aiida_boroglass.cli.launching import (
@@ -72,6 +73,12 @@ def parse_glasses(spec: str, x_values: list[float]) -> dict[str, Composition]:
         return {composition_key(x): Composition.parse(spec, x=x) for x in x_values}
 
 
+def parse_glass(spec: str) -> dict[str, Composition]:
+    """The one composition of ``spec`` (no x), keyed ``glass``; refuse naming ``SPEC``."""
+    with refusing('SPEC'):
+        return {'glass': Composition.parse(spec)}
+
+
 def _output_option(default: str):
     """``--output``: a folder (refused before the run if it is a file) for the table and the plots."""
     return click.option('--output', '-o', type=click.Path(file_okay=False, writable=True, path_type=Path),
@@ -87,6 +94,7 @@ def main():
     """
 
 
+main.add_command(aimd)
 main.add_command(analyze)
 main.add_command(medium_range)
 main.add_command(softness)

@@ -14,7 +14,12 @@ from pathlib import Path
 import click
 
 from aiida_boroglass.cli.errors import Refusal
+from aiida_boroglass.cli.aimd import show_aimd
 from aiida_boroglass.cli.screening import show_screening
+
+
+#: Workflows that make a glass and report its properties alike.
+GLASS_WORKFLOWS = ('boroglass.melt_quench', 'boroglass.aimd')
 
 
 def entry_point(node) -> str | None:
@@ -23,13 +28,13 @@ def entry_point(node) -> str | None:
 
 
 def glass_label(node) -> str:
-    """The composition of a melt-quench, else the node's class and PK."""
-    if entry_point(node) == 'boroglass.melt_quench':
+    """The composition of a melt-quench (classical or AIMD), else the node's class and PK."""
+    if entry_point(node) in GLASS_WORKFLOWS and 'composition' in node.inputs:
         return node.inputs.composition.label_text
     return f'{node.__class__.__name__}<{node.pk}>'
 
 
-def _finished(nodes: Sequence) -> list:
+def finished(nodes: Sequence) -> list:
     """The nodes that finished successfully; say which did not; none: exit status 1."""
     done = [node for node in nodes if node.is_finished_ok]
     for node in nodes:
@@ -45,7 +50,7 @@ def show_transport(nodes: Sequence, output: Path) -> bool:
     """Table of ``boroglass.diffusion`` workflows; ``transport.json``, ``msd.png`` and ``arrhenius.png``."""
     from aiida_boroglass.cli.transport_plots import plot_transport, transport_rows, transport_table
 
-    done = _finished(nodes)
+    done = finished(nodes)
     rows = [row for node in done for row in transport_rows(node.label or f'{node.process_label}<{node.pk}>', node)]
     click.echo(transport_table(rows))
     output.mkdir(parents=True, exist_ok=True)
@@ -59,7 +64,7 @@ def show_hopping(nodes: Sequence, output: Path) -> bool:
     """Table of ``boroglass.hopping`` workflows; ``hopping.json`` and the plots (one sub-folder per workflow if several)."""
     from aiida_boroglass.cli.hopping_plots import hopping_table, plot_hopping
 
-    done = _finished(nodes)
+    done = finished(nodes)
     for node in done:
         folder = output if len(done) == 1 else output / str(node.pk)
         summary = node.outputs.summary.get_dict()
@@ -75,7 +80,7 @@ def show_medium_range(nodes: Sequence, output: Path) -> bool:
     """Table of ``boroglass.medium_range`` workflows, one row per glass; ``medium_range.json`` and comparison plots."""
     from aiida_boroglass.cli.medium_range_plots import medium_range_row, medium_range_table, plot_medium_range
 
-    done = _finished(nodes)
+    done = finished(nodes)
     labels = [node.label or glass_label(node.inputs.glass) for node in done]
     for label, node in zip(labels, done):
         click.echo(f'{label}: {node.process_label}<{node.pk}>')
@@ -92,7 +97,7 @@ def show_panel(nodes: Sequence, output: Path) -> bool:
     """Headline numbers and plots of ``boroglass.structure_panel`` workflows (one sub-folder per panel if several)."""
     from aiida_boroglass.cli.structure_plots import panel_summary, plot_panel
 
-    done = _finished(nodes)
+    done = finished(nodes)
     for node in done:
         glass = node.inputs.glass
         click.echo(f'structure panel of {glass.__class__.__name__}<{glass.pk}>: {node.process_label}<{node.pk}>')
@@ -120,6 +125,7 @@ SHOW = {
     'boroglass.hopping': show_hopping,
     'boroglass.medium_range': show_medium_range,
     'boroglass.structure_panel': show_panel,
+    'boroglass.aimd': show_aimd,
 }
 
 

@@ -38,12 +38,12 @@ def x_of_key(key: str) -> float:
 
 
 def melt_quench_summary(node) -> dict:
-    """Key results of a finished ``boroglass.melt_quench`` node (units in the keys)."""
+    """Key results of a finished ``boroglass.melt_quench`` or ``boroglass.aimd`` node (units in the keys)."""
     outputs = node.outputs
     return {
-        'composition': node.inputs.composition.label_text,
+        'composition': node.inputs.composition.label_text if 'composition' in node.inputs else outputs.structure.get_formula(),
         'n_atoms': len(outputs.structure.sites),
-        'forcefield': node.inputs.forcefield.value,
+        'forcefield': node.inputs.forcefield.value if 'forcefield' in node.inputs else f'PBE/{node.inputs.dft["basis_set"]}',
         'density_g_cm3': outputs.density_g_cm3.value,
         'n4': outputs.boron['n4'],
         'mean_b_coordination': outputs.boron['mean_coordination'],

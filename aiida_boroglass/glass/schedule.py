@@ -182,3 +182,86 @@ def transport_stages(temperature_k: float, schedule: Mapping, timestep_fs: float
                    'steps': _steps(schedule['production_ps'], timestep_fs),
                    'dump_every': max(1, _steps(schedule['dump_every_ps'], timestep_fs)), **extra})
     return stages
+
+
+# --- AIMD temperature ladder (paper 000 section 2) ------------------------------------------
+
+#: Keys of an AIMD ladder with their units.
+LADDER_KEYS = {
+    'start_temperature_k': 'K',
+    'top_temperature_k': 'K',
+    'step_k': 'K',
+    'step_ps': 'ps',
+    'top_ps': 'ps',
+    'final_ps': 'ps',
+    'production_ps': 'ps',
+}
+
+
+def validate_ladder(schedule: Mapping) -> str | None:
+    """Return a message naming the bad field of an AIMD ladder, or ``None`` when it is valid.
+
+    Parameters
+    ----------
+    schedule : Mapping
+        The keys of :data:`LADDER_KEYS` (all required), in the units given there.
+
+    Returns
+    -------
+    str or None
+    """
+    missing = sorted(set(LADDER_KEYS) - set(schedule))
+    unknown = sorted(set(schedule) - set(LADDER_KEYS))
+    if missing or unknown:
+        return f'schedule: missing keys {missing}, unknown keys {unknown}; expected {sorted(LADDER_KEYS)}'
+    message = _non_number(schedule, LADDER_KEYS)
+    if message:
+        return message
+    for key in LADDER_KEYS:
+        if not schedule[key] > 0:
+            return f'schedule.{key}: must be > 0 {LADDER_KEYS[key]}, got {schedule[key]}'
+    if schedule['top_temperature_k'] < schedule['start_temperature_k']:
+        return (f'schedule.top_temperature_k: {schedule["top_temperature_k"]} K is below start_temperature_k '
+                f'({schedule["start_temperature_k"]} K)')
+    return None
+
+
+def ladder_temperatures(start_k: float, top_k: float, step_k: float) -> list[float]:
+    """Rungs of the heating ladder below the top: ``start, start + step, ...`` while below ``top_k``, K."""
+    count = math.ceil((top_k - start_k) / step_k - 1e-9)
+    return [start_k + i * step_k for i in range(count)]
+
+
+def aimd_stages(schedule: Mapping, timestep_fs: float) -> list[dict]:
+    """The NVT stages of the AIMD melt-quench, each with the step at which it ends.
+
+    Paper 000: from ``start`` up in steps of ``step_k`` to the top (``step_ps`` each), hold
+    the top for ``top_ps``, come back down the same rungs (``step_ps`` each), hold the start
+    temperature for ``final_ps``, then ``production_ps`` of production at that temperature.
+    The stages continue one step counter, so ``last_step`` is cumulative.
+
+    Parameters
+    ----------
+    schedule : Mapping
+        A valid ladder (:data:`LADDER_KEYS`).
+    timestep_fs : float
+        MD time step, fs.
+
+    Returns
+    -------
+    list of dict
+        ``name`` (e.g. ``heat_0698K``, ``top_1398K``, ``cool_0698K``, ``final_0298K``,
+        ``production``), ``temperature_k`` (K), ``steps`` and ``last_step``.
+    """
+    rungs = ladder_temperatures(schedule['start_temperature_k'], schedule['top_temperature_k'], schedule['step_k'])
+    top, start = schedule['top_temperature_k'], schedule['start_temperature_k']
+    plan = [(f'heat_{t:04.0f}K', t, schedule['step_ps']) for t in rungs]
+    plan.append((f'top_{top:04.0f}K', top, schedule['top_ps']))
+    plan += [(f'cool_{t:04.0f}K', t, schedule['step_ps']) for t in reversed(rungs[1:])]
+    plan += [(f'final_{start:04.0f}K', start, schedule['final_ps']), ('production', start, schedule['production_ps'])]
+    stages, last = [], 0
+    for name, temperature, duration in plan:
+        steps = _steps(duration, timestep_fs)
+        last += steps
+        stages.append({'name': name, 'temperature_k': temperature, 'steps': steps, 'last_step': last})
+    return stages

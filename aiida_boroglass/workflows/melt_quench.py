@@ -78,6 +78,52 @@ def next_packing(exit_status: int, tolerance_a: float, seed: int, retries_done: 
     return {'seed': seed + 1, 'tolerance_a': max(TOLERANCE_RANGE_A[0], tolerance_a * PACKING_TOLERANCE_FACTOR)}
 
 
+def glass_properties(structure: orm.StructureData, trajectory: orm.TrajectoryData,
+                     cutoff_bo_a: orm.Float | None = None) -> dict[str, orm.Data]:
+    """The properties every glass-making workflow reports, by the same calcfunctions for every engine.
+
+    Parameters
+    ----------
+    structure : StructureData
+        The final glass.
+    trajectory : TrajectoryData
+        Production frames (positions, Å; cells, Å).
+    cutoff_bo_a : Float, optional
+        B-O bond cutoff, Å; default: the first minimum of g_BO(r) of the frames (2.0 Å if unclear).
+
+    Returns
+    -------
+    dict
+        ``density_g_cm3`` (Float, g/cm^3), ``rdf_bo`` (XyData), ``boron`` (Dict: N4, N3, the
+        coordination distribution and the cutoff in Å) and ``oxygen`` (Dict: BO / NBO / free
+        O fractions).
+
+    Raises
+    ------
+    CalcfunctionError
+        When one of the calcfunctions fails (caught by ``checked_step``).
+    """
+    rdf = run_checked(boron_oxygen_rdf, trajectory)
+    cutoff = cutoff_bo_a or rdf['cutoff_bo_a']
+    return {
+        'density_g_cm3': run_checked(glass_density, structure),
+        'rdf_bo': rdf['rdf'],
+        'boron': run_checked(boron_coordination, trajectory, cutoff),
+        'oxygen': run_checked(oxygen_bridging, trajectory, cutoff),
+    }
+
+
+def attach_glass(process: WorkChain) -> None:
+    """Attach ``ctx.structure``, ``ctx.trajectory`` and the :func:`glass_properties` in ``ctx.properties``; report them."""
+    properties = process.ctx.properties
+    process.out('structure', process.ctx.structure)
+    process.out('trajectory', process.ctx.trajectory)
+    for key, node in properties.items():
+        process.out(key, node)
+    process.report(f'glass: {properties["density_g_cm3"].value:.3f} g/cm^3, N4 = {properties["boron"]["n4"]:.3f}, '
+                   f'NBO fraction = {properties["oxygen"]["nbo_fraction"]:.3f}')
+
+
 class MeltQuenchWorkChain(ProtocolMixin, WorkChain):
     """Make a glass by the classical melt-quench route of papers 002 and 004.
 
@@ -299,21 +345,8 @@ class MeltQuenchWorkChain(ProtocolMixin, WorkChain):
     @checked_step
     def analyse(self):
         """Density, g_BO(r) and its cutoff, N4 and oxygen speciation of the production frames."""
-        trajectory = self.ctx.trajectory
-        self.ctx.density_out = run_checked(glass_density, self.ctx.structure)
-        rdf = run_checked(boron_oxygen_rdf, trajectory)
-        cutoff = self.inputs.get('cutoff_bo_a') or rdf['cutoff_bo_a']
-        self.ctx.rdf = rdf['rdf']
-        self.ctx.boron = run_checked(boron_coordination, trajectory, cutoff)
-        self.ctx.oxygen = run_checked(oxygen_bridging, trajectory, cutoff)
+        self.ctx.properties = glass_properties(self.ctx.structure, self.ctx.trajectory, self.inputs.get('cutoff_bo_a'))
 
     def results(self):
         """Attach the glass and its properties."""
-        self.out('structure', self.ctx.structure)
-        self.out('trajectory', self.ctx.trajectory)
-        self.out('density_g_cm3', self.ctx.density_out)
-        self.out('rdf_bo', self.ctx.rdf)
-        self.out('boron', self.ctx.boron)
-        self.out('oxygen', self.ctx.oxygen)
-        self.report(f'glass: {self.ctx.density_out.value:.3f} g/cm^3, N4 = {self.ctx.boron["n4"]:.3f}, '
-                    f'NBO fraction = {self.ctx.oxygen["nbo_fraction"]:.3f}')
+        attach_glass(self)

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import copy
 
+import numpy as np
 import pytest
 
 from aiida_boroglass.calculations.lammps_inputs import validate_parameters
@@ -136,3 +137,49 @@ def test_melt_quench_phases_does_not_mutate_schedule():
     schedule = copy.deepcopy(SCHEDULE)
     melt_quench_phases(schedule, 1.0)
     assert schedule == SCHEDULE
+
+
+# --- AIMD ladder (paper 000) ------------------------------------------------------------------
+
+from aiida_boroglass.glass.schedule import LADDER_KEYS, aimd_stages, ladder_temperatures, validate_ladder  # noqa: E402
+
+PAPER_LADDER = {'start_temperature_k': 298.15, 'top_temperature_k': 1398.15, 'step_k': 400.0, 'step_ps': 10.0,
+                'top_ps': 20.0, 'final_ps': 20.0, 'production_ps': 20.0}
+
+
+def test_ladder_temperatures_stop_below_the_top():
+    """298.15 + 400 n below 1398.15 K: three rungs; a top on a rung is not repeated."""
+    assert ladder_temperatures(298.15, 1398.15, 400.0) == pytest.approx([298.15, 698.15, 1098.15])
+    assert ladder_temperatures(300.0, 1100.0, 400.0) == pytest.approx([300.0, 700.0])
+    assert ladder_temperatures(300.0, 300.0, 400.0) == []
+
+
+def test_aimd_stages_paper_000():
+    """Up, top, down, final, production; one step counter across stages (cumulative last_step)."""
+    stages = aimd_stages(PAPER_LADDER, timestep_fs=1.0)
+    assert [s['name'] for s in stages] == ['heat_0298K', 'heat_0698K', 'heat_1098K', 'top_1398K', 'cool_1098K',
+                                           'cool_0698K', 'final_0298K', 'production']
+    steps = [s['steps'] for s in stages]
+    assert steps == [10000, 10000, 10000, 20000, 10000, 10000, 20000, 20000]
+    assert [s['last_step'] for s in stages] == list(np.cumsum(steps))
+    assert stages[-1]['last_step'] == 110000  # 110 ps at 1 fs
+
+
+def test_aimd_stages_two_fs_halves_the_steps():
+    """The same durations at 2 fs take half the steps."""
+    assert [s['steps'] for s in aimd_stages(PAPER_LADDER, timestep_fs=2.0)] == [5000, 5000, 5000, 10000, 5000, 5000,
+                                                                              10000, 10000]
+
+
+@pytest.mark.parametrize('change,fragment', [
+    ({'step_k': 0.0}, 'schedule.step_k: must be > 0'),
+    ({'start_temperature_k': -10.0}, 'schedule.start_temperature_k: must be > 0'),
+    ({'top_temperature_k': 200.0}, 'schedule.top_temperature_k: 200.0 K is below start_temperature_k'),
+    ({'top_ps': 'long'}, 'schedule.top_ps: must be a finite number (ps)'),
+    ({'cooling_rate_k_ps': 1.0}, "unknown keys ['cooling_rate_k_ps']"),
+])
+def test_validate_ladder_names_the_field(change, fragment):
+    """A ladder that is not positive or not ordered is refused naming the key."""
+    assert fragment in validate_ladder({**PAPER_LADDER, **change})
+    assert validate_ladder(PAPER_LADDER) is None
+    assert set(PAPER_LADDER) == set(LADDER_KEYS)

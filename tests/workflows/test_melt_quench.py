@@ -102,7 +102,7 @@ def test_verdi_data_boroglass_show_reports_the_glass(melt_quench):
     assert f'{melt_quench.outputs.boron["n4"]:.4f}' in result.output
     assert f'{melt_quench.outputs.density_g_cm3.value:.4f}' in result.output
     refused = CliRunner().invoke(verdi_data, ['boroglass', 'show', str(melt_quench.inputs.composition.pk)])
-    assert refused.exit_code != 0 and 'not a boroglass.melt_quench' in refused.output
+    assert refused.exit_code != 0 and 'not one of the workflows boroglass.melt_quench' in refused.output
 
 
 def test_borophosphate_without_density_is_refused_naming_the_field(lammps_code, packmol_code):
