@@ -205,17 +205,22 @@ def geo_opt_parameters(elements: Sequence[str], dft: Mapping, geo_opt: Mapping) 
         The ``dft`` settings.
     geo_opt : Mapping
         ``max_iter`` (steps) and ``max_force_ha_bohr`` (largest force at convergence, Hartree/Bohr).
+        CP2K also requires the RMS force and the largest and RMS displacements to converge;
+        they follow ``max_force_ha_bohr`` in CP2K's default ratios (4.5e-4 Ha/Bohr : 3e-4 Ha/Bohr
+        : 3e-3 Bohr : 1.5e-3 Bohr), so one setting loosens or tightens them all.
 
     Returns
     -------
     dict
         GLOBAL, FORCE_EVAL and MOTION/GEO_OPT.
     """
+    scale = geo_opt['max_force_ha_bohr'] / 4.5e-4
+    criteria = {'MAX_FORCE': geo_opt['max_force_ha_bohr'], 'RMS_FORCE': float(f'{3e-4 * scale:.6g}'),
+                'MAX_DR': float(f'{3e-3 * scale:.6g}'), 'RMS_DR': float(f'{1.5e-3 * scale:.6g}')}
     return {
         'GLOBAL': global_section('GEO_OPT'),
         'FORCE_EVAL': force_eval_section(elements, dft),
-        'MOTION': {'GEO_OPT': {'OPTIMIZER': 'BFGS', 'MAX_ITER': int(geo_opt['max_iter']),
-                               'MAX_FORCE': geo_opt['max_force_ha_bohr']},
+        'MOTION': {'GEO_OPT': {'OPTIMIZER': 'BFGS', 'MAX_ITER': int(geo_opt['max_iter']), **criteria},
                    'PRINT': {'TRAJECTORY': {'EACH': {'GEO_OPT': 1}}, 'FORCES': {'EACH': {'GEO_OPT': 1}}}},
     }
 
@@ -276,9 +281,16 @@ def md_parameters(elements: Sequence[str], dft: Mapping, temperature_k: float, l
     }
 
 
-def single_point_parameters(elements: Sequence[str], dft: Mapping) -> dict:
-    """Parameters of an energy, forces and stress calculation (a DFT label of one frame)."""
-    return {'GLOBAL': global_section('ENERGY_FORCE'), 'FORCE_EVAL': force_eval_section(elements, dft, stress=True)}
+def single_point_parameters(elements: Sequence[str], dft: Mapping, field_au: Sequence[float] | None = None) -> dict:
+    """Parameters of an energy, forces and stress calculation (a DFT label of one frame).
+
+    With ``field_au`` (a Berry-phase field, atomic units) the forces are those in the field and
+    no stress is computed (CP2K has no analytical stress of a periodic field).
+    """
+    section = force_eval_section(elements, dft, field_au=field_au, stress=field_au is None)
+    if field_au is not None:
+        section['PRINT'] = {'FORCES': {'_': 'ON'}}
+    return {'GLOBAL': global_section('ENERGY_FORCE'), 'FORCE_EVAL': section}
 
 
 def continue_from_parent(parameters: Mapping, restart_thermostat: bool = True) -> dict:

@@ -21,11 +21,11 @@ from aiida_boroglass.cli.launching import (
     validated,
     with_profile,
 )
-from aiida_boroglass.cli.results import entry_point, glass_label, show_results
+from aiida_boroglass.cli.results import GLASS_WORKFLOWS, entry_point, glass_label, show_results
 
 
 def glass_of(node, field: str):
-    """The glass a node stands for: a structure, a trajectory, or a melt-quench's production trajectory.
+    """The glass a node stands for: a structure, a trajectory, or a (classical or AIMD) melt-quench's production.
 
     Raises
     ------
@@ -36,12 +36,12 @@ def glass_of(node, field: str):
 
     if isinstance(node, (orm.StructureData, orm.TrajectoryData)):
         return node
-    if entry_point(node) == 'boroglass.melt_quench':
+    if entry_point(node) in GLASS_WORKFLOWS:
         if not node.is_finished_ok:
             raise Refusal(f'melt-quench {node.pk} did not finish successfully (exit status {node.exit_status})', field)
         return node.outputs.trajectory
-    raise Refusal(f'node {node.pk} is a {node.node_type}; give a StructureData, a TrajectoryData or a '
-                  'boroglass.melt_quench workflow', field)
+    raise Refusal(f'node {node.pk} is a {node.node_type}; give a StructureData, a TrajectoryData or one of the '
+                  f'workflows {", ".join(GLASS_WORKFLOWS)}', field)
 
 
 def _key_values(values: tuple[str, ...], option: str, convert) -> dict:

@@ -1,0 +1,183 @@
+"""``boroglass.aimd``: refusals before launch, and one real CP2K run of the whole ladder on a 21-atom glass.
+
+The real run (fast protocol shortened to 15 MD steps, SZV / 200 Ry, one core) goes through
+every stage kind: geometry optimisation, heating, top, final, production and a field run with
+the B-O network fixed; it takes about a minute here.
+"""
+import re
+
+import numpy as np
+import pytest
+from aiida import engine, orm
+from click.testing import CliRunner
+
+from aiida_boroglass.calculations.cp2k_inputs import MIN_ATOMS, single_point_parameters
+from aiida_boroglass.data.composition import CompositionData
+from aiida_boroglass.glass.elements import ATOMIC_MASSES_G_MOL, AVOGADRO_PER_MOL, CM3_PER_A3, FIELD_AU_V_A
+from aiida_boroglass.workflows.ab_initio.aimd import AimdWorkChain
+from aiida_boroglass.workflows.ab_initio.cp2k_base import BoroglassCp2kBaseWorkChain
+
+#: One core per CP2K job in tests (the machine has two and the suite runs other engines).
+ONE_CORE = {'resources': {'num_machines': 1, 'num_mpiprocs_per_machine': 1, 'num_cores_per_mpiproc': 1},
+            'max_wallclock_seconds': 1800}
+
+#: Ladder 300 -> 700 -> 300 K in 15 steps of 1 fs, every frame stored.
+SHORT = {
+    'geo_opt': {'max_iter': 10, 'max_force_ha_bohr': 0.01},
+    'md': {'print_every': 1},
+    'schedule': {'start_temperature_k': 300.0, 'top_temperature_k': 700.0, 'step_k': 400.0, 'step_ps': 0.003,
+                 'top_ps': 0.003, 'final_ps': 0.002, 'production_ps': 0.004},
+    'field': {'field_au': [0.0, 0.0, 0.02], 'fix_network': True, 'duration_ps': 0.002},
+    'options': ONE_CORE,
+}
+#: Stage -> (first, last) MD step of the run above.
+STAGE_STEPS = {'heat_0300K': (0, 3), 'top_0700K': (4, 6), 'final_0300K': (7, 8), 'production': (9, 12),
+               'field': (13, 14)}
+
+
+def node_count() -> int:
+    return orm.QueryBuilder().append(orm.Node).count()
+
+
+def assert_refused(inputs: dict, field: str, allowed: str = ''):
+    """Refused in one line naming ``field`` (and ``allowed``), before any node is stored."""
+    error = AimdWorkChain.spec().inputs.validate(inputs)
+    assert error is not None, f'{field}: accepted'
+    assert field in str(error) and allowed in str(error), str(error)
+    before = node_count()
+    with pytest.raises(ValueError, match=re.escape(field)):
+        engine.run(AimdWorkChain, **inputs)
+    assert node_count() == before
+
+
+def aimd_inputs(cp2k_code, structure, **overrides) -> dict:
+    builder = AimdWorkChain.get_builder_from_protocol(cp2k_code, structure=structure, protocol='fast',
+                                                      overrides=overrides)
+    return builder._inputs(prune=True)
+
+
+@pytest.mark.parametrize('overrides,field,allowed', [
+    ({'dft': {'basis_set': 'TZVP-MOLOPT-GTH'}}, 'dft.basis_set', 'SZV-MOLOPT-SR-GTH'),
+    ({'dft': {'cutoff_ry': 5}}, 'dft.cutoff_ry', '[50, 2000] Ry'),
+    ({'schedule': {'step_k': -400.0}}, 'schedule.step_k', 'must be > 0'),
+    ({'schedule': {'top_temperature_k': 100.0}}, 'schedule.top_temperature_k', 'below start_temperature_k'),
+    ({'schedule': {'production_ps': 0.0001}}, 'schedule', 'shorter than one time step'),
+    ({'field': {'field_au': [0.0, 0.02], 'duration_ps': 0.1}}, 'field.field_au', 'three numbers'),
+    ({'field': {'field_au': [0.0, 0.0, 0.02], 'fix_network': 'yes', 'duration_ps': 0.1}}, 'field.fix_network',
+     'true or false'),
+    ({'md': {'timestep_fs': 5.0}}, 'md.timestep_fs', '(0, 2] fs'),
+    ({'geo_opt': {'max_iter': 0}}, 'geo_opt.max_iter', 'integer >= 1'),
+])
+def test_bad_settings_are_refused_before_launch(cp2k_code, k_borate_21, overrides, field, allowed):
+    """Bad DFT, ladder, field, MD and optimiser settings: one line naming the field, nothing stored."""
+    assert_refused(aimd_inputs(cp2k_code, k_borate_21, **overrides), field, allowed)
+
+
+def test_too_small_and_unsupported_structures_are_refused(cp2k_code, k_borate_21):
+    """Fewer atoms than a Γ-point cell allows, and an element without a GTH-PBE pseudopotential."""
+    small = orm.StructureData(ase=k_borate_21.get_ase()[:MIN_ATOMS - 1])
+    assert_refused(aimd_inputs(cp2k_code, small), 'structure', f'at least {MIN_ATOMS} atoms')
+    atoms = k_borate_21.get_ase()
+    atoms.symbols[0] = 'Ca'
+    assert_refused(aimd_inputs(cp2k_code, orm.StructureData(ase=atoms)), 'dft', "no GTH-PBE pseudopotential for ['Ca']")
+
+
+def test_composition_without_classical_route_or_structure_is_refused(cp2k_code):
+    """No structure and no LAMMPS inputs for the classical start: refused naming melt_quench."""
+    builder = AimdWorkChain.get_builder_from_protocol(cp2k_code, structure=None, protocol='fast')
+    builder.composition = CompositionData('40K2O-60B2O3')
+    builder.n_atoms = 40
+    assert_refused(builder._inputs(prune=True), 'melt_quench', 'give a structure')
+    builder = AimdWorkChain.get_builder_from_protocol(cp2k_code, protocol='fast')
+    assert_refused(builder._inputs(prune=True), 'structure', 'composition and n_atoms')
+
+
+@pytest.fixture(scope='module')
+def aimd_node(cp2k_code, k_borate_21):
+    """The shortened fast AIMD of the 21-atom glass with a field run (real CP2K)."""
+    builder = AimdWorkChain.get_builder_from_protocol(cp2k_code, structure=k_borate_21, protocol='fast',
+                                                      overrides=SHORT)
+    _, node = engine.run_get_node(builder)
+    assert node.is_finished_ok, (node.exit_status, node.exit_message)
+    return node
+
+
+def test_stages_continue_one_step_counter_without_gap_or_duplicate(aimd_node):
+    """Every stage's trace starts one step after the previous ended; the steps 0..14 appear once each."""
+    thermo = aimd_node.outputs.thermo
+    assert set(thermo) == set(STAGE_STEPS)
+    for name, (first, last) in STAGE_STEPS.items():
+        steps = thermo[name].get_array('step')
+        assert list(steps) == list(range(first, last + 1)), name
+        assert np.all(np.diff(thermo[name].get_array('time_ps')) == pytest.approx(0.001))
+
+
+def test_thermostat_follows_the_ladder_and_energy_is_conserved(aimd_node):
+    """The Nose-Hoover conserved quantity drifts by under 1 meV/atom in every stage; the top is hotter."""
+    thermo = aimd_node.outputs.thermo
+    for name in STAGE_STEPS:
+        conserved = thermo[name].get_array('conserved_ev')
+        assert np.ptp(conserved) / 21 < 1e-3, name
+    assert thermo['top_0700K'].get_array('temperature_k').mean() > thermo['heat_0300K'].get_array('temperature_k').mean()
+
+
+def test_production_trajectory_is_in_our_units(aimd_node):
+    """Frames 9..12 at 1 fs; positions Å inside a few Å of the cell, energies eV, forces eV/Å, cells Å."""
+    trajectory = aimd_node.outputs.trajectory
+    assert list(trajectory.get_stepids()) == [9, 10, 11, 12]
+    assert np.allclose(np.diff(trajectory.get_array('times')), 0.001)
+    assert np.allclose(trajectory.get_cells(), aimd_node.outputs.initial_structure.cell)
+    energies = trajectory.get_array('energies')
+    assert energies.shape == (4,) and -9000 < energies.mean() < -7000  # about -306 Ha = -8340 eV
+    forces = trajectory.get_array('forces')
+    assert forces.shape == (4, 21, 3) and 0.05 < np.abs(forces).max() < 20
+    assert np.allclose(aimd_node.outputs.structure.get_ase().positions, trajectory.get_positions()[-1], atol=1e-5)
+
+
+def test_network_is_fixed_in_the_field_run(aimd_node):
+    """With fix_network, B and O do not move in the field run, K does; the field output is in V/Å."""
+    trajectory = aimd_node.outputs.field_trajectory
+    positions = trajectory.get_positions()
+    symbols = np.array(trajectory.symbols)
+    network = np.isin(symbols, ['B', 'O'])
+    assert np.abs(positions[:, network] - positions[0, network]).max() < 1e-6
+    assert np.abs(positions[:, ~network] - positions[0, ~network]).max() > 1e-4
+    field = aimd_node.outputs.field.get_dict()
+    assert field['efield_v_a'] == pytest.approx([0.0, 0.0, 0.02 * FIELD_AU_V_A])
+    assert field['frozen_elements'] == ['B', 'O'] and 'K' in field['species']
+
+
+def test_glass_is_analysed_like_a_classical_one(aimd_node):
+    """Density by hand from masses and volume; N4 and oxygen fractions present; ``verdi data boroglass show``."""
+    from aiida_boroglass.cli.data import data_boroglass
+
+    structure = aimd_node.outputs.structure
+    mass = sum(ATOMIC_MASSES_G_MOL[site.kind_name] for site in structure.sites) / AVOGADRO_PER_MOL
+    assert aimd_node.outputs.density_g_cm3.value == pytest.approx(mass / (structure.get_cell_volume() * CM3_PER_A3))
+    assert 0.0 <= aimd_node.outputs.boron['n4'] <= 1.0
+    oxygen = aimd_node.outputs.oxygen
+    assert oxygen['bo_fraction'] + oxygen['nbo_fraction'] + oxygen['free_fraction'] == pytest.approx(1.0)
+    result = CliRunner().invoke(data_boroglass, ['show', str(aimd_node.pk)])
+    assert result.exit_code == 0, result.output
+    assert 'PBE/SZV-MOLOPT-SR-GTH' in result.output and 'n4' in result.output
+
+
+def test_field_changes_the_force_on_each_cation_by_q_e(cp2k_code, k_borate_21):
+    """One step in 0.02 a.u. along z: each K+ feels ~ +1 e x E more along z, and little across (Born charge ~1)."""
+    symbols = [site.kind_name for site in k_borate_21.sites]
+    dft = AimdWorkChain.get_protocol_inputs('fast')['dft']
+    forces = {}
+    for label, field in (('none', None), ('z', [0.0, 0.0, 0.02])):
+        builder = BoroglassCp2kBaseWorkChain.get_builder()
+        builder.cp2k.code = cp2k_code
+        builder.cp2k.structure = k_borate_21
+        builder.cp2k.parameters = orm.Dict(single_point_parameters(symbols, {**dft, 'eps_scf': 1e-6}, field_au=field))
+        builder.cp2k.metadata.options = {**ONE_CORE, 'withmpi': False}
+        _, node = engine.run_get_node(builder)
+        assert node.is_finished_ok, node.exit_status
+        forces[label] = node.outputs.labels.get_array('forces_ev_a')
+    qe = 0.02 * FIELD_AU_V_A  # eV/Å on a charge of +1 e
+    cations = np.array(symbols) == 'K'
+    change = forces['z'][cations] - forces['none'][cations]
+    assert np.all(change[:, 2] / qe > 0.8) and np.all(change[:, 2] / qe < 1.25), change[:, 2] / qe
+    assert np.abs(change[:, :2]).max() < 0.15 * qe
