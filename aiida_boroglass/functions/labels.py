@@ -7,10 +7,11 @@ of the frame, and ``stress_gpa`` (3, 3) GPa, whichever engine computed it (see
 labelled frames into one ``TrajectoryData``; its inputs are the frames and their label nodes,
 so every row of the dataset leads back to the calculation that labelled it.
 
-Sign conventions: ``stress`` is the physical stress sigma = (1/V) dE/d(strain), positive
-under tension (CP2K prints its negative, the pressure tensor, whose 1/3 trace is the
-pressure); ``virial`` is the virial of DeePMD-kit and dpdata, -sigma V in eV (its 1/3 trace
-is p V).
+Sign conventions. A label node's ``stress_gpa`` is the tensor as CP2K and VASP print it, the
+pressure tensor P: positive under compression, 1/3 of its trace is the pressure. The
+dataset's ``stress`` is the physical stress sigma = (1/V) dE/d(strain) = -P (ASE's
+convention, positive under tension); its ``virial`` is DeePMD-kit's and dpdata's,
+-sigma V = P V in eV.
 """
 from __future__ import annotations
 
@@ -32,7 +33,7 @@ DATASET_UNITS = {'positions': 'Å', 'cells': 'Å', 'energies': 'eV', 'forces': '
 
 #: Sign conventions of a label dataset (its ``conventions`` attribute).
 DATASET_CONVENTIONS = {
-    'stress': 'physical stress (1/V) dE/d(strain), positive under tension; 1/3 of its trace is minus the pressure',
+    'stress': 'physical stress (1/V) dE/d(strain), positive under tension (ASE); 1/3 of its trace is minus the pressure',
     'virial': 'DeePMD-kit / dpdata virial: -stress x cell volume (eV); 1/3 of its trace is pressure x volume',
 }
 
@@ -103,7 +104,7 @@ def virial_ev(stress_gpa: np.ndarray, cells: np.ndarray) -> np.ndarray:
 
 
 def label_arrays(labels: orm.ArrayData, n_atoms: int, key: str) -> tuple[float, np.ndarray, np.ndarray]:
-    """Energy (eV), forces (n_atoms, 3) eV/Å and stress (3, 3) GPa of one label node, shapes checked.
+    """Energy (eV), forces (n_atoms, 3) eV/Å and pressure tensor (3, 3) GPa of one label node, shapes checked.
 
     Raises
     ------
@@ -142,9 +143,10 @@ def label_dataset(selection: orm.Dict, **frames) -> orm.TrajectoryData:
         ``symbols``; ``positions`` (n_frames, n_atoms, 3) Å; ``cells`` (n_frames, 3, 3) Å, rows
         are the cell vectors; ``steps`` and ``frame_indices`` (n_frames,), the index of each
         row's frame in the source; ``energies`` (n_frames,) eV; ``forces`` (n_frames, n_atoms,
-        3) eV/Å; ``stress`` (n_frames, 3, 3) GPa, positive under tension; ``virial``
-        (n_frames, 3, 3) eV = -stress x volume. Attributes ``engine``, ``units``,
-        ``conventions`` (the signs), ``frame_keys`` (the key of each row) and ``skipped``.
+        3) eV/Å; ``stress`` (n_frames, 3, 3) GPa, positive under tension (minus the labels'
+        ``stress_gpa``); ``virial`` (n_frames, 3, 3) eV = -stress x volume. Attributes
+        ``engine``, ``units``, ``conventions`` (the signs), ``frame_keys`` (the key of each
+        row) and ``skipped``.
     """
     record = selection.get_dict()
     structures, labels = frames.get('structures', {}), frames.get('labels', {})
@@ -158,7 +160,8 @@ def label_dataset(selection: orm.Dict, **frames) -> orm.TrajectoryData:
     if different:
         raise ValueError(f'structures: {different} hold other atoms (or another order) than {keys[0]}; '
                          'a dataset holds one system')
-    energies, forces, stress = zip(*(label_arrays(labels[key], len(symbols), key) for key in keys))
+    energies, forces, pressure = zip(*(label_arrays(labels[key], len(symbols), key) for key in keys))
+    stress = -np.array(pressure)
     positions = np.array([[site.position for site in structures[key].sites] for key in keys])
     cells = np.array([structures[key].cell for key in keys])
     dataset = orm.TrajectoryData()
@@ -167,8 +170,8 @@ def label_dataset(selection: orm.Dict, **frames) -> orm.TrajectoryData:
     dataset.set_array('frame_indices', np.array([indices[key] for key in keys]))
     dataset.set_array('energies', np.array(energies))
     dataset.set_array('forces', np.array(forces))
-    dataset.set_array('stress', np.array(stress))
-    dataset.set_array('virial', virial_ev(np.array(stress), cells))
+    dataset.set_array('stress', stress)
+    dataset.set_array('virial', virial_ev(stress, cells))
     dataset.base.attributes.set_many({
         'engine': record['engine'], 'units': DATASET_UNITS, 'conventions': DATASET_CONVENTIONS,
         'frame_keys': keys, 'skipped': list(record['skipped']),

@@ -82,14 +82,15 @@ def test_dataset_stacks_frames_in_source_order_with_provenance(aiida_profile, k_
     assert dataset.base.attributes.get('frame_keys') == order
     np.testing.assert_array_equal(dataset.get_array('energies'), [-102.0, -107.0, -109.0])
     np.testing.assert_array_equal(dataset.get_array('forces'), [labels[k].get_array('forces_ev_a') for k in order])
-    np.testing.assert_array_equal(dataset.get_array('stress'), [labels[k].get_array('stress_gpa') for k in order])
+    # labels hold the pressure tensor (as CP2K prints it); the dataset the physical stress, its negative
+    np.testing.assert_array_equal(dataset.get_array('stress'), [-labels[k].get_array('stress_gpa') for k in order])
     for row, key in enumerate(order):
         structure = frames[key][1]
         np.testing.assert_allclose(dataset.get_positions()[row], [site.position for site in structure.sites])
         np.testing.assert_allclose(dataset.get_cells()[row], structure.cell)
         volume = structure.get_cell_volume()
         np.testing.assert_allclose(dataset.get_array('virial')[row],
-                                   -labels[key].get_array('stress_gpa') * volume / 160.2176634, rtol=0, atol=1e-9)
+                                   labels[key].get_array('stress_gpa') * volume / 160.2176634, rtol=0, atol=1e-9)
     assert list(dataset.symbols) == [kind for kind in k_borate_21.get_site_kindnames()]
     assert dataset.get_array('forces').shape == (3, n_atoms, 3)
     assert dataset.base.attributes.get('engine') == 'cp2k'
