@@ -1,6 +1,7 @@
 """CP2K inputs of the ab initio workflows: reference inputs per protocol, CP2K's own syntax check, the paper's settings."""
 import os
 import pathlib
+import shutil
 import subprocess
 
 import pytest
@@ -22,6 +23,7 @@ from aiida_boroglass.glass.schedule import aimd_stages
 from aiida_boroglass.workflows.ab_initio.aimd import AimdWorkChain
 
 REFERENCES = pathlib.Path(__file__).parent / 'references' / 'cp2k'
+PARENT_RESTART = pathlib.Path(__file__).parents[1] / 'parsers' / 'fixtures' / 'cp2k_md' / 'aiida-1.restart'
 #: Set to regenerate the reference inputs after a deliberate change (then read the diff).
 REGENERATE = os.environ.get('BOROGLASS_REGENERATE_REFERENCES') == '1'
 ELEMENTS = ['K', 'K', 'B', 'B', 'B', 'O', 'O', 'O', 'O', 'O']
@@ -67,11 +69,18 @@ def test_input_matches_reference(protocol, kind):
 
 
 @pytest.mark.parametrize('protocol', ['fast', 'balanced', 'stringent'])
-def test_cp2k_accepts_every_reference(protocol):
-    """CP2K 2023.1 parses every reference input of the protocol (``cp2k.psmp --check``)."""
+def test_cp2k_accepts_every_reference(protocol, tmp_path):
+    """CP2K 2023.1 parses every reference input of the protocol (``cp2k.psmp --check``).
+
+    A continued stage reads ``parent_calc/aiida-1.restart`` even when only checked: the real
+    restart file of the MD parser fixture stands in for the previous stage.
+    """
+    (tmp_path / 'parent_calc').mkdir()
+    shutil.copy(PARENT_RESTART, tmp_path / 'parent_calc' / 'aiida-1.restart')
     for kind in ('geo_opt', 'first_stage', 'top_stage', 'field_stage', 'single_point'):
         path = REFERENCES / f'{protocol}_{kind}.inp'
-        result = subprocess.run(['cp2k.psmp', '--check', str(path)], capture_output=True, text=True, check=False)
+        result = subprocess.run(['cp2k.psmp', '--check', str(path)], capture_output=True, text=True, check=False,
+                                cwd=tmp_path)
         assert 'SUCCESS, the input could be parsed correctly' in result.stdout, (path.name, result.stdout[-2000:])
 
 
