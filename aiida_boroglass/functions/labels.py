@@ -15,7 +15,7 @@ convention, positive under tension); its ``virial`` is DeePMD-kit's and dpdata's
 """
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 from aiida import orm
@@ -82,6 +82,21 @@ def frame_selection(n_frames: int, stride: int | None = None, frames: Sequence[i
     if repeated:
         raise ValueError(f'frames: {repeated} given more than once; give each frame once')
     return sorted(frames)
+
+
+def other_systems(symbols: Mapping[str, Sequence[str]]) -> str | None:
+    """A message naming the frames whose atoms (elements in order) differ from the first frame's, or None.
+
+    Parameters
+    ----------
+    symbols : Mapping
+        Frame name (as the message names it, e.g. ``structures.s1``) -> element of every atom.
+    """
+    (first, reference), *others = symbols.items()
+    different = [name for name, elements in others if list(elements) != list(reference)]
+    if different:
+        return f'structures: {different} hold other atoms (or another order) than {first}; a dataset holds one system'
+    return None
 
 
 def virial_ev(stress_gpa: np.ndarray, cells: np.ndarray) -> np.ndarray:
@@ -155,11 +170,10 @@ def label_dataset(selection: orm.Dict, **frames) -> orm.TrajectoryData:
         raise ValueError(f'structures/labels: need one structure and one label node for each of {sorted(indices)}, '
                          f'got structures {sorted(structures)} and labels {sorted(labels)}')
     keys = sorted(indices, key=indices.get)
+    message = other_systems({key: site_symbols(structures[key]) for key in keys})
+    if message:
+        raise ValueError(message)
     symbols = site_symbols(structures[keys[0]])
-    different = [key for key in keys if site_symbols(structures[key]) != symbols]
-    if different:
-        raise ValueError(f'structures: {different} hold other atoms (or another order) than {keys[0]}; '
-                         'a dataset holds one system')
     energies, forces, pressure = zip(*(label_arrays(labels[key], len(symbols), key) for key in keys))
     stress = -np.array(pressure)
     positions = np.array([[site.position for site in structures[key].sites] for key in keys])
