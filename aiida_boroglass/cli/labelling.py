@@ -77,7 +77,8 @@ def label_builder(code, source, protocol: str, overrides: dict, stride: int | No
             builder.stride = stride
         if frames is not None:
             builder.frames = frames
-        builder.metadata.label = f'label {len(source) if isinstance(source, list) else source.pk}'
+        builder.metadata.label = f'label {len(source)} structures' if isinstance(source, list) \
+            else f'label trajectory {source.pk}'
     return validated(builder)
 
 

@@ -144,8 +144,8 @@ def label_dataset(selection: orm.Dict, **frames) -> orm.TrajectoryData:
     ----------
     selection : Dict
         ``engine`` (str, the labeller), ``frame_indices`` ({key: index of the frame in the
-        source}), ``skipped`` (list of ``{frame, pk, exit_status, message}``: frames whose
-        labelling failed).
+        source}), ``skipped`` (list of ``{frame, key, pk, exit_status, message}``: frames
+        whose labelling failed, with the PK, exit status and message of their process).
     **frames
         ``structures`` ({key: StructureData}) and ``labels`` ({key: ArrayData}, see
         :func:`label_arrays`), the same keys as ``selection['frame_indices']``; every frame
@@ -170,18 +170,19 @@ def label_dataset(selection: orm.Dict, **frames) -> orm.TrajectoryData:
         raise ValueError(f'structures/labels: need one structure and one label node for each of {sorted(indices)}, '
                          f'got structures {sorted(structures)} and labels {sorted(labels)}')
     keys = sorted(indices, key=indices.get)
-    message = other_systems({key: site_symbols(structures[key]) for key in keys})
+    elements = {key: site_symbols(structures[key]) for key in keys}
+    message = other_systems(elements)
     if message:
         raise ValueError(message)
-    symbols = site_symbols(structures[keys[0]])
+    symbols = elements[keys[0]]
     energies, forces, pressure = zip(*(label_arrays(labels[key], len(symbols), key) for key in keys))
     stress = -np.array(pressure)
     positions = np.array([[site.position for site in structures[key].sites] for key in keys])
     cells = np.array([structures[key].cell for key in keys])
+    frame_indices = np.array([indices[key] for key in keys])
     dataset = orm.TrajectoryData()
-    dataset.set_trajectory(symbols, positions, stepids=np.array([indices[key] for key in keys]), cells=cells,
-                           pbc=structures[keys[0]].pbc)
-    dataset.set_array('frame_indices', np.array([indices[key] for key in keys]))
+    dataset.set_trajectory(symbols, positions, stepids=frame_indices, cells=cells, pbc=structures[keys[0]].pbc)
+    dataset.set_array('frame_indices', frame_indices)
     dataset.set_array('energies', np.array(energies))
     dataset.set_array('forces', np.array(forces))
     dataset.set_array('stress', stress)

@@ -28,6 +28,7 @@ FILES = {
     'typo': 'dft: {cutof_ry: 300}\n',
     'basis': 'dft: {basis_set: TZV2P-MOLOPT-GTH}\n',
     'cutoff_text': 'dft: {cutoff_ry: high}\n',
+    'cheap': 'dft: {cutoff_ry: 100, eps_scf: 1.0e-5}\n',
 }
 
 #: (id, command line, fragment the one-line message must hold); ``{NAME}`` is a PK or a file path of ``context``.
@@ -117,9 +118,13 @@ def test_bad_input_is_one_line_naming_the_field(context, nothing_launches, row, 
 
 
 def test_trajectory_frames_labelled_in_the_foreground(context, tmp_path):
-    """Frames 0 and 2 of a trajectory: frame 0 labelled by CP2K, frame 2 (collapsed) skipped; table and JSON."""
+    """Frames 0 and 2 of a trajectory: frame 0 labelled by CP2K, frame 2 (collapsed) skipped; table and JSON.
+
+    The fast protocol at 100 Ry and SCF to 1e-5 (an --overrides file): this checks the command, not the labels.
+    """
     result = CliRunner().invoke(cli, _filled(['label', '--trajectory', '{trajectory}', '--frames', '0,2',
-                                              '--protocol', 'fast', '--output', str(tmp_path)], context))
+                                              '--protocol', 'fast', '--overrides', '{yaml:cheap}',
+                                              '--output', str(tmp_path)], context))
     assert result.exit_code == 0, result.output
     assert 'DftLabelWorkChain<' in result.output and 'finished with exit status 0' in result.output
     rows = json.loads((tmp_path / 'labels.json').read_text())
@@ -132,7 +137,7 @@ def test_trajectory_frames_labelled_in_the_foreground(context, tmp_path):
     assert workflow.inputs.trajectory.pk == int(context['trajectory'])
     assert workflow.inputs.frames.get_list() == [0, 2]
     assert workflow.outputs.dataset.pk == row['dataset_pk']
-    assert workflow.inputs.dft['basis_set'] == 'SZV-MOLOPT-SR-GTH'
+    assert (workflow.inputs.dft['basis_set'], workflow.inputs.dft['cutoff_ry']) == ('SZV-MOLOPT-SR-GTH', 100.0)
 
 
 def test_structures_all_failing_end_with_status_1(context, tmp_path):
