@@ -17,6 +17,7 @@ import numpy as np
 from aiida.cmdline.params import types
 
 from aiida_boroglass.cli.aimd import aimd
+from aiida_boroglass.cli.labelling import label
 from aiida_boroglass.cli.analysis_commands import analyze, medium_range, softness
 from aiida_boroglass.cli.errors import OneLineGroup, Refusal, refusing
 from aiida_boroglass.cli.launching import (
@@ -96,6 +97,7 @@ def main():
 
 main.add_command(aimd)
 main.add_command(analyze)
+main.add_command(label)
 main.add_command(medium_range)
 main.add_command(softness)
 

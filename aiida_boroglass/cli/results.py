@@ -15,6 +15,7 @@ import click
 
 from aiida_boroglass.cli.errors import Refusal
 from aiida_boroglass.cli.aimd import show_aimd
+from aiida_boroglass.cli.labelling import show_labels
 from aiida_boroglass.cli.screening import show_screening
 
 
@@ -126,6 +127,7 @@ SHOW = {
     'boroglass.medium_range': show_medium_range,
     'boroglass.structure_panel': show_panel,
     'boroglass.aimd': show_aimd,
+    'boroglass.dft_label': show_labels,
 }
 
 

@@ -23,9 +23,7 @@ from aiida.engine import calcfunction
 
 from aiida_boroglass.functions.exit_codes import returns_exit_codes
 from aiida_boroglass.functions.utils import site_symbols
-
-#: GPa in one eV/Å^3 (elementary charge x 1e30 Pa, exact since SI 2019).
-GPA_PER_EV_A3 = 160.2176634
+from aiida_boroglass.glass.elements import GPA_PER_EV_A3
 
 #: Units of the arrays of a label dataset.
 DATASET_UNITS = {'positions': 'Å', 'cells': 'Å', 'energies': 'eV', 'forces': 'eV/Å', 'stress': 'GPa',

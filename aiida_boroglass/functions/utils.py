@@ -72,6 +72,11 @@ def to_float(value) -> orm.Data:
     return orm.to_aiida_type(value)
 
 
+def validate_max_concurrent(value: orm.Int, _) -> str | None:
+    """Port validator of ``max_concurrent``: at least one sub-process at a time."""
+    return None if value.value >= 1 else f'max_concurrent: must be >= 1, got {value.value}'
+
+
 def range_validator(name: str, bounds: tuple[float, float], unit: str):
     """A port validator refusing a Float outside the closed interval ``bounds`` (in ``unit``), naming ``name``."""
 

@@ -31,6 +31,9 @@ BOHR_A = 0.529177210903
 #: Atomic unit of force (Hartree/Bohr) in eV/Å.
 HARTREE_BOHR_EV_A = HARTREE_EV / BOHR_A
 
+#: GPa per eV/Å^3 (1 eV/Å^3 = 1.602176634e-19 J / 1e-30 m^3).
+GPA_PER_EV_A3 = 160.2176634
+
 #: Atomic unit of electric field (Hartree/(e Bohr)) in V/Å.
 FIELD_AU_V_A = HARTREE_EV / BOHR_A
 

@@ -24,7 +24,7 @@ from aiida_boroglass.functions.transport import (
     mobile_species,
     transport_settings,
 )
-from aiida_boroglass.functions.utils import site_symbols
+from aiida_boroglass.functions.utils import site_symbols, validate_max_concurrent
 from aiida_boroglass.glass.schedule import transport_stages, validate_transport_schedule
 from aiida_boroglass.workflows.lammps_base import LammpsBaseWorkChain, set_lammps_code
 from aiida_boroglass.workflows.melt_quench import _MD_EXCLUDE, validate_md_parameters
@@ -114,7 +114,7 @@ class DiffusionWorkChain(ProtocolMixin, WorkChain):
         spec.input('field', valid_type=orm.Dict, serializer=orm.to_aiida_type, required=False, validator=validate_field,
                    help='Applied-field run: efield_v_a (V/Å), freeze_network (bool, default false), temperature_k (None: hottest).')
         spec.input('max_concurrent', valid_type=orm.Int, serializer=orm.to_aiida_type, default=lambda: orm.Int(2),
-                   validator=lambda v, _: None if v.value >= 1 else f'max_concurrent: must be >= 1, got {v.value}',
+                   validator=validate_max_concurrent,
                    help='LAMMPS runs at the same time (match it to the free cores).')
         spec.expose_inputs(LammpsBaseWorkChain, namespace='md', exclude=_MD_EXCLUDE)
         spec.inputs.validator = cls.validate_inputs

@@ -6,6 +6,7 @@ from aiida.engine import WorkChain, calcfunction, while_
 
 from aiida_boroglass.data.composition import CompositionData
 from aiida_boroglass.functions.exit_codes import CALCFUNCTION_FAILED_MESSAGE, checked_step, run_checked
+from aiida_boroglass.functions.utils import validate_max_concurrent
 from aiida_boroglass.workflows.melt_quench import MeltQuenchWorkChain
 
 
@@ -41,7 +42,7 @@ class ScreeningWorkChain(WorkChain):
         spec.input_namespace('compositions', valid_type=CompositionData, dynamic=True,
                              help='The glasses, keyed by a short identifier (letters, digits, _).')
         spec.input('max_concurrent', valid_type=orm.Int, serializer=orm.to_aiida_type, default=lambda: orm.Int(2),
-                   validator=lambda v, _: None if v.value >= 1 else f'max_concurrent: must be >= 1, got {v.value}',
+                   validator=validate_max_concurrent,
                    help='Melt-quench workflows running at the same time (match it to the free cores).')
         spec.expose_inputs(MeltQuenchWorkChain, namespace='melt_quench', exclude=('composition',))
         spec.inputs.validator = cls.validate_inputs

@@ -31,6 +31,7 @@ FILES = {
     'd2min_too_long': 'parameters: {d2min_interval_ps: 100}\n',
     'units_broken': '{0.5: [\n',
     'units_keys': 'fast: {B4: 0.4}\n',
+    'bad_basis': 'dft: {basis_set: TZVP-GTH}\n',
 }
 
 #: (id, command line, fragment the one-line message must hold). ``{NAME}`` is replaced by the PK of a stored
@@ -105,6 +106,14 @@ ROWS = [
     ('medium-range-max-ring', ['medium-range', '{structure}', '--max-ring', '2'], 'ring_max_atoms'),
     ('softness-test-not-given', ['softness', '{workflow}', '--test', '{other}'], '--test'),
     ('softness-not-diffusion', ['softness', '{workflow}', '--test', '{workflow}'], 'WORKFLOWS'),
+    ('aimd-spec-without-x', ['aimd', 'K2O-B2O3'], 'SPEC'),
+    ('aimd-field-shape', ['aimd', '40K2O-60B2O3', '--field', '0,0.02'], '--field'),
+    ('aimd-fix-network-without-field', ['aimd', '40K2O-60B2O3', '--fix-network'], '--field-ps/--fix-network'),
+    ('aimd-too-few-atoms', ['aimd', '50Li2O-50B2O3', '--atoms', '8'], 'n_atoms'),
+    ('aimd-structure-for-two-glasses', ['aimd', 'xK2O-(1-x)B2O3', '--x', '0.1,0.4', '--structure', '{structure}'],
+     '--structure'),
+    ('aimd-basis', ['aimd', '40K2O-60B2O3', '--overrides', '{yaml:bad_basis}'], 'dft.basis_set'),
+    ('label-no-source', ['label'], '--trajectory/--structures'),
     ('table-not-boroglass', ['verdi', 'table', '{workflow}'], 'NODES'),
     ('show-not-melt-quench', ['verdi', 'show', '{integer}'], 'NODE'),
 ]

@@ -4,12 +4,12 @@ import pytest
 from aiida import orm
 
 from aiida_boroglass.functions.labels import (
-    GPA_PER_EV_A3,
     frame_selection,
     label_dataset,
     trajectory_frames,
     virial_ev,
 )
+from aiida_boroglass.glass.elements import GPA_PER_EV_A3
 
 
 def _labels(energy_ev, forces, stress):

@@ -23,7 +23,7 @@ from aiida_boroglass.functions.labels import (
     other_systems,
     trajectory_frames,
 )
-from aiida_boroglass.functions.utils import site_symbols
+from aiida_boroglass.functions.utils import site_symbols, validate_max_concurrent
 from aiida_boroglass.workflows.ab_initio.labellers import get_labeller
 from aiida_boroglass.workflows.protocols.utils import ProtocolMixin
 
@@ -62,11 +62,6 @@ def selected_frames(inputs: Mapping) -> dict[str, int]:
     if not indices:
         raise ValueError(f'trajectory: has no frames to label ({trajectory.numsteps} frames)')
     return {frame_key(index): index for index in indices}
-
-
-def validate_max_concurrent(value, _):
-    """At least one single point at a time."""
-    return None if value.value >= 1 else f'max_concurrent: must be >= 1, got {value.value}'
 
 
 class DftLabelWorkChain(ProtocolMixin, WorkChain):

@@ -12,7 +12,7 @@ import pytest
 from aiida import engine, orm
 
 from aiida_boroglass.calculations.cp2k_inputs import MIN_ATOMS
-from aiida_boroglass.functions.labels import GPA_PER_EV_A3
+from aiida_boroglass.glass.elements import GPA_PER_EV_A3
 from aiida_boroglass.glass.elements import HARTREE_BOHR_EV_A, HARTREE_EV
 from aiida_boroglass.workflows.ab_initio.dft_label import DftLabelWorkChain
 
