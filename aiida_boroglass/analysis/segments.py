@@ -64,3 +64,31 @@ def check_increasing(times_ps: np.ndarray, what: str) -> None:
     if bad.size:
         raise ValueError(f'{what}: joined times go from {times_ps[bad[0]]} ps to {times_ps[bad[0] + 1]} ps '
                          f'at row {bad[0] + 1}; the segments overlap')
+
+
+def kept_before_continuation(steps: Sequence[np.ndarray]) -> list[np.ndarray]:
+    """Which rows of each segment of a restarted run belong to the whole run, by step counter alone.
+
+    For engines whose continuation resumes the step counter (CP2K's ``EXT_RESTART`` with
+    ``RESTART_COUNTERS``): a segment's rows at or after the first step of any later segment
+    were run again (or superseded) by that later segment and are dropped; the last segment
+    is kept whole. Whether the continuation writes its starting step again or not, each
+    step appears once.
+
+    Parameters
+    ----------
+    steps : sequence of np.ndarray, each of shape (n_rows_i,)
+        Step counter of the rows (frames or energy lines) of each segment, in run order.
+
+    Returns
+    -------
+    list of np.ndarray of bool, each of shape (n_rows_i,)
+        True for a row kept.
+    """
+    limit = np.inf
+    kept = []
+    for segment in reversed([np.asarray(s) for s in steps]):
+        kept.append(segment < limit)
+        if segment.size:
+            limit = min(limit, segment.min())
+    return kept[::-1]

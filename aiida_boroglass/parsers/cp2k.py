@@ -28,6 +28,7 @@ import numpy as np
 from aiida import common, orm
 from aiida.engine import ExitCode
 from aiida_cp2k import utils
+from aiida_cp2k.calculations import Cp2kCalculation
 from aiida_cp2k.parsers import Cp2kBaseParser
 
 from aiida_boroglass.calculations.cp2k_inputs import ENERGY_FILE
@@ -48,7 +49,11 @@ from aiida_boroglass.parsers.parse_raw.cp2k import (
 SINGLE_POINT_RUN_TYPES = ('ENERGY', 'ENERGY_FORCE')
 #: exit status the scheduler's output parser sets for a job killed at its wall time
 SCHEDULER_OUT_OF_WALLTIME = 120
-POSITIONS_FILE, FORCES_FILE, CELL_FILE, RESTART_FILE = 'aiida-pos-1.xyz', 'aiida-frc-1.xyz', 'aiida-1.cell', 'aiida-1.restart'
+#: files Cp2kCalculation retrieves: positions, forces, cells and the restart file
+POSITIONS_FILE = Cp2kCalculation._DEFAULT_TRAJECT_XYZ_FILE_NAME
+FORCES_FILE = Cp2kCalculation._DEFAULT_TRAJECT_FORCES_FILE_NAME
+CELL_FILE = Cp2kCalculation._DEFAULT_TRAJECT_CELL_FILE_NAME
+RESTART_FILE = Cp2kCalculation._DEFAULT_RESTART_FILE_NAME
 TRAJECTORY_UNITS = {'positions': 'A', 'cells': 'A', 'times': 'ps', 'energies': 'eV', 'forces': 'eV/A'}
 THERMO_UNITS = {'step': 'step', 'time_ps': 'ps', 'kinetic_ev': 'eV', 'temperature_k': 'K', 'potential_ev': 'eV',
                 'conserved_ev': 'eV'}
