@@ -64,8 +64,7 @@ class BoroglassCp2kParser(Cp2kBaseParser):
 
     def parse(self, **kwargs):
         """Parse the retrieved files; an exception while parsing becomes exit code 350."""
-        self._summary = None
-        self._exit_code = None
+        self._stdout = self._summary = self._exit_code = None
         try:
             exit_code = super().parse(**kwargs)
             return self._parse_extras(exit_code)
@@ -111,9 +110,8 @@ class BoroglassCp2kParser(Cp2kBaseParser):
 
     def _restart_step(self) -> int | None:
         """Step counter of the retrieved restart file (the MD step or GEO_OPT iteration it continues from)."""
-        if RESTART_FILE not in self.retrieved.base.repository.list_object_names():
-            return None
-        return parse_restart_step(self.retrieved.base.repository.get_object_content(RESTART_FILE))
+        content = self._content(RESTART_FILE)
+        return None if content is None else parse_restart_step(content)
 
     def _parse_final_structure(self):
         """The structure of the retrieved restart file's ``FORCE_EVAL/SUBSYS``.
@@ -146,7 +144,7 @@ class BoroglassCp2kParser(Cp2kBaseParser):
         frames = parse_xyz_frames(positions, partial=failed)
         keep = np.ones(len(frames.steps), dtype=bool)
         forces_text, cells_text = self._content(FORCES_FILE), self._content(CELL_FILE)
-        forces = cells = None
+        forces = None
         if forces_text is not None:
             forces = parse_xyz_frames(forces_text, partial=failed)
             keep &= np.isin(frames.steps, forces.steps)

@@ -41,8 +41,6 @@ CP2K_DEFAULT_EPS_SCF = 1.0e-5
 CP2K_DEFAULT_MIXING_ALPHA = 0.4
 CP2K_DEFAULT_MD_STEPS = 3
 CP2K_DEFAULT_GEO_OPT_MAX_ITER = 200
-#: the SCF remedies in the order they are tried
-SCF_REMEDIES = ('halve_mixing_alpha', 'switch_to_ot', 'ot_cg_more_scf')
 _OFF = ('F', 'FALSE', '.FALSE.', 'OFF', 'NO')
 
 
@@ -68,7 +66,7 @@ def uses_ot(scf: Mapping) -> bool:
 
 
 def next_scf_remedy(scf: Mapping, applied: Sequence[str], kpoints: bool = False) -> str | None:
-    """The next remedy of :data:`SCF_REMEDIES` for an SCF that did not converge, None when they are spent.
+    """The next remedy for an SCF that did not converge, None when they are spent.
 
     Parameters
     ----------
