@@ -7,6 +7,9 @@ restart stage before step ``R`` (the continuation writes step ``R`` again), and 
 later stages; the last segment is kept whole. Steps count inside a stage from 0 (a
 continued stage starts its counter at the step where it stopped), so times stay those of an
 uninterrupted run.
+
+:func:`kept_before_continuation` does the same from the step counter alone, for engines whose
+continuation resumes one counter for the whole run (CP2K's ``EXT_RESTART``).
 """
 from __future__ import annotations
 

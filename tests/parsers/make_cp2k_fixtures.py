@@ -40,11 +40,12 @@ MD = {'timestep_fs': 1.0, 'nose_length': 3, 'thermostat_timecon_fs': 50.0, 'prin
 
 
 def _elements() -> list[str]:
+    """Element of each atom of the test glass, in input order."""
     return ase.io.read(STRUCTURE).get_chemical_symbols()
 
 
 def _without_outer_loop(parameters: dict, max_scf: int) -> dict:
-    """``parameters`` with ``MAX_SCF`` set and the OT outer loop removed (CP2K aborts on the first failed SCF)."""
+    """``parameters`` with ``MAX_SCF`` set and the OT outer loop removed: the SCF ends after ``max_scf`` steps."""
     params = copy.deepcopy(parameters)
     scf = params['FORCE_EVAL']['DFT']['SCF']
     scf['MAX_SCF'] = max_scf
@@ -53,6 +54,7 @@ def _without_outer_loop(parameters: dict, max_scf: int) -> dict:
 
 
 def _with_walltime(parameters: dict, seconds: int) -> dict:
+    """``parameters`` with CP2K's ``GLOBAL/WALLTIME``, s."""
     params = copy.deepcopy(parameters)
     params['GLOBAL']['WALLTIME'] = seconds
     return params
