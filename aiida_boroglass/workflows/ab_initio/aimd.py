@@ -389,7 +389,7 @@ class AimdWorkChain(ProtocolMixin, WorkChain):
                     'temperature_k': self.ctx.stages[-1]['temperature_k']}
         self.out('field_trajectory', self.ctx.field_trajectory)
         self.out('field', run_checked(field_transport, orm.Dict(settings), orm.Dict(), orm.Dict({'species': {}}),
-                                      field=self.ctx.field_trajectory))
+                                      field_r0=self.ctx.field_trajectory))
 
     def results(self):
         """Attach the glass, its production trajectory and its properties."""
