@@ -38,11 +38,7 @@ def validate_schedule(schedule: Mapping) -> str | None:
     str or None
         The problem, with the allowed values, or ``None``.
     """
-    missing = sorted(set(SCHEDULE_KEYS) - set(schedule))
-    unknown = sorted(set(schedule) - set(SCHEDULE_KEYS))
-    if missing or unknown:
-        return f'schedule: missing keys {missing}, unknown keys {unknown}; expected {sorted(SCHEDULE_KEYS)}'
-    message = _non_number(schedule, SCHEDULE_KEYS)
+    message = _keys_and_numbers(schedule, SCHEDULE_KEYS)
     if message:
         return message
     for key in ('melt_temperature_k', 'final_temperature_k', 'cooling_rate_k_ps', 'dump_every_ps', 'production_ps'):
@@ -57,6 +53,15 @@ def validate_schedule(schedule: Mapping) -> str | None:
     if schedule['dump_every_ps'] > schedule['production_ps']:
         return f'schedule.dump_every_ps: {schedule["dump_every_ps"]} ps exceeds production_ps'
     return None
+
+
+def _keys_and_numbers(schedule: Mapping, units: Mapping[str, str]) -> str | None:
+    """A message when ``schedule`` lacks or adds keys to ``units``, or holds a value that is not a number."""
+    missing = sorted(set(units) - set(schedule))
+    unknown = sorted(set(schedule) - set(units))
+    if missing or unknown:
+        return f'schedule: missing keys {missing}, unknown keys {unknown}; expected {sorted(units)}'
+    return _non_number(schedule, units)
 
 
 def _non_number(schedule: Mapping, units: Mapping[str, str]) -> str | None:
@@ -128,11 +133,7 @@ def validate_transport_schedule(schedule: Mapping) -> str | None:
     schedule : Mapping
         The keys of :data:`TRANSPORT_KEYS` (all required), ps.
     """
-    missing = sorted(set(TRANSPORT_KEYS) - set(schedule))
-    unknown = sorted(set(schedule) - set(TRANSPORT_KEYS))
-    if missing or unknown:
-        return f'schedule: missing keys {missing}, unknown keys {unknown}; expected {sorted(TRANSPORT_KEYS)}'
-    message = _non_number(schedule, TRANSPORT_KEYS)
+    message = _keys_and_numbers(schedule, TRANSPORT_KEYS)
     if message:
         return message
     for key in TRANSPORT_KEYS:
@@ -210,11 +211,7 @@ def validate_ladder(schedule: Mapping) -> str | None:
     -------
     str or None
     """
-    missing = sorted(set(LADDER_KEYS) - set(schedule))
-    unknown = sorted(set(schedule) - set(LADDER_KEYS))
-    if missing or unknown:
-        return f'schedule: missing keys {missing}, unknown keys {unknown}; expected {sorted(LADDER_KEYS)}'
-    message = _non_number(schedule, LADDER_KEYS)
+    message = _keys_and_numbers(schedule, LADDER_KEYS)
     if message:
         return message
     for key in LADDER_KEYS:
