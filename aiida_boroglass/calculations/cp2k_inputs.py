@@ -225,9 +225,10 @@ def geo_opt_parameters(elements: Sequence[str], dft: Mapping, geo_opt: Mapping) 
     }
 
 
-def md_parameters(elements: Sequence[str], dft: Mapping, temperature_k: float, last_step: int, md: Mapping,
+def md_parameters(elements: Sequence[str], dft: Mapping, temperature_k: float, steps: int, md: Mapping,
                   field_au: Sequence[float] | None = None, fixed_atoms: Sequence[int] | None = None) -> dict:
-    """Parameters of one NVT stage: Nose-Hoover chain, positions, forces, cell and energies every ``print_every``.
+    """Parameters of one NVT stage: Nose-Hoover chain, positions, forces and cell every ``print_every``, energies
+    and the restart file every step.
 
     Parameters
     ----------
@@ -236,14 +237,11 @@ def md_parameters(elements: Sequence[str], dft: Mapping, temperature_k: float, l
         The ``dft`` settings.
     temperature_k : float
         Thermostat temperature, K.
-    last_step : int
-        The step number at which the stage ends. Stages continue each other's step counter
-        (``EXT_RESTART`` with ``RESTART_COUNTERS``), so this is the total up to this stage.
-        CP2K's ``STEPS`` counts the steps of one run from the restarted step and ``MAX_STEPS``
-        counts from step 0 inclusive (measured with CP2K 2023.1: a run restarted at step 3
-        with ``MAX_STEPS 7`` writes steps 4, 5 and 6 and nothing twice), so ``MAX_STEPS =
-        last_step + 1`` ends every run of the stage, first or continued after a wall-time
-        stop, at ``last_step``.
+    steps : int
+        MD steps of this run. CP2K's ``STEPS`` counts from the step the run starts at (0, or
+        the step restored by ``EXT_RESTART`` with ``RESTART_COUNTERS``; measured with CP2K
+        2023.1: restarted at step 3 with ``STEPS 6`` it writes steps 4 to 9 and nothing twice),
+        so stages that continue each other keep one step counter.
     md : Mapping
         ``timestep_fs`` (fs), ``nose_length``, ``thermostat_timecon_fs`` (fs), ``print_every`` (steps).
     field_au : sequence of 3 float, optional
@@ -258,8 +256,7 @@ def md_parameters(elements: Sequence[str], dft: Mapping, temperature_k: float, l
     every = int(md['print_every'])
     motion = {
         'MD': {
-            'ENSEMBLE': 'NVT', 'STEPS': int(last_step), 'MAX_STEPS': int(last_step) + 1,
-            'TIMESTEP': md['timestep_fs'], 'TEMPERATURE': temperature_k,
+            'ENSEMBLE': 'NVT', 'STEPS': int(steps), 'TIMESTEP': md['timestep_fs'], 'TEMPERATURE': temperature_k,
             'THERMOSTAT': {'TYPE': 'NOSE', 'REGION': 'GLOBAL',
                            'NOSE': {'LENGTH': int(md['nose_length']), 'TIMECON': md['thermostat_timecon_fs']}},
             'PRINT': {'ENERGY': {'EACH': {'MD': 1}}},
@@ -268,7 +265,7 @@ def md_parameters(elements: Sequence[str], dft: Mapping, temperature_k: float, l
             'TRAJECTORY': {'EACH': {'MD': every}},
             'FORCES': {'EACH': {'MD': every}},
             'CELL': {'EACH': {'MD': every}},
-            'RESTART': {'EACH': {'MD': every}, 'BACKUP_COPIES': 0},
+            'RESTART': {'EACH': {'MD': 1}, 'BACKUP_COPIES': 0},
             'RESTART_HISTORY': {'_': 'OFF'},
         },
     }

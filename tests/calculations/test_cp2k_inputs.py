@@ -44,11 +44,11 @@ def protocol_inputs(protocol: str) -> dict[str, dict]:
     fixed = [i for i, element in enumerate(ELEMENTS) if element != 'K']
     return {
         'geo_opt': geo_opt_parameters(ELEMENTS, dft, inputs['geo_opt']),
-        'first_stage': md_parameters(ELEMENTS, dft, stages[0]['temperature_k'], stages[0]['last_step'], md),
+        'first_stage': md_parameters(ELEMENTS, dft, stages[0]['temperature_k'], stages[0]['steps'], md),
         'top_stage': continue_from_parent(
-            md_parameters(ELEMENTS, dft, stages[3]['temperature_k'], stages[3]['last_step'], md), restart_thermostat=False),
+            md_parameters(ELEMENTS, dft, stages[3]['temperature_k'], stages[3]['steps'], md), restart_thermostat=False),
         'field_stage': continue_from_parent(md_parameters(
-            ELEMENTS, dft, stages[-1]['temperature_k'], stages[-1]['last_step'] + 100, md, field_au=[0, 0, 0.02],
+            ELEMENTS, dft, stages[-1]['temperature_k'], 100, md, field_au=[0, 0, 0.02],
             fixed_atoms=fixed), restart_thermostat=False),
         'single_point': single_point_parameters(ELEMENTS, dft),
     }

@@ -343,7 +343,7 @@ class AimdWorkChain(ProtocolMixin, WorkChain):
     def run_stage(self):
         """Run the next stage, continuing the previous one's positions, velocities and step counter."""
         stage = self.ctx.stages[self.ctx.stage_index]
-        parameters = md_parameters(self._symbols(), self.ctx.dft, stage['temperature_k'], stage['last_step'],
+        parameters = md_parameters(self._symbols(), self.ctx.dft, stage['temperature_k'], stage['steps'],
                                    self.ctx.md, field_au=stage['field_au'], fixed_atoms=stage['fixed_atoms'])
         if self.ctx.parent is not None:
             previous = self.ctx.stages[self.ctx.stage_index - 1]
