@@ -211,3 +211,23 @@ def test_table_and_ladder_plot(aimd_node, tmp_path):
     assert (rows[0]['n_atoms'], rows[0]['production_frames']) == (21, 4)
     assert rows[0]['n4'] == pytest.approx(aimd_node.outputs.boron['n4'])
     assert (tmp_path / 'aimd_ladder.png').stat().st_size > 10_000
+
+
+def test_transport_and_structure_panel_take_the_aimd_trajectory(aimd_node):
+    """One analysis path: the classical MSD calcfunction equals a naive double loop over the AIMD frames of K,
+    and the structure panel's pair distributions run on the same node."""
+    from aiida_boroglass.functions.structure import pair_distributions
+    from aiida_boroglass.functions.transport import diffusion_at_temperature
+
+    trajectory = aimd_node.outputs.trajectory
+    result = diffusion_at_temperature(orm.Float(300.0), orm.Dict({'min_points': 2}), production=trajectory)
+    msd = result['msd']
+    positions = trajectory.get_positions()[:, np.array(trajectory.symbols) == 'K']
+    lags = msd.get_array('lags_ps')
+    for index, lag in enumerate(np.rint(lags / 0.001).astype(int)):
+        naive = np.mean([np.sum((positions[t + lag] - positions[t]) ** 2, axis=-1).mean()
+                         for t in range(len(positions) - lag)])
+        assert msd.get_array('msd_a2_K')[index] == pytest.approx(naive, rel=1e-9, abs=1e-12)
+    rdf = pair_distributions(trajectory, orm.Dict())['rdf']
+    g_bo = rdf.get_array('g')[rdf.base.attributes.get('pairs').index('B-O')]
+    assert 1.3 < rdf.get_array('r_a')[np.argmax(g_bo)] < 1.6  # the B-O bond, Å
