@@ -43,6 +43,9 @@ MD_KEYS = ('timestep_fs', 'nose_length', 'thermostat_timecon_fs', 'print_every')
 GEO_OPT_KEYS = ('max_iter', 'max_force_ha_bohr')
 FIELD_KEYS = ('field_au', 'fix_network', 'duration_ps')
 
+#: Exit status of a CP2K work chain whose restarts are spent (aiida-core's ERROR_MAXIMUM_ITERATIONS_EXCEEDED).
+GEO_OPT_ITERATIONS_SPENT = BoroglassCp2kBaseWorkChain.exit_codes.ERROR_MAXIMUM_ITERATIONS_EXCEEDED.status
+
 #: Largest AIMD time step, fs (B-O vibrations have periods near 25 fs).
 MAX_TIMESTEP_FS = 2.0
 
@@ -111,6 +114,13 @@ def glass_elements(inputs: Mapping) -> tuple[list[str], int] | str:
     except ValueError as exception:
         return f'n_atoms: {exception}'
     return list(counts.counts), counts.n_atoms
+
+
+def last_geometry(workchain: orm.WorkflowNode) -> orm.StructureData | None:
+    """The structure of the last CP2K calculation of ``workchain`` that wrote one, or None."""
+    calculations = sorted((node for node in workchain.called if 'output_structure' in node.outputs),
+                          key=lambda node: node.ctime)
+    return calculations[-1].outputs.output_structure if calculations else None
 
 
 def plan_stages(schedule: Mapping, md: Mapping, field: Mapping | None, symbols: list[str]) -> list[dict]:
@@ -327,11 +337,23 @@ class AimdWorkChain(ProtocolMixin, WorkChain):
         return ToContext(geo_opt=self.submit(BoroglassCp2kBaseWorkChain, **self._cp2k_inputs(parameters, 'geo_opt')))
 
     def inspect_geo_opt(self):
-        """Take the optimised structure as the start of the first stage."""
+        """Take the optimised structure as the start of the first stage.
+
+        An optimisation still above its force threshold after every restart the CP2K work chain
+        allows is a pre-relaxation that did not finish: the MD starts from its last geometry
+        (the first stage equilibrates it), with a report saying so.
+        """
         node = self.ctx.geo_opt
-        if not node.is_finished_ok:
-            return self.exit_codes.ERROR_GEO_OPT_FAILED.format(status=node.exit_status)
-        self.ctx.structure = node.outputs.output_structure
+        if node.is_finished_ok:
+            self.ctx.structure = node.outputs.output_structure
+        else:
+            last = last_geometry(node)
+            if node.exit_status != GEO_OPT_ITERATIONS_SPENT or last is None:
+                return self.exit_codes.ERROR_GEO_OPT_FAILED.format(status=node.exit_status)
+            self.report(f'geometry optimisation {node.process_label}<{node.pk}> did not reach max_force_ha_bohr = '
+                        f'{self.inputs.geo_opt["max_force_ha_bohr"]} after its restarts; the MD starts from its '
+                        'last geometry')
+            self.ctx.structure = last
         self.ctx.parent = None
         self.out('optimised_structure', self.ctx.structure)
         return None
