@@ -43,7 +43,10 @@ MD_KEYS = ('timestep_fs', 'nose_length', 'thermostat_timecon_fs', 'print_every')
 GEO_OPT_KEYS = ('max_iter', 'max_force_ha_bohr')
 FIELD_KEYS = ('field_au', 'fix_network', 'duration_ps')
 
-#: Exit status of a CP2K work chain whose restarts are spent (aiida-core's ERROR_MAXIMUM_ITERATIONS_EXCEEDED).
+#: CP2K runs of the geometry pre-relaxation: one run of ``geo_opt.max_iter`` steps, not continued.
+GEO_OPT_RUNS = 1
+
+#: Exit status of a CP2K work chain whose runs are spent (aiida-core's ERROR_MAXIMUM_ITERATIONS_EXCEEDED).
 GEO_OPT_ITERATIONS_SPENT = BoroglassCp2kBaseWorkChain.exit_codes.ERROR_MAXIMUM_ITERATIONS_EXCEEDED.status
 
 #: Largest AIMD time step, fs (B-O vibrations have periods near 25 fs).
@@ -334,14 +337,16 @@ class AimdWorkChain(ProtocolMixin, WorkChain):
                                       self.inputs.field.get_dict() if 'field' in self.inputs else None, self._symbols())
         self.report(f'{len(self.ctx.structure.sites)} atoms: geometry optimisation, then '
                     f'{len(self.ctx.stages)} NVT stages of {self.ctx.stages[-1]["last_step"]} MD steps in all')
-        return ToContext(geo_opt=self.submit(BoroglassCp2kBaseWorkChain, **self._cp2k_inputs(parameters, 'geo_opt')))
+        inputs = self._cp2k_inputs(parameters, 'geo_opt')
+        inputs.max_iterations = orm.Int(GEO_OPT_RUNS)
+        return ToContext(geo_opt=self.submit(BoroglassCp2kBaseWorkChain, **inputs))
 
     def inspect_geo_opt(self):
         """Take the optimised structure as the start of the first stage.
 
-        An optimisation still above its force threshold after every restart the CP2K work chain
-        allows is a pre-relaxation that did not finish: the MD starts from its last geometry
-        (the first stage equilibrates it), with a report saying so.
+        The optimisation is a pre-relaxation of :data:`GEO_OPT_RUNS` CP2K run(s) of
+        ``geo_opt.max_iter`` steps: when it is still above its force threshold, the MD starts
+        from its last geometry (the first stage equilibrates it), with a report saying so.
         """
         node = self.ctx.geo_opt
         if node.is_finished_ok:
@@ -351,8 +356,8 @@ class AimdWorkChain(ProtocolMixin, WorkChain):
             if node.exit_status != GEO_OPT_ITERATIONS_SPENT or last is None:
                 return self.exit_codes.ERROR_GEO_OPT_FAILED.format(status=node.exit_status)
             self.report(f'geometry optimisation {node.process_label}<{node.pk}> did not reach max_force_ha_bohr = '
-                        f'{self.inputs.geo_opt["max_force_ha_bohr"]} after its restarts; the MD starts from its '
-                        'last geometry')
+                        f'{self.inputs.geo_opt["max_force_ha_bohr"]} in {self.inputs.geo_opt["max_iter"]} steps; '
+                        'the MD starts from its last geometry')
             self.ctx.structure = last
         self.ctx.parent = None
         self.out('optimised_structure', self.ctx.structure)
