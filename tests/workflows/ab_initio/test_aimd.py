@@ -23,7 +23,7 @@ ONE_CORE = {'resources': {'num_machines': 1, 'num_mpiprocs_per_machine': 1, 'num
 
 #: Ladder 300 -> 700 -> 300 K in 15 steps of 1 fs, every frame stored.
 SHORT = {
-    'geo_opt': {'max_iter': 10, 'max_force_ha_bohr': 0.01},
+    'geo_opt': {'max_iter': 2, 'max_force_ha_bohr': 1.0e-4},  # not converged in 2 steps: the MD takes the last
     'md': {'print_every': 1},
     'schedule': {'start_temperature_k': 300.0, 'top_temperature_k': 700.0, 'step_k': 400.0, 'step_ps': 0.003,
                  'top_ps': 0.003, 'final_ps': 0.002, 'production_ps': 0.004},
@@ -108,6 +108,20 @@ def aimd_node(cp2k_code, k_borate_21):
     _, node = engine.run_get_node(builder)
     assert node.is_finished_ok, (node.exit_status, node.exit_message)
     return node
+
+
+def test_unconverged_pre_relaxation_hands_its_last_geometry_to_the_md(aimd_node):
+    """One CP2K run of 2 BFGS steps, not converged and not continued: its last geometry starts the MD, reported."""
+    from aiida.cmdline.utils.common import get_workchain_report
+
+    geo_opt = next(node for node in aimd_node.called if node.label == 'geo_opt')
+    calculations = [node for node in geo_opt.called if 'output_structure' in node.outputs]
+    assert geo_opt.exit_status == 401 and len(calculations) == 1
+    optimised = aimd_node.outputs.optimised_structure
+    assert optimised.uuid == calculations[0].outputs.output_structure.uuid
+    moved = optimised.get_ase().positions - aimd_node.outputs.initial_structure.get_ase().positions
+    assert 1e-4 < np.abs(moved).max() < 0.5  # two BFGS steps moved the atoms, a little
+    assert 'the MD starts from its last geometry' in get_workchain_report(aimd_node, 'REPORT')
 
 
 def test_stages_continue_one_step_counter_without_gap_or_duplicate(aimd_node):
