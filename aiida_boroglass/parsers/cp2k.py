@@ -23,6 +23,8 @@ excepted process.
 """
 from __future__ import annotations
 
+from pathlib import Path
+
 import ase
 import numpy as np
 from aiida import common, orm
@@ -49,7 +51,7 @@ from aiida_boroglass.parsers.parse_raw.cp2k import (
 SINGLE_POINT_RUN_TYPES = ('ENERGY', 'ENERGY_FORCE')
 #: exit status the scheduler's output parser sets for a job killed at its wall time
 SCHEDULER_OUT_OF_WALLTIME = 120
-#: files Cp2kCalculation retrieves: positions, forces, cells and the restart file
+#: files Cp2kCalculation writes: positions, forces, cells and the restart file
 POSITIONS_FILE = Cp2kCalculation._DEFAULT_TRAJECT_XYZ_FILE_NAME
 FORCES_FILE = Cp2kCalculation._DEFAULT_TRAJECT_FORCES_FILE_NAME
 CELL_FILE = Cp2kCalculation._DEFAULT_TRAJECT_CELL_FILE_NAME
@@ -63,8 +65,19 @@ class BoroglassCp2kParser(Cp2kBaseParser):
     """CP2K parser with trajectories, MD thermodynamics and single-point labels in Å, ps, eV, GPa."""
 
     def parse(self, **kwargs):
-        """Parse the retrieved files; an exception while parsing becomes exit code 350."""
+        """Parse the retrieved files; an exception while parsing becomes exit code 350.
+
+        Parameters
+        ----------
+        **kwargs
+            ``retrieved_temporary_folder``: the folder (a path) of the files
+            :class:`~aiida_boroglass.calculations.cp2k.BoroglassCp2kCalculation` retrieves
+            temporarily (trajectory, forces, cells, energies); without it every file is read
+            from the ``retrieved`` node.
+        """
         self._stdout = self._summary = self._exit_code = None
+        temporary = kwargs.get('retrieved_temporary_folder')
+        self._temporary = None if temporary is None else Path(temporary)
         try:
             exit_code = super().parse(**kwargs)
             return self._parse_extras(exit_code)
@@ -126,7 +139,9 @@ class BoroglassCp2kParser(Cp2kBaseParser):
         return orm.StructureData(ase=ase.Atoms(**utils.parse_cp2k_trajectory('\n' + subsys)))
 
     def _content(self, name: str) -> str | None:
-        """Text of a retrieved file, None when it was not retrieved."""
+        """Text of a retrieved file (from the temporary folder, else ``retrieved``), None when it was not retrieved."""
+        if self._temporary is not None and (self._temporary / name).is_file():
+            return (self._temporary / name).read_text()
         if name not in self.retrieved.base.repository.list_object_names():
             return None
         return self.retrieved.base.repository.get_object_content(name)

@@ -132,6 +132,26 @@ def test_md_gives_trajectory_and_thermo_in_our_units(cp2k):
     assert 'labels' not in results
 
 
+def test_md_files_retrieved_temporarily_are_read_from_the_temporary_folder(cp2k_code, k_borate_21, tmp_path):
+    """As BoroglassCp2kCalculation leaves them: dumps and energies only in the temporary folder, same outputs."""
+    temporary_files = ('aiida-pos-1.xyz', 'aiida-frc-1.xyz', 'aiida-1.cell', 'aiida-1.ener')
+    temporary = tmp_path / 'retrieved_temporary'
+    temporary.mkdir()
+    for name in temporary_files:
+        (temporary / name).write_bytes((FIXTURES / 'cp2k_md' / name).read_bytes())
+    node = finished_cp2k(cp2k_code, k_borate_21, 'md', tmp_path, drop=temporary_files)
+    results, parse_node = ParserFactory('boroglass.cp2k').parse_from_node(
+        node, store_provenance=False, retrieved_temporary_folder=str(temporary))
+    reference, status, _ = parse(finished_cp2k(cp2k_code, k_borate_21, 'md', tmp_path))
+    assert parse_node.exit_status == status == 0
+    assert set(results) == set(reference)
+    for label in ('output_trajectory', 'thermo'):
+        names = reference[label].get_arraynames()
+        assert sorted(results[label].get_arraynames()) == sorted(names)
+        for name in names:
+            assert np.array_equal(results[label].get_array(name), reference[label].get_array(name))
+
+
 def test_single_point_gives_labels(cp2k, k_borate_21):
     results, status, _ = cp2k.parse('energy_force')
     assert status == 0

@@ -2,9 +2,11 @@
 
 What :class:`BoroglassCp2kBaseWorkChain` adds to ``aiida-cp2k``'s ``Cp2kBaseWorkChain``:
 
-* the parser ``boroglass.cp2k`` (trajectory, ``thermo`` and ``labels`` in Å, ps, eV, GPa);
-  ``aiida-1.ener`` retrieved for MD runs; ``OMP_NUM_THREADS`` from
-  ``resources.num_cores_per_mpiproc``; no MPI launcher unless ``withmpi`` is set;
+* the CalcJob :class:`~aiida_boroglass.calculations.cp2k.BoroglassCp2kCalculation`, whose
+  trajectory and energy files are retrieved temporarily (each trajectory is stored once, as
+  ``output_trajectory``), with the parser ``boroglass.cp2k`` (trajectory, ``thermo`` and
+  ``labels`` in Å, ps, eV, GPa); ``OMP_NUM_THREADS`` from ``resources.num_cores_per_mpiproc``;
+  no MPI launcher unless ``withmpi`` is set;
 * ``GLOBAL/WALLTIME`` so that CP2K stops cleanly before the scheduler's wall time;
 * SCF not converged: diagonalisation gets half the Broyden mixing ``ALPHA``, then OT;
   OT gets the CG minimiser and twice ``MAX_SCF``; each once, then the work chain gives up.
@@ -27,14 +29,13 @@ from collections.abc import Mapping, Sequence
 from aiida import orm
 from aiida.common import AttributeDict
 from aiida.engine import ProcessHandlerReport, process_handler
-from aiida_cp2k.calculations import Cp2kCalculation
 from aiida_cp2k.workchains import Cp2kBaseWorkChain
 
-from aiida_boroglass.calculations.cp2k_inputs import ENERGY_FILE, continue_from_parent, scf_section
+from aiida_boroglass.calculations.cp2k import PARSER_NAME, BoroglassCp2kCalculation
+from aiida_boroglass.calculations.cp2k_inputs import continue_from_parent, scf_section
 from aiida_boroglass.calculations.lammps import TIMEOUT_MARGIN_MIN_S, timeout_margin_s
 from aiida_boroglass.functions.cp2k_segments import join_cp2k_segments
 
-PARSER_NAME = 'boroglass.cp2k'
 #: CP2K's defaults where an input leaves a keyword out
 CP2K_DEFAULT_MAX_SCF = 50
 CP2K_DEFAULT_EPS_SCF = 1.0e-5
@@ -178,12 +179,14 @@ def validate_inputs(inputs, _):
 
 
 class BoroglassCp2kBaseWorkChain(Cp2kBaseWorkChain):
-    """Run a ``Cp2kCalculation`` with our parser; recover from SCF, wall-time and iteration limits.
+    """Run a ``BoroglassCp2kCalculation`` with our parser; recover from SCF, wall-time and iteration limits.
 
     See the module docstring for the handlers. Inputs are those of ``aiida-cp2k``'s
-    ``Cp2kBaseWorkChain`` (namespace ``cp2k``); ``withmpi`` defaults to False (one process
-    with OpenMP threads).
+    ``Cp2kBaseWorkChain`` (namespace ``cp2k``, the ports of ``BoroglassCp2kCalculation``);
+    ``withmpi`` defaults to False (one process with OpenMP threads).
     """
+
+    _process_class = BoroglassCp2kCalculation
 
     defaults = AttributeDict({
         'mixing_alpha_factor': 0.5,
@@ -196,6 +199,8 @@ class BoroglassCp2kBaseWorkChain(Cp2kBaseWorkChain):
     def define(cls, spec):
         """Define the process specification."""
         super().define(spec)
+        spec.expose_inputs(BoroglassCp2kCalculation, namespace='cp2k')
+        spec.expose_outputs(BoroglassCp2kCalculation)
         options = spec.inputs['cp2k']['metadata']['options']
         options['withmpi'].default = False
         options['parser_name'].help = f'Always {PARSER_NAME}: the work chain sets it.'
@@ -218,7 +223,7 @@ class BoroglassCp2kBaseWorkChain(Cp2kBaseWorkChain):
                                'max_wallclock_seconds or write restart files (MOTION/PRINT/RESTART) more often.')
 
     def setup(self):
-        """Collect the inputs: our parser, threads, the energy file of an MD and CP2K's own wall time."""
+        """Collect the inputs: our parser, threads and CP2K's own wall time."""
         super().setup()
         self.ctx.scf_remedies = []
         metadata = dict(self.ctx.inputs.get('metadata', {}))
@@ -236,11 +241,6 @@ class BoroglassCp2kBaseWorkChain(Cp2kBaseWorkChain):
             current = parameters.setdefault('GLOBAL', {}).get('WALLTIME')
             parameters['GLOBAL']['WALLTIME'] = limit if current is None else min(int(current), limit)
             self.ctx.inputs.parameters = orm.Dict(parameters)
-        if parameters.get('GLOBAL', {}).get('RUN_TYPE') == 'MD':
-            settings = self.ctx.inputs.settings.get_dict() if 'settings' in self.ctx.inputs else {}
-            retrieve = settings.get('additional_retrieve_list', [])
-            if ENERGY_FILE not in retrieve:
-                self.ctx.inputs.settings = orm.Dict({**settings, 'additional_retrieve_list': [*retrieve, ENERGY_FILE]})
 
     def _continue_from(self, node, parameters: dict) -> str | None:
         """Point the next run at ``node``'s folder: its wave function, and for an MD its last restart file.
@@ -269,7 +269,7 @@ class BoroglassCp2kBaseWorkChain(Cp2kBaseWorkChain):
         self.report(f'{node.process_label}<{node.pk}> wrote no restart file to continue from')
         return ProcessHandlerReport(True, self.exit_codes.ERROR_MD_NO_PROGRESS)
 
-    @process_handler(priority=460, exit_codes=[Cp2kCalculation.exit_codes.ERROR_SCF_NOT_CONVERGED])
+    @process_handler(priority=460, exit_codes=[BoroglassCp2kCalculation.exit_codes.ERROR_SCF_NOT_CONVERGED])
     def handle_scf_not_converged(self, node):
         """Try the next SCF remedy from the failed run's wave function; give up when they are spent."""
         parameters = self.ctx.inputs.parameters.get_dict()
@@ -292,8 +292,8 @@ class BoroglassCp2kBaseWorkChain(Cp2kBaseWorkChain):
         self.report(f'{node.process_label}<{node.pk}> SCF not converged: {remedy}, continuing from {origin}')
         return ProcessHandlerReport(True)
 
-    @process_handler(priority=450, exit_codes=[Cp2kCalculation.exit_codes.ERROR_OUT_OF_WALLTIME,
-                                               Cp2kCalculation.exit_codes.ERROR_OUTPUT_INCOMPLETE])
+    @process_handler(priority=450, exit_codes=[BoroglassCp2kCalculation.exit_codes.ERROR_OUT_OF_WALLTIME,
+                                               BoroglassCp2kCalculation.exit_codes.ERROR_OUTPUT_INCOMPLETE])
     def handle_md_interrupted(self, node):
         """Continue an MD stopped by its wall time or cut off from its last restart file to the same final step.
 
@@ -310,16 +310,16 @@ class BoroglassCp2kBaseWorkChain(Cp2kBaseWorkChain):
         return ProcessHandlerReport(True)
 
     @process_handler(priority=401, exit_codes=[
-        Cp2kCalculation.exit_codes.ERROR_OUT_OF_WALLTIME,
-        Cp2kCalculation.exit_codes.ERROR_OUTPUT_INCOMPLETE,
-        Cp2kCalculation.exit_codes.ERROR_SCF_NOT_CONVERGED,
-        Cp2kCalculation.exit_codes.ERROR_MAXIMUM_NUMBER_OPTIMIZATION_STEPS_REACHED,
+        BoroglassCp2kCalculation.exit_codes.ERROR_OUT_OF_WALLTIME,
+        BoroglassCp2kCalculation.exit_codes.ERROR_OUTPUT_INCOMPLETE,
+        BoroglassCp2kCalculation.exit_codes.ERROR_SCF_NOT_CONVERGED,
+        BoroglassCp2kCalculation.exit_codes.ERROR_MAXIMUM_NUMBER_OPTIMIZATION_STEPS_REACHED,
     ], enabled=True)
     def restart_incomplete_calculation(self, calc):
         """aiida-cp2k's restart handler, enabled; a geometry optimisation gets at least one more iteration."""
         report = Cp2kBaseWorkChain.restart_incomplete_calculation.__wrapped__(self, calc)
         if (report.exit_code.status == 0 and calc.exit_status
-                == Cp2kCalculation.exit_codes.ERROR_MAXIMUM_NUMBER_OPTIMIZATION_STEPS_REACHED.status):
+                == BoroglassCp2kCalculation.exit_codes.ERROR_MAXIMUM_NUMBER_OPTIMIZATION_STEPS_REACHED.status):
             failed = calc.inputs.parameters.get_dict().get('MOTION', {}).get('GEO_OPT', {})
             parameters = more_geo_opt_iterations(self.ctx.inputs.parameters.get_dict(),
                                                  int(failed.get('MAX_ITER', CP2K_DEFAULT_GEO_OPT_MAX_ITER)))
@@ -329,7 +329,7 @@ class BoroglassCp2kBaseWorkChain(Cp2kBaseWorkChain):
     def results(self):
         """Attach the last run's outputs, with ``output_trajectory`` and ``thermo`` of the whole run."""
         node = self.ctx.children[self.ctx.iteration - 1]
-        outputs = dict(self.exposed_outputs(node, Cp2kCalculation))
+        outputs = dict(self.exposed_outputs(node, BoroglassCp2kCalculation))
         outputs.update({name: node.outputs[name] for name in ('thermo', 'labels') if name in node.outputs})
         if len(self.ctx.children) > 1:
             segments = {}

@@ -1,5 +1,5 @@
 """BoroglassCp2kBaseWorkChain: its pure parameter edits, the join of restarted segments, its setup,
-and one real CP2K MD cut by its wall time and continued to the end.
+and one real CP2K MD cut by its wall time and continued to the end, its trajectory stored once.
 
 The parser -> handler tests on real failing CP2K output are in tests/parsers/test_cp2k_exit_codes.py.
 """
@@ -13,9 +13,12 @@ from aiida.common.links import LinkType
 from aiida.engine import run_get_node
 from aiida.engine.utils import instantiate_process
 from aiida.manage import get_manager
+from aiida_cp2k.calculations import Cp2kCalculation
+from aiida_cp2k.workchains import Cp2kBaseWorkChain
 
 from aiida_boroglass.analysis.segments import kept_before_continuation
 from aiida_boroglass.calculations import cp2k_inputs as ci
+from aiida_boroglass.calculations.cp2k import TEMPORARY_FILES, BoroglassCp2kCalculation
 from aiida_boroglass.functions.cp2k_segments import join_cp2k_segments
 from aiida_boroglass.glass.elements import HARTREE_BOHR_EV_A, HARTREE_EV
 from aiida_boroglass.parsers.parse_raw.cp2k import parse_xyz_frames
@@ -194,7 +197,7 @@ def setup_workchain(code, structure, parameters, options, settings=None):
     return process
 
 
-def test_setup_sets_parser_threads_energy_file_and_walltime(cp2k_code, k_borate_21):
+def test_setup_sets_parser_threads_and_walltime(cp2k_code, k_borate_21):
     options = {'resources': {'num_machines': 1, 'num_mpiprocs_per_machine': 1, 'num_cores_per_mpiproc': 2},
                'max_wallclock_seconds': 7200, 'parser_name': 'cp2k_base_parser'}
     process = setup_workchain(cp2k_code, k_borate_21, ci.md_parameters(ELEMENTS, DFT, 1000.0, 10, MD), options,
@@ -203,7 +206,7 @@ def test_setup_sets_parser_threads_energy_file_and_walltime(cp2k_code, k_borate_
     assert inputs.metadata['options']['parser_name'] == 'boroglass.cp2k'
     assert inputs.metadata['options']['environment_variables'] == {'OMP_NUM_THREADS': '2'}
     assert inputs.metadata['options']['withmpi'] is False
-    assert inputs.settings['additional_retrieve_list'] == ['aiida-1.xyz', ci.ENERGY_FILE]
+    assert inputs.settings['additional_retrieve_list'] == ['aiida-1.xyz']  # the energy file: BoroglassCp2kCalculation
     assert inputs.parameters['GLOBAL']['WALLTIME'] == 7200 - 360
     single = setup_workchain(cp2k_code, k_borate_21, single_point(),
                              {'resources': {'num_machines': 1}, 'environment_variables': {'OMP_NUM_THREADS': '3'}})
@@ -225,6 +228,16 @@ def test_results_refuse_segments_that_cannot_be_joined(cp2k_code, k_borate_21):
     exit_code = process.results()
     assert exit_code.status == BoroglassCp2kBaseWorkChain.exit_codes.ERROR_SEGMENTS_NOT_JOINED.status == 321
     assert 'segments overlap' in exit_code.message
+
+
+def test_runs_boroglass_cp2k_calculation_with_aiida_cp2k_ports():
+    """The CalcJob is ours; the ``cp2k`` namespace, outputs and handled exit codes are aiida-cp2k's."""
+    assert BoroglassCp2kBaseWorkChain._process_class is BoroglassCp2kCalculation
+    spec = BoroglassCp2kBaseWorkChain.spec()
+    assert set(spec.inputs['cp2k']) == set(Cp2kBaseWorkChain.spec().inputs['cp2k'])
+    assert set(spec.outputs) >= set(Cp2kBaseWorkChain.spec().outputs) | {'thermo', 'labels'}
+    assert spec.inputs['cp2k']['metadata']['options']['parser_name'].default == 'boroglass.cp2k'
+    assert BoroglassCp2kCalculation.exit_codes == Cp2kCalculation.exit_codes
 
 
 def test_a_wall_time_within_the_margin_is_refused(cp2k_code, k_borate_21):
@@ -267,6 +280,9 @@ class FirstJobCutShort(BoroglassCp2kBaseWorkChain):
 def test_md_cut_by_the_wall_time_is_continued_and_returned_whole(cp2k_code, k_borate_21):
     """10 NVT steps of the 21-atom glass; CP2K stops the first job at its wall time, the handler continues it.
 
+    Each job keeps only its stdout and restart file in ``retrieved``: the trajectory dumps
+    and the energy file are stored once, as ``output_trajectory`` and ``thermo``.
+
     The continuation starts from the first job's restart file, or, when the machine was so
     busy that the first job stopped before writing one, from its wave function at step 0.
     The joined trajectory and thermo hold steps 0-10 once each on one time axis; their first
@@ -292,6 +308,15 @@ def test_md_cut_by_the_wall_time_is_continued_and_returned_whole(cp2k_code, k_bo
     else:
         assert continued['MOTION']['MD']['STEPS'] == STEPS and 'EXT_RESTART' not in continued
     assert continued['FORCE_EVAL']['DFT']['SCF']['SCF_GUESS'] == 'RESTART'
+    for job in (first, second):
+        assert job.process_class is BoroglassCp2kCalculation
+        retrieved = set(job.outputs.retrieved.base.repository.list_object_names())
+        assert retrieved.isdisjoint(TEMPORARY_FILES) and 'aiida.out' in retrieved, retrieved
+        # a restart file when the job wrote one: the first one only when it was not cut before
+        assert ('aiida-1.restart' in retrieved) == (job is second or restart_step is not None)
+    segment = second.outputs.output_trajectory
+    assert segment.get_stepids()[-1] == STEPS and 'forces' in segment.get_arraynames()
+    assert second.outputs.thermo.get_array('step')[-1] == STEPS
 
     frames = node.outputs.output_trajectory
     assert frames.get_stepids().tolist() == list(range(STEPS + 1))
