@@ -10,7 +10,7 @@ from pathlib import Path
 ENGINES = {
     'lmp': ('lmp', 'boroglass.lammps'),
     'packmol': ('packmol', 'boroglass.packmol'),
-    'cp2k': ('cp2k.psmp', 'cp2k'),
+    'cp2k': ('cp2k.psmp', 'boroglass.cp2k'),
     'dp': ('dp', None),
 }
 COMPUTER_LABEL = 'localhost'

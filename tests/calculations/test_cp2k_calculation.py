@@ -24,8 +24,9 @@ def test_entry_point_and_default_parser():
     assert BoroglassCp2kCalculation.spec().inputs['metadata']['options']['parser_name'].default == 'boroglass.cp2k'
 
 
-def test_dry_run_retrieves_the_trajectory_and_energies_temporarily(cp2k_code, k_borate_21):
+def test_dry_run_retrieves_the_trajectory_and_energies_temporarily(cp2k_code, k_borate_21, tmp_path, monkeypatch):
     """Stdout and restart file are kept; dumps and energies (also one asked for in the settings) are temporary."""
+    monkeypatch.chdir(tmp_path)  # a dry run writes its folder under submit_test/ of the working directory
     builder = BoroglassCp2kCalculation.get_builder()
     builder.code = cp2k_code
     builder.structure = k_borate_21

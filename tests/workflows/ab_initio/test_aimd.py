@@ -234,7 +234,7 @@ def test_transport_and_structure_panel_take_the_aimd_trajectory(aimd_node):
     from aiida_boroglass.functions.transport import diffusion_at_temperature
 
     trajectory = aimd_node.outputs.trajectory
-    result = diffusion_at_temperature(orm.Float(300.0), orm.Dict({'min_points': 2}), production=trajectory)
+    result = diffusion_at_temperature(orm.Float(300.0), orm.Dict({'min_points': 3}), production=trajectory)
     msd = result['msd']
     positions = trajectory.get_positions()[:, np.array(trajectory.symbols) == 'K']
     lags = msd.get_array('lags_ps')
