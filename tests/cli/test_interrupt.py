@@ -44,8 +44,8 @@ def test_ctrl_c_stops_a_screening_and_its_steps_then_table_shows_what_finished(l
     process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                                env={**os.environ, 'OMP_NUM_THREADS': '1'})
     try:
-        screening = _wait_for(lambda: _screening_after(last), 60, 'the screening to start')
-        _wait_for(lambda: len(screening.called) == 2, 180, 'the second glass to start')  # the first one finished
+        screening = _wait_for(lambda: _screening_after(last), 180, 'the screening to start')
+        _wait_for(lambda: len(screening.called) == 2, 600, 'the second glass to start')  # the first one finished
         time.sleep(3)
         process.send_signal(signal.SIGINT)
         time.sleep(0.5)
@@ -63,7 +63,7 @@ def test_ctrl_c_stops_a_screening_and_its_steps_then_table_shows_what_finished(l
     first, second = sorted(screening.called, key=lambda node: node.pk)
     assert first.is_finished_ok and second.is_killed
     jobs = [node.get_job_id() for node in below if isinstance(node, orm.CalcJobNode) and node.is_killed]
-    _wait_for(lambda: not any(job and Path(f'/proc/{job}').exists() for job in jobs), 30, 'the LAMMPS jobs to end')
+    _wait_for(lambda: not any(job and Path(f'/proc/{job}').exists() for job in jobs), 120, 'the LAMMPS jobs to end')
 
     result = CliRunner().invoke(data_boroglass, ['table', str(screening.pk), '-o', str(tmp_path / 'table')])
     assert result.exit_code == 0, result.output
