@@ -9,6 +9,7 @@ import re
 import numpy as np
 import pytest
 from aiida import engine, orm
+from aiida.common.log import configure_logging
 from click.testing import CliRunner
 
 from aiida_boroglass.calculations.cp2k_inputs import MIN_ATOMS, single_point_parameters
@@ -103,6 +104,7 @@ def test_composition_without_classical_route_or_structure_is_refused(cp2k_code):
 @pytest.fixture(scope='module')
 def aimd_node(cp2k_code, k_borate_21):
     """The shortened fast AIMD of the 21-atom glass with a field run (real CP2K)."""
+    configure_logging(with_orm=True)  # a `verdi` command run in-process earlier leaves reports out of the database
     builder = AimdWorkChain.get_builder_from_protocol(cp2k_code, structure=k_borate_21, protocol='fast',
                                                       overrides=SHORT)
     _, node = engine.run_get_node(builder)

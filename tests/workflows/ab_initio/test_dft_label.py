@@ -10,10 +10,10 @@ import re
 import numpy as np
 import pytest
 from aiida import engine, orm
+from aiida.common.log import configure_logging
 
 from aiida_boroglass.calculations.cp2k_inputs import MIN_ATOMS
-from aiida_boroglass.glass.elements import GPA_PER_EV_A3
-from aiida_boroglass.glass.elements import HARTREE_BOHR_EV_A, HARTREE_EV
+from aiida_boroglass.glass.elements import GPA_PER_EV_A3, HARTREE_BOHR_EV_A, HARTREE_EV
 from aiida_boroglass.workflows.ab_initio.dft_label import DftLabelWorkChain
 
 #: Frames of the test trajectory labelled by the real run; frame 3 fails.
@@ -49,6 +49,7 @@ def fast_builder(code, source, **overrides):
 @pytest.fixture(scope='module')
 def labelled(cp2k_code, trajectory):
     """The real labelling of frames 0, 2 and 3 (3 single points, about a minute on two cores)."""
+    configure_logging(with_orm=True)  # a `verdi` command run in-process earlier leaves reports out of the database
     builder = fast_builder(cp2k_code, trajectory)
     builder.frames = SELECTED
     _, node = engine.run_get_node(builder)
