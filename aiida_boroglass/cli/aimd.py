@@ -14,6 +14,7 @@ from aiida_boroglass.cli.launching import (
     check_launch_options,
     count_finished,
     exit_unless,
+    field_vector,
     launch,
     launch_options,
     load_engine_code,
@@ -39,20 +40,6 @@ AIMD_COLUMNS = (
     ('frames', 'production_frames', '{:d}'),
     ('wall time (s)', 'wall_time_s', '{:.0f}'),
 )
-
-
-def field_vector(text: str | None) -> list[float] | None:
-    """``0,0,0.02`` -> three floats (atomic units); refuse naming ``--field`` otherwise."""
-    if text is None:
-        return None
-    try:
-        values = [float(token) for token in text.split(',')]
-    except ValueError:
-        values = []
-    if len(values) != 3 or not any(values):
-        raise Refusal(f'{text!r} is not three numbers E_x,E_y,E_z in atomic units, not all zero (e.g. 0,0,0.02)',
-                      '--field')
-    return values
 
 
 def aimd_overrides(path: Path | None, protocol: str, atoms: int | None, field: list[float] | None,
@@ -128,7 +115,8 @@ def aimd(spec, x_text, protocol, atoms, structure, field_text, fix_network, fiel
     glasses = parse_glasses(spec, parse_x_values(x_text)) if x_text else parse_glass(spec)
     if structure is not None and len(glasses) > 1:
         raise Refusal('one structure is one glass: give a single composition (one --x) with it', '--structure')
-    values = aimd_overrides(overrides, protocol, atoms, field_vector(field_text), fix_network, field_ps)
+    field = field_vector(field_text, 'atomic units', '0,0,0.02')
+    values = aimd_overrides(overrides, protocol, atoms, field, fix_network, field_ps)
     builders = aimd_builders(glasses, structure, protocol, values)
     nodes = [launch(builder, daemon, wait, _aimd_progress(builder)) for builder in builders.values()]
     if all(node is not None for node in nodes):

@@ -25,6 +25,7 @@ from aiida_boroglass.cli.launching import (
     check_launch_options,
     count_finished,
     exit_unless,
+    field_vector,
     launch,
     launch_options,
     load_engine_code,
@@ -312,20 +313,6 @@ def hopping(spec, x_text, protocol, size, landscapes, temperatures, v0, sigma_ep
 # --- diffusion ----------------------------------------------------------------------------------
 
 
-def _field_vector(text: str | None) -> list[float] | None:
-    """``'0,0,0.05'`` -> [0.0, 0.0, 0.05] (V/Å); raise naming ``--field``."""
-    if text is None:
-        return None
-    try:
-        vector = [float(token) for token in text.split(',')]
-    except ValueError:
-        vector = []
-    if len(vector) != 3 or not all(math.isfinite(e) for e in vector) or not any(vector):
-        raise click.BadParameter(f'{text!r} is not three comma-separated finite numbers in V/Å, not all zero',
-                                 param_hint='--field')
-    return vector
-
-
 def _melt_quenches(nodes) -> list:
     """The given nodes, each a successfully finished ``boroglass.melt_quench``; refuse naming ``--glass`` otherwise."""
     from aiida_boroglass.cli.results import entry_point
@@ -475,7 +462,7 @@ def diffusion(spec, x_text, glasses, replicas, protocol, temperatures, field_tex
         raise Refusal('making the glasses of SPEC first needs --wait (or give --glass of finished melt-quenches)',
                       '--daemon')
     transport = _transport_overrides(overrides, protocol, max_concurrent, haven_ratio, _temperatures(temperatures),
-                                     _field_vector(field_text), freeze_network)
+                                     field_vector(field_text, 'V/Å', '0,0,0.05'), freeze_network)
     code = load_engine_code(LAMMPS_CODE)
     nodes = _melt_quenches(glasses)
     screenings = []

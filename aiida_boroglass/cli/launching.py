@@ -8,6 +8,7 @@ once, or (``--wait``) follows it with a progress bar.
 from __future__ import annotations
 
 import functools
+import math
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -64,6 +65,23 @@ def check_launch_options(daemon: bool, wait: bool) -> None:
         if not get_daemon_client().is_daemon_running:
             raise Refusal('the daemon of this profile is not running: start it with `verdi daemon start`, '
                           'or run without --daemon', '--daemon')
+
+
+def field_vector(text: str | None, unit: str, example: str) -> list[float] | None:
+    """``'0,0,0.05'`` -> [0.0, 0.0, 0.05] in ``unit``; None stays None; refuse naming ``--field`` otherwise.
+
+    Three finite numbers, not all zero; ``example`` is shown in the refusal.
+    """
+    if text is None:
+        return None
+    try:
+        vector = [float(token) for token in text.split(',')]
+    except ValueError:
+        vector = []
+    if len(vector) != 3 or not all(math.isfinite(value) for value in vector) or not any(vector):
+        raise Refusal(f'{text!r} is not three comma-separated finite numbers E_x,E_y,E_z in {unit}, not all zero '
+                      f'(e.g. {example})', '--field')
+    return vector
 
 
 def load_engine_code(label: str):
