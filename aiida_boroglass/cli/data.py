@@ -46,3 +46,16 @@ def table(workflows, output):
     from aiida_boroglass.cli.results import show_results
 
     show_results(workflows, output or Path(f'boroglass-table-{workflows[0].pk}'))
+
+
+@data_boroglass.command('model')
+@arguments.NODE()
+@click.option('--output', '-o', type=click.Path(file_okay=False, path_type=Path), default=None,
+              help='Folder for the table (JSON) and the plots (default: boroglass-model-PK).')
+@with_profile
+def model(node, output):
+    """RMSE table, learning curves and parity plots of a DeePMD ensemble (the workflow's PK or one model's)."""
+    from aiida_boroglass.cli.training import ensemble_of, show_ensemble
+
+    ensemble = ensemble_of(node)
+    show_ensemble(ensemble, output or Path(f'boroglass-model-{ensemble.pk}'))

@@ -18,6 +18,7 @@ from aiida.cmdline.params import types
 
 from aiida_boroglass.cli.aimd import aimd
 from aiida_boroglass.cli.labelling import label
+from aiida_boroglass.cli.datasets import dataset
 from aiida_boroglass.cli.analysis_commands import analyze, medium_range, softness
 from aiida_boroglass.cli.errors import OneLineGroup, Refusal, refusing
 from aiida_boroglass.cli.launching import (
@@ -34,6 +35,7 @@ from aiida_boroglass.cli.launching import (
 )
 from aiida_boroglass.cli.overrides import read_overrides, read_yaml_mapping
 from aiida_boroglass.cli.screening import composition_key
+from aiida_boroglass.cli.training import train
 from aiida_boroglass.glass.composition import Composition
 from aiida_boroglass.workflows.protocols.utils import recursive_merge
 
@@ -99,8 +101,10 @@ def main():
 main.add_command(aimd)
 main.add_command(analyze)
 main.add_command(label)
+main.add_command(dataset)
 main.add_command(medium_range)
 main.add_command(softness)
+main.add_command(train)
 
 
 @main.command()

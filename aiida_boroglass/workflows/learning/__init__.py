@@ -1,0 +1,1 @@
+"""Machine-learning potentials: DeePMD model ensembles trained on labelled datasets."""
