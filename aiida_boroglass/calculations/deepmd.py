@@ -95,6 +95,15 @@ def validate_models(models, symbols, minimum: int) -> str | None:
     return None
 
 
+def serial_dp_job(spec, parser_name: str) -> None:
+    """Defaults of a DeePMD-kit job: its parser, one process on one machine, no MPI."""
+    options = spec.inputs['metadata']['options']
+    options['parser_name'].default = parser_name
+    options['resources'].default = {'num_machines': 1, 'num_mpiprocs_per_machine': 1}
+    options['withmpi'].default = False
+    spec.exit_code(350, 'ERROR_UNEXPECTED_PARSER_EXCEPTION', message='The parser raised: {exception}')
+
+
 class DeepmdTrainCalculation(CalcJob):
     """Train one DeePMD model on a labelled dataset, freeze it and test it on the dataset's validation frames.
 
@@ -114,9 +123,7 @@ class DeepmdTrainCalculation(CalcJob):
         spec.input('seed', valid_type=orm.Int, serializer=orm.to_aiida_type,
                    help='Seed of the weights, the descriptor and the batch order.')
         spec.inputs.validator = cls.validate_training
-        spec.inputs['metadata']['options']['parser_name'].default = 'boroglass.deepmd_train'
-        spec.inputs['metadata']['options']['resources'].default = {'num_machines': 1, 'num_mpiprocs_per_machine': 1}
-        spec.inputs['metadata']['options']['withmpi'].default = False
+        serial_dp_job(spec, 'boroglass.deepmd_train')
 
         spec.output('model', valid_type=orm.SinglefileData,
                     help='The frozen model (TensorFlow graph, .pb); attributes type_map, backend, seed, rcut_a.')
@@ -131,7 +138,6 @@ class DeepmdTrainCalculation(CalcJob):
         spec.exit_code(300, 'ERROR_TRAINING_FAILED', message='dp train wrote no learning curve: {tail}')
         spec.exit_code(301, 'ERROR_FREEZE_FAILED', message='dp freeze wrote no model: {tail}')
         spec.exit_code(302, 'ERROR_TEST_FAILED', message='dp test wrote no detail files: {tail}')
-        spec.exit_code(350, 'ERROR_UNEXPECTED_PARSER_EXCEPTION', message='The parser raised: {exception}')
 
     @classmethod
     def validate_training(cls, value, ctx):
@@ -182,14 +188,11 @@ class DeepmdModelDeviationCalculation(CalcJob):
         spec.input('trajectory', valid_type=orm.TrajectoryData,
                    help='Frames (positions and cells, Å) whose model deviation is computed.')
         spec.inputs.validator = cls.validate_deviation
-        spec.inputs['metadata']['options']['parser_name'].default = 'boroglass.deepmd_model_deviation'
-        spec.inputs['metadata']['options']['resources'].default = {'num_machines': 1, 'num_mpiprocs_per_machine': 1}
-        spec.inputs['metadata']['options']['withmpi'].default = False
+        serial_dp_job(spec, 'boroglass.deepmd_model_deviation')
         spec.output('model_deviation', valid_type=orm.ArrayData,
                     help='Per frame: frame (index in the trajectory), max/min/avg_devi_f (eV/Å), '
                          'max/min/avg_devi_v (eV, per atom).')
         spec.exit_code(300, 'ERROR_OUTPUT_MISSING', message='dp model-devi wrote no model deviation: {tail}')
-        spec.exit_code(350, 'ERROR_UNEXPECTED_PARSER_EXCEPTION', message='The parser raised: {exception}')
 
     @classmethod
     def validate_deviation(cls, value, ctx):

@@ -25,6 +25,8 @@ from aiida_boroglass.cli.overrides import read_overrides
 from aiida_boroglass.cli.plotting import pyplot, save_figure, text_table
 
 DP_CODE = 'dp@localhost'
+ENSEMBLE_PROCESS_TYPE = 'aiida.workflows:boroglass.deepmd_ensemble'
+TRAIN_PROCESS_TYPE = 'aiida.calculations:boroglass.deepmd_train'
 #: Table columns: (title, row key, format).
 MODEL_COLUMNS = (
     ('model', 'model', '{}'),
@@ -41,7 +43,7 @@ def model_rows(ensemble) -> list[dict]:
     """One row per trained model of a finished ``boroglass.deepmd_ensemble``: seed, steps, validation RMSEs."""
     rows = []
     for call in sorted(ensemble.called, key=lambda node: node.label):
-        if not call.is_finished_ok:
+        if call.process_type != TRAIN_PROCESS_TYPE or not call.is_finished_ok:
             continue
         validation = call.outputs.validation.get_dict()
         rows.append({
@@ -77,7 +79,7 @@ def plot_parity(parity: Mapping[str, Mapping[str, np.ndarray]], path: Path) -> P
     for axis, what in ((axes[0], 'energy (eV/atom)'), (axes[1], 'force component (eV/Å)')):
         low, high = (min(axis.get_xlim()[0], axis.get_ylim()[0]), max(axis.get_xlim()[1], axis.get_ylim()[1]))
         axis.plot([low, high], [low, high], 'k-', lw=0.8)
-        axis.set_xlabel(f'DFT {what}')
+        axis.set_xlabel(f'reference {what}')
         axis.set_ylabel(f'model {what}')
     axes[0].legend(fontsize=7)
     return save_figure(fig, path)
@@ -159,7 +161,6 @@ def _calcjob():
     return orm.CalcJobNode
 
 
-ENSEMBLE_PROCESS_TYPE = 'aiida.workflows:boroglass.deepmd_ensemble'
 
 
 def ensemble_of(node):
@@ -170,7 +171,7 @@ def ensemble_of(node):
                 if link.node.process_type == ENSEMBLE_PROCESS_TYPE]
     ensemble = returned[0] if returned else node
     if getattr(ensemble, 'process_type', None) != ENSEMBLE_PROCESS_TYPE:
-        raise Refusal(f'node {node.pk} is a {node.node_type}, not a boroglass.deepmd_ensemble workflow or one of its '
+        raise Refusal(f'node {node.pk} is a {node.__class__.__name__}, not a boroglass.deepmd_ensemble workflow or one of its '
                       'models', 'NODE')
     if not ensemble.is_terminated:
         raise Refusal(f'ensemble {ensemble.pk} is still {ensemble.process_state.value}; wait for it', 'NODE')
