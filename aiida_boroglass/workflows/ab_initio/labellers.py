@@ -44,6 +44,7 @@ from aiida_boroglass.calculations.cp2k_inputs import (
 )
 from aiida_boroglass.functions.utils import site_symbols
 from aiida_boroglass.workflows.ab_initio.cp2k_base import BoroglassCp2kBaseWorkChain
+from aiida_boroglass.workflows.ab_initio.vasp_labeller import VaspLabeller
 
 
 class Labeller(abc.ABC):
@@ -125,7 +126,8 @@ class Cp2kLabeller(Labeller):
 
 
 #: The labellers by engine name.
-LABELLERS: dict[str, Labeller] = {labeller.name: labeller for labeller in (Cp2kLabeller(),)}
+LABELLERS: dict[str, Labeller] = {labeller.name: labeller
+                                  for labeller in (Cp2kLabeller(), Labeller.register(VaspLabeller)())}
 
 
 def get_labeller(engine: str) -> Labeller:
