@@ -95,6 +95,16 @@ def validate_models(models, symbols, minimum: int) -> str | None:
     return None
 
 
+def validate_training(dataset: LabelledDatasetData, settings: dict) -> str | None:
+    """One line naming a training setting out of range, or a dataset without validation frames; else None."""
+    message = di.validate_training_settings(settings, dataset.type_map)
+    if message:
+        return message
+    if not any(system['validation'] for system in dataset.systems):
+        return 'dataset: has no validation frames; build it with 2 or more frames per system'
+    return None
+
+
 def serial_dp_job(spec, parser_name: str) -> None:
     """Defaults of a DeePMD-kit job: its parser, one process on one machine, no MPI."""
     options = spec.inputs['metadata']['options']
@@ -122,7 +132,7 @@ class DeepmdTrainCalculation(CalcJob):
                    help='Training settings: the sections of calculations.deepmd_inputs.SETTINGS_KEYS.')
         spec.input('seed', valid_type=orm.Int, serializer=orm.to_aiida_type,
                    help='Seed of the weights, the descriptor and the batch order.')
-        spec.inputs.validator = cls.validate_training
+        spec.inputs.validator = cls.validate_inputs
         serial_dp_job(spec, 'boroglass.deepmd_train')
 
         spec.output('model', valid_type=orm.SinglefileData,
@@ -140,17 +150,11 @@ class DeepmdTrainCalculation(CalcJob):
         spec.exit_code(302, 'ERROR_TEST_FAILED', message='dp test wrote no detail files: {tail}')
 
     @classmethod
-    def validate_training(cls, value, ctx):
+    def validate_inputs(cls, value, ctx):
         """Settings complete and in range; a dataset with validation frames."""
         if any(key not in value for key in ('dataset', 'settings')):
             return None  # a wrapping workflow sets them
-        dataset = value['dataset']
-        message = di.validate_training_settings(value['settings'].get_dict(), dataset.type_map)
-        if message:
-            return message
-        if not any(system['validation'] for system in dataset.systems):
-            return 'dataset: has no validation frames; build it with a validation fraction > 0 and 2+ frames per system'
-        return None
+        return validate_training(value['dataset'], value['settings'].get_dict())
 
     def prepare_for_submission(self, folder: Folder) -> CalcInfo:
         """Write the dataset as DeePMD systems and the input JSON; run train, freeze, test."""

@@ -32,6 +32,8 @@ FILES = {
     'units_broken': '{0.5: [\n',
     'units_keys': 'fast: {B4: 0.4}\n',
     'bad_basis': 'dft: {basis_set: TZVP-GTH}\n',
+    'rcut_typo': 'descriptor: {rcutt: 5.0}\n',
+    'wide_axis': 'descriptor: {axis_neuron: 99}\n',
 }
 
 #: (id, command line, fragment the one-line message must hold). ``{NAME}`` is replaced by the PK of a stored
@@ -114,9 +116,32 @@ ROWS = [
      '--structure'),
     ('aimd-basis', ['aimd', '40K2O-60B2O3', '--overrides', '{yaml:bad_basis}'], 'dft.basis_set'),
     ('label-no-source', ['label'], '--trajectory/--structures'),
+    ('dataset-import-missing', ['dataset', 'import', '{yaml:list}'], 'DIR'),
+    ('train-one-model', ['train', '--dataset', '{dataset}', '--models', '1'], '--models'),
+    ('train-not-a-dataset', ['train', '--dataset', '{integer}'], '--dataset'),
+    ('train-no-validation', ['train', '--dataset', '{one_frame}', '--protocol', 'fast'], 'validation frames'),
+    ('train-yaml-typo', ['train', '--dataset', '{dataset}', '--overrides', '{yaml:rcut_typo}'], 'descriptor.rcutt'),
+    ('train-axis-neuron', ['train', '--dataset', '{dataset}', '--protocol', 'fast', '--overrides',
+                           '{yaml:wide_axis}'], 'descriptor.axis_neuron'),
     ('table-not-boroglass', ['verdi', 'table', '{workflow}'], 'NODES'),
     ('show-not-melt-quench', ['verdi', 'show', '{integer}'], 'NODE'),
+    ('model-not-an-ensemble', ['verdi', 'model', '{integer}'], 'NODE'),
 ]
+
+
+def dataset_of(n_frames: int):
+    """A stored dataset of ``n_frames`` frames of a 4-atom B2O2 cell (labels are arbitrary: nothing trains)."""
+    import dpdata
+
+    from aiida_boroglass.data.dataset import LabelledDatasetData
+
+    rng = np.random.default_rng(0)
+    system = dpdata.LabeledSystem(data={
+        'atom_names': ['B', 'O'], 'atom_numbs': [2, 2], 'atom_types': np.array([0, 0, 1, 1]), 'orig': np.zeros(3),
+        'nopbc': False, 'cells': np.tile(5.0 * np.eye(3), (n_frames, 1, 1)), 'coords': rng.random((n_frames, 4, 3)),
+        'energies': rng.random(n_frames), 'forces': rng.random((n_frames, 4, 3)),
+    })
+    return LabelledDatasetData.from_dpdata([system], [[('test', i) for i in range(n_frames)]], 0.5, 0).store()
 
 
 def structure_of(crystal) -> orm.StructureData:
@@ -142,6 +167,8 @@ def context(aiida_profile, lammps_code, packmol_code, crystals, tmp_path_factory
         workflow=orm.WorkflowNode().store().pk,
         other=orm.WorkflowNode().store().pk,
         integer=orm.Int(3).store().pk,
+        dataset=dataset_of(4).pk,
+        one_frame=dataset_of(1).pk,
     )
     return {key: str(value) for key, value in values.items()}
 

@@ -15,7 +15,7 @@ from aiida import orm
 from aiida.engine import WorkChain, while_
 
 from aiida_boroglass.calculations import deepmd_inputs as di
-from aiida_boroglass.calculations.deepmd import DeepmdTrainCalculation
+from aiida_boroglass.calculations.deepmd import DeepmdTrainCalculation, validate_training
 from aiida_boroglass.data.dataset import LabelledDatasetData
 from aiida_boroglass.functions.exit_codes import CALCFUNCTION_FAILED_MESSAGE, checked_step, run_checked
 from aiida_boroglass.functions.learning import ensemble_validation
@@ -91,7 +91,7 @@ class DeepmdEnsembleWorkChain(ProtocolMixin, WorkChain):
         if value['models'].value < MIN_MODELS:
             return (f'models: {value["models"].value}; an ensemble needs at least {MIN_MODELS} models '
                     'for its model deviation (paper 001: 5)')
-        return di.validate_training_settings(value['settings'].get_dict(), value['dataset'].type_map)
+        return validate_training(value['dataset'], value['settings'].get_dict())
 
     @classmethod
     def get_builder_from_protocol(cls, code: orm.AbstractCode, dataset: LabelledDatasetData,
