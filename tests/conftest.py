@@ -280,3 +280,108 @@ def alpha_quartz(a=4.913, c=5.405, reps=2):
 @pytest.fixture(name='alpha_quartz')
 def alpha_quartz_fixture():
     return alpha_quartz()
+
+
+# --- DeePMD model ensemble trained on classical force-field labels ------------------------
+
+#: element names of the DeePMD models' types, in type order
+DEEPMD_TYPE_MAP = ['B', 'K', 'O']
+
+
+def _classical_labels(frames, cell, symbols, workdir):
+    """Deng-Du energies (eV) and forces (eV/Å) of frames of one orthorhombic glass, by one LAMMPS ``rerun``.
+
+    ``frames`` (n_frames, n_atoms, 3) Å in ``cell`` (3, 3) Å (diagonal, so LAMMPS' frame is the
+    input frame); returns energies (n_frames,) and forces (n_frames, n_atoms, 3).
+    """
+    import subprocess
+
+    from aiida_boroglass.calculations import lammps_inputs as li
+    from aiida_boroglass.glass.forcefields import lammps_potential
+    from aiida_boroglass.parsers.parse_raw.lammps import parse_dump
+    from aiida_boroglass.workflows.ab_initio.classical_labeller import frame_forcefield
+
+    forcefield = frame_forcefield(symbols, 'deng_du')
+    species = sorted(set(symbols))
+    commands, table = lammps_potential(forcefield, species)
+    (workdir / 'potential.table').write_text(table)
+    (workdir / 'structure.data').write_text(li.write_data_file(frames[0], cell, symbols, species, forcefield['charges_e']))
+    types = [species.index(symbol) + 1 for symbol in symbols]
+    lengths = np.diag(cell)
+    with open(workdir / 'frames.dump', 'w') as handle:
+        for step, positions in enumerate(frames):
+            handle.write(f'ITEM: TIMESTEP\n{step}\nITEM: NUMBER OF ATOMS\n{len(symbols)}\nITEM: BOX BOUNDS pp pp pp\n')
+            handle.write(''.join(f'0.0 {length:.12f}\n' for length in lengths) + 'ITEM: ATOMS id type x y z\n')
+            handle.write(''.join(f'{i + 1} {t} {x:.12f} {y:.12f} {z:.12f}\n' for i, (t, (x, y, z)) in enumerate(zip(types, positions))))
+    script = ['units metal', 'atom_style charge', 'boundary p p p', 'read_data structure.data', *commands,
+              'thermo_style custom step pe', 'thermo_modify format float %.15g', 'thermo 1',
+              'dump forces all custom 1 forces.dump id type fx fy fz', 'dump_modify forces sort id format float %.15g',
+              'rerun frames.dump dump x y z box yes']
+    (workdir / 'rerun.in').write_text('\n'.join(script) + '\n')
+    subprocess.run(['lmp', '-in', 'rerun.in', '-log', 'rerun.log'], cwd=workdir, check=True, capture_output=True)
+    lines = (workdir / 'rerun.log').read_text().splitlines()
+    header = lines.index(next(line for line in lines if line.split() == ['Step', 'PotEng']))
+    energies = np.array([float(line.split()[1]) for line in lines[header + 1:header + 1 + len(frames)]])
+    forces = parse_dump((workdir / 'forces.dump').read_text()).positions
+    return energies, forces
+
+
+def _deepmd_input(seed):
+    """A tiny se_e2_a model and 200 training steps (``dp --tf train`` input), seeded."""
+    return {
+        'model': {
+            'type_map': DEEPMD_TYPE_MAP,
+            'descriptor': {'type': 'se_e2_a', 'sel': [16, 12, 32], 'rcut_smth': 0.5, 'rcut': 5.0, 'neuron': [4, 8],
+                           'axis_neuron': 4, 'resnet_dt': False, 'seed': seed},
+            'fitting_net': {'neuron': [16, 16], 'resnet_dt': True, 'seed': seed},
+        },
+        'learning_rate': {'type': 'exp', 'decay_steps': 50, 'start_lr': 0.005, 'stop_lr': 0.0005},
+        'loss': {'type': 'ener', 'start_pref_e': 0.02, 'limit_pref_e': 1, 'start_pref_f': 1000, 'limit_pref_f': 1,
+                 'start_pref_v': 0, 'limit_pref_v': 0},
+        'training': {'training_data': {'systems': ['../data'], 'batch_size': 1}, 'numb_steps': 200, 'seed': seed,
+                     'disp_file': 'lcurve.out', 'disp_freq': 100, 'save_freq': 200},
+    }
+
+
+@pytest.fixture(scope='session')
+def deepmd_models(k_borate_21, tmp_path_factory):
+    """Two tiny frozen DeePMD models (TensorFlow, se_e2_a, seeds 1 and 2) of the K borate glass.
+
+    Trained with plain ``dp --tf train`` + ``dp --tf freeze``, 200 steps each, side by side, on
+    40 jittered copies (Gaussian, 0.03-0.12 Å) of ``k_borate_21`` labelled by the Deng-Du force
+    field in LAMMPS (a real oracle). Returns ``(paths, type_map)``: the two ``.pb`` files and
+    the models' element names in type order (``['B', 'K', 'O']``).
+    """
+    import json
+    import subprocess
+
+    import dpdata
+
+    workdir = tmp_path_factory.mktemp('deepmd_models')
+    symbols = [site.kind_name for site in k_borate_21.sites]
+    cell = np.array(k_borate_21.cell)
+    reference = np.array([site.position for site in k_borate_21.sites])
+    rng = np.random.default_rng(7)
+    sigmas = np.linspace(0.03, 0.12, 40)
+    frames = reference[None] + rng.normal(size=(sigmas.size, *reference.shape)) * sigmas[:, None, None]
+    energies, forces = _classical_labels(frames, cell, symbols, workdir)
+    types = np.array([DEEPMD_TYPE_MAP.index(symbol) for symbol in symbols])
+    system = dpdata.LabeledSystem(data={
+        'atom_names': list(DEEPMD_TYPE_MAP), 'atom_numbs': [int(np.sum(types == k)) for k in range(len(DEEPMD_TYPE_MAP))],
+        'atom_types': types, 'orig': np.zeros(3), 'cells': np.repeat(cell[None], len(frames), axis=0),
+        'coords': frames, 'energies': energies, 'forces': forces,
+    })
+    system.to('deepmd/npy', str(workdir / 'data'))
+    environment = {**os.environ, 'OMP_NUM_THREADS': '1', 'TF_CPP_MIN_LOG_LEVEL': '3',
+                   'DP_INTRA_OP_PARALLELISM_THREADS': '1', 'DP_INTER_OP_PARALLELISM_THREADS': '1'}
+    jobs = {}
+    for seed in (1, 2):
+        folder = workdir / f'model_{seed}'
+        folder.mkdir()
+        (folder / 'input.json').write_text(json.dumps(_deepmd_input(seed)))
+        jobs[folder / 'model.pb'] = subprocess.Popen(
+            'dp --tf train input.json && dp --tf freeze -o model.pb', shell=True, cwd=folder, env=environment,
+            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    for job in jobs.values():
+        assert job.wait() == 0, job.stderr.read().decode()[-2000:]
+    return list(jobs), list(DEEPMD_TYPE_MAP)

@@ -16,6 +16,10 @@ key                       meaning
 ``max_displacement_a``    ``push_off`` only: largest move per step, Å
 ``etol``, ``ftol``        ``minimize`` only: LAMMPS tolerances (eV, eV/Å)
 ``maxiter``               ``minimize`` only: iteration limit
+``single_point`` stage    no keys but ``name`` and ``type``: velocities set to zero, ``run 0``; the
+                          potential energy and the pressure tensor (the virial alone) are printed on
+                          one :data:`SINGLE_POINT` line and the forces written to
+                          :data:`FORCES_FILENAME` (at most one such stage per run)
 ``efield_v_a``            ``nvt`` only: a uniform electric field ``[Ex, Ey, Ez]`` on every charge, V/Å
                           (LAMMPS ``fix efield``); the thermostat then ignores the centre-of-mass
                           drift of the integrated atoms (``temp/com``)
@@ -40,15 +44,19 @@ import numpy as np
 
 from aiida_boroglass.glass.elements import atomic_mass_g_mol
 
-STAGE_TYPES = ('minimize', 'push_off', 'nvt', 'npt', 'nve')
+STAGE_TYPES = ('minimize', 'push_off', 'nvt', 'npt', 'nve', 'single_point')
 MD_STAGE_TYPES = ('push_off', 'nvt', 'npt', 'nve')
 THERMO_COLUMNS = ('step', 'time', 'temp', 'press', 'pe', 'ke', 'etotal', 'vol', 'density', 'lx', 'ly', 'lz')
+#: what a ``single_point`` stage prints after its marker: potential energy (eV), pressure tensor (bar)
+SINGLE_POINT_COLUMNS = ('pe', 'pxx', 'pyy', 'pzz', 'pxy', 'pxz', 'pyz')
 BAR_PER_GPA = 1.0e4
 DATA_FILENAME = 'structure.data'
 RESTART_IN_FILENAME = 'restart.in.bin'
 TRAJECTORY_FILENAME = 'traj.dump'
 FINAL_DUMP_FILENAME = 'final.dump'
 LOG_FILENAME = 'log.lammps'
+FORCES_FILENAME = 'forces.dump'
+SINGLE_POINT = 'BOROGLASS_SINGLE_POINT'
 STAGE_BEGIN = 'BOROGLASS_STAGE_BEGIN'
 STAGE_END = 'BOROGLASS_STAGE_END'
 
@@ -70,6 +78,7 @@ _STAGE_KEYS = {
     'npt': {'name', 'type', 'steps', 'start_step', 'temperature_k', 'temperature_end_k', 'pressure_gpa',
             'dump_every'},
     'nve': {'name', 'type', 'steps', 'start_step', 'dump_every'},
+    'single_point': {'name', 'type'},
 }
 
 
@@ -106,6 +115,9 @@ def validate_parameters(parameters: Mapping) -> str | None:
     dumping = [stage['name'] for stage in stages if stage.get('dump_every')]
     if len(dumping) > 1:
         return f'parameters.stages: at most one stage per run may set dump_every, got {dumping}'
+    single = [stage['name'] for stage in stages if stage['type'] == 'single_point']
+    if len(single) > 1:
+        return f'parameters.stages: at most one single_point stage per run, got {single}'
     return None
 
 
@@ -313,16 +325,27 @@ def _field_commands(stage: Mapping, species_order: Sequence[str]) -> tuple[list[
     return setup, cleanup, group
 
 
-def _stage_commands(index: int, stage: Mapping, parameters: Mapping, species_order: Sequence[str]) -> list[str]:
-    """LAMMPS commands of one stage, between its begin and end markers."""
+def _single_point_commands() -> list[str]:
+    """``run 0`` at rest; energy and pressure tensor printed on one line, forces dumped sorted by atom id."""
+    values = ' '.join(f'$({column}:%.15g)' for column in SINGLE_POINT_COLUMNS)
+    return ['velocity all set 0.0 0.0 0.0', 'run 0', f'print "{SINGLE_POINT} {values}"',
+            f'write_dump all custom {FORCES_FILENAME} id type fx fy fz modify sort id format float %.15g']
+
+
+def _stage_commands(index: int, stage: Mapping, parameters: Mapping, species_order: Sequence[str],
+                    potential_commands: Sequence[str] = ()) -> list[str]:
+    """LAMMPS commands of one stage, between its begin and end markers; ``potential_commands`` open it."""
     t_damp = parameters['thermostat_damping_ps']
     p_damp = parameters['barostat_damping_ps']
     kind = stage['type']
     name = stage['name']
-    lines = [f'print "{STAGE_BEGIN} {index} {name}"', f'reset_timestep {stage.get("start_step", 0)}']
+    lines = [f'print "{STAGE_BEGIN} {index} {name}"', f'reset_timestep {stage.get("start_step", 0)}',
+             *potential_commands]
     if parameters['restart_every'] and kind in MD_STAGE_TYPES:
         lines.append(f'restart {parameters["restart_every"]} restart.s{index}.*.bin')
-    if kind == 'minimize':
+    if kind == 'single_point':
+        lines += _single_point_commands()
+    elif kind == 'minimize':
         etol, ftol, maxiter = stage.get('etol', 1e-6), stage.get('ftol', 1e-4), stage.get('maxiter', 1000)
         lines += ['min_style cg', f'minimize {etol} {ftol} {maxiter} {10 * maxiter}']
     else:
@@ -365,7 +388,7 @@ def first_temperature_k(stages: Sequence[Mapping]) -> float | None:
 
 
 def write_script(parameters: Mapping, potential_commands: Sequence[str], from_restart: bool,
-                 species_order: Sequence[str] = ()) -> str:
+                 species_order: Sequence[str] = (), stage_potential_commands: Sequence[Sequence[str]] = ()) -> str:
     """Return a multi-stage LAMMPS input script.
 
     Parameters
@@ -376,13 +399,17 @@ def write_script(parameters: Mapping, potential_commands: Sequence[str], from_re
         with ``timer timeout`` so that a restart file is written before the wall time; LAMMPS
         checks the clock every ``timeout_every`` steps (default 1).
     potential_commands : sequence of str
-        ``pair_style``/``pair_coeff``/``kspace_style`` lines of the force field.
+        ``pair_style``/``pair_coeff``/``kspace_style`` lines of the potential, issued once after
+        the structure is read (empty when ``stage_potential_commands`` define it).
     from_restart : bool
         Read :data:`RESTART_IN_FILENAME` (velocities kept) instead of :data:`DATA_FILENAME`
         (velocities drawn at the first stage temperature).
     species_order : sequence of str
         ``species_order[k]`` is LAMMPS atom type ``k + 1``; needed by stages with
         ``frozen_elements``.
+    stage_potential_commands : sequence of sequence of str
+        Commands that (re)define the potential at the start of each stage, one list per stage
+        (a DeePMD ensemble with one model-deviation file per stage); empty: none.
 
     Returns
     -------
@@ -408,7 +435,8 @@ def write_script(parameters: Mapping, potential_commands: Sequence[str], from_re
     if not from_restart and t_start is not None:
         lines.append(f'velocity all create {t_start} {parameters["seed"]} dist gaussian mom yes rot yes')
     for index, stage in enumerate(parameters['stages']):
-        lines += _stage_commands(index, stage, parameters, species_order)
+        potential = stage_potential_commands[index] if stage_potential_commands else ()
+        lines += _stage_commands(index, stage, parameters, species_order, potential)
     lines.append(f'write_dump all custom {FINAL_DUMP_FILENAME} id type x y z modify sort id format float %.10g')
     return '\n'.join(lines) + '\n'
 

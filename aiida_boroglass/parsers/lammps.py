@@ -9,14 +9,27 @@ from aiida import orm
 from aiida.parsers.parser import Parser
 
 from aiida_boroglass.calculations import lammps_inputs as li
+from aiida_boroglass.calculations.lammps_potentials import MODEL_DEVIATION_GLOB
 from aiida_boroglass.functions.utils import site_symbols
-from aiida_boroglass.parsers.parse_raw.lammps import parse_dump, parse_log, parse_stdout
+from aiida_boroglass.parsers.parse_raw.lammps import (
+    MODEL_DEVIATION_COLUMNS,
+    parse_dump,
+    parse_log,
+    parse_model_deviation,
+    parse_single_point,
+    parse_stdout,
+)
 
 THERMO_UNITS = {
     'step': 'step', 'time': 'ps', 'temp': 'K', 'press': 'bar', 'pe': 'eV', 'ke': 'eV', 'etotal': 'eV',
     'vol': 'A^3', 'density': 'g/cm^3', 'lx': 'A', 'ly': 'A', 'lz': 'A',
 }
 _PERIODIC_RESTART = re.compile(r'^restart\.s(\d+)\.(\d+)\.bin$')
+_MODEL_DEVIATION_FILE = re.compile(r'^model_devi\.s(\d+)\.out$')
+#: units of the arrays of the ``model_deviation`` output
+MODEL_DEVIATION_UNITS = {'steps': 'step', 'stage_index': 'index into stage_names', 'time_ps': 'ps',
+                         **{f'{kind}_devi_f': 'eV/A' for kind in ('max', 'min', 'avg')},
+                         **{f'{kind}_devi_v': 'eV/atom' for kind in ('max', 'min', 'avg')}}
 #: LAMMPS error messages of an integration that became unstable, and their exit codes
 UNSTABLE_ERRORS = {
     'Lost atoms': 'ERROR_LOST_ATOMS',
@@ -148,7 +161,8 @@ class BoroglassLammpsParser(Parser):
         files = set(retrieved.base.repository.list_object_names())
         if li.LOG_FILENAME not in files:
             return self.exit_codes.ERROR_LOG_MISSING
-        log = parse_log(retrieved.base.repository.get_object_content(li.LOG_FILENAME))
+        log_text = retrieved.base.repository.get_object_content(li.LOG_FILENAME)
+        log = parse_log(log_text)
         stdout = parse_stdout(''.join(retrieved.base.repository.get_object_content(name)
                                       for name in self._stdout_names() if name in files))
         stages = self.node.inputs.parameters.get_dict()['stages']
@@ -156,6 +170,9 @@ class BoroglassLammpsParser(Parser):
         self.out('thermo', self._thermo(log['stages'], stages))
 
         restart = self._attach_restart(stages, done, temporary_folder)
+        deviation = self._model_deviation(stages, temporary_folder)
+        if deviation is not None:
+            self.out('model_deviation', deviation)
         errors = list(dict.fromkeys(log['errors'] + stdout['errors']))
         results = {
             'lammps_version': log['version'], 'wall_time_s': log['wall_time_s'],
@@ -186,6 +203,11 @@ class BoroglassLammpsParser(Parser):
         if any(stage.get('dump_every') for stage in stages) and 'trajectory' not in self.outputs:
             return self.exit_codes.ERROR_TRAJECTORY_UNREADABLE.format(error=f'{li.TRAJECTORY_FILENAME} was not retrieved')
         self.out('structure', self._final_structure())
+        if any(stage['type'] == 'single_point' for stage in stages):
+            labels = self._labels(log_text, files)
+            if labels is None:
+                return self.exit_codes.ERROR_SINGLE_POINT_MISSING
+            self.out('labels', labels)
         return None
 
     def _stdout_names(self) -> list[str]:
@@ -212,6 +234,50 @@ class BoroglassLammpsParser(Parser):
         if choice is not None:
             self.out('restart_file', orm.SinglefileData(folder / choice[0]))
         return choice
+
+    def _model_deviation(self, stages: list[dict], temporary_folder) -> orm.ArrayData | None:
+        """The model deviation rows of every stage's file, in stage order; ``None`` without such files.
+
+        Times are the stage's step counter times the time step (ps), as for the trajectory.
+        """
+        if temporary_folder is None:
+            return None
+        files = {int(m.group(1)): path for path in Path(temporary_folder).glob(MODEL_DEVIATION_GLOB)
+                 if (m := _MODEL_DEVIATION_FILE.match(path.name))}
+        if not files:
+            return None
+        parsed = {index: parse_model_deviation(files[index].read_text()) for index in sorted(files)}
+        timestep_ps = self.node.inputs.parameters.get_dict().get('timestep_fs', li.DEFAULT_PARAMETERS['timestep_fs']) * 1e-3
+        steps = np.concatenate([rows['step'] for rows in parsed.values()])
+        deviation = orm.ArrayData()
+        deviation.set_array('steps', steps)
+        deviation.set_array('stage_index', np.concatenate([np.full(rows['step'].size, index) for index, rows in parsed.items()]))
+        deviation.set_array('time_ps', steps * timestep_ps)
+        for column in MODEL_DEVIATION_COLUMNS[1:]:
+            deviation.set_array(column, np.concatenate([rows[column] for rows in parsed.values()]))
+        deviation.base.attributes.set('stage_names', [stage['name'] for stage in stages])
+        deviation.base.attributes.set('units', MODEL_DEVIATION_UNITS)
+        return deviation
+
+    def _labels(self, log_text: str, files: set[str]) -> orm.ArrayData | None:
+        """Energy, forces and pressure tensor of the ``single_point`` stage, in the input frame; ``None`` if missing.
+
+        LAMMPS works in its lower-triangular frame ``positions @ M``
+        (:func:`~aiida_boroglass.calculations.lammps_inputs.lammps_cell`): forces come back as
+        ``F @ M.T`` and the pressure tensor as ``M P M.T``.
+        """
+        single_point = parse_single_point(log_text)
+        if single_point is None or li.FORCES_FILENAME not in files:
+            return None
+        energy_ev, pressure_bar = single_point
+        forces = parse_dump(self.retrieved.base.repository.get_object_content(li.FORCES_FILENAME)).positions[-1]
+        _, rotation = li.lammps_cell(np.array(self.node.inputs.structure.cell))
+        labels = orm.ArrayData()
+        labels.set_array('energy_ev', np.array([energy_ev]))
+        labels.set_array('forces_ev_a', forces @ rotation.T)
+        labels.set_array('stress_gpa', rotation @ pressure_bar @ rotation.T / li.BAR_PER_GPA)
+        labels.base.attributes.set('units', {'energy_ev': 'eV', 'forces_ev_a': 'eV/A', 'stress_gpa': 'GPa'})
+        return labels
 
     def _final_structure(self) -> orm.StructureData:
         """Build the final structure from the sorted final dump (wrapped positions)."""

@@ -6,7 +6,13 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from aiida_boroglass.calculations.lammps_inputs import STAGE_BEGIN, STAGE_END, THERMO_COLUMNS
+from aiida_boroglass.calculations.lammps_inputs import (
+    SINGLE_POINT,
+    SINGLE_POINT_COLUMNS,
+    STAGE_BEGIN,
+    STAGE_END,
+    THERMO_COLUMNS,
+)
 
 _ERROR = re.compile(r'^ERROR(?: on proc \d+)?: (.*)$')
 _LOOP = re.compile(r'^Loop time of [\d.eE+-]+ on \d+ procs for (\d+) steps')
@@ -216,3 +222,61 @@ def parse_dump(text: str, partial: bool = False) -> DumpFrames:
         origins.append(origin)
         positions.append(table[:, 2:5])
     return DumpFrames(np.array(steps), np.array(cells), np.array(origins), types, np.array(positions))
+
+
+#: columns of a DeePMD model-deviation file written by LAMMPS ``pair_style deepmd ... out_file``
+MODEL_DEVIATION_COLUMNS = ('step', 'max_devi_v', 'min_devi_v', 'avg_devi_v', 'max_devi_f', 'min_devi_f', 'avg_devi_f')
+
+
+def parse_model_deviation(text: str) -> dict[str, np.ndarray]:
+    """Parse the model deviation that LAMMPS' ``pair_style deepmd`` writes for an ensemble.
+
+    Each row is one force evaluation at a step that is a multiple of ``out_freq``; ``#``
+    lines (the header, absent when the file was opened after a ``read_restart``) are skipped,
+    and so is a last row cut off while it was written. Extra per-atom columns
+    (``atomic`` keyword) are ignored.
+
+    Parameters
+    ----------
+    text : str
+        Content of the ``out_file``.
+
+    Returns
+    -------
+    dict of str to np.ndarray
+        ``step`` (n,) int; ``max_devi_f``, ``min_devi_f``, ``avg_devi_f`` (n,) float: the largest,
+        smallest and mean over atoms of the force deviation ``sqrt(<|F_i - <F_i>|^2>)`` across
+        the models, eV/Å; ``max_devi_v``, ``min_devi_v``, ``avg_devi_v`` (n,) float: largest,
+        smallest and root mean square over the 9 components of the deviation of the virial
+        divided by the atom count, eV per atom.
+    """
+    rows = [line.split() for line in text.splitlines() if line.strip() and not line.lstrip().startswith('#')]
+    width = len(MODEL_DEVIATION_COLUMNS)
+    if rows and (len(rows[-1]) < width or not all(_is_number(token) for token in rows[-1][:width])):
+        rows = rows[:-1]
+    table = np.array([row[:width] for row in rows], dtype=float).reshape(-1, width)
+    result = {column: table[:, index] for index, column in enumerate(MODEL_DEVIATION_COLUMNS)}
+    result['step'] = np.rint(result['step']).astype(int)
+    return result
+
+
+def parse_single_point(text: str) -> tuple[float, np.ndarray] | None:
+    """Energy and pressure tensor printed by a ``single_point`` stage, or ``None`` when absent.
+
+    Parameters
+    ----------
+    text : str
+        Content of ``log.lammps``.
+
+    Returns
+    -------
+    tuple (float, np.ndarray of shape (3, 3)) or None
+        Potential energy, eV, and the symmetric pressure tensor (the virial part; positive
+        under compression), bar, in the LAMMPS frame.
+    """
+    for line in text.splitlines():
+        if line.startswith(SINGLE_POINT):
+            values = dict(zip(SINGLE_POINT_COLUMNS, map(float, line.split()[1:])))
+            xx, yy, zz, xy, xz, yz = (values[f'p{pair}'] for pair in ('xx', 'yy', 'zz', 'xy', 'xz', 'yz'))
+            return values['pe'], np.array([[xx, xy, xz], [xy, yy, yz], [xz, yz, zz]])
+    return None
