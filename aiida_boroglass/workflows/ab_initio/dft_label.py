@@ -24,7 +24,7 @@ from aiida_boroglass.functions.labels import (
     trajectory_frames,
 )
 from aiida_boroglass.functions.utils import site_symbols, validate_max_concurrent
-from aiida_boroglass.workflows.ab_initio.labellers import get_labeller
+from aiida_boroglass.workflows.ab_initio.labellers import LABELLERS, get_labeller
 from aiida_boroglass.workflows.protocols.utils import ProtocolMixin
 
 
@@ -130,6 +130,10 @@ class DftLabelWorkChain(ProtocolMixin, WorkChain):
                                   options: Mapping | None = None):
         """Return a builder filled from a protocol.
 
+        The engine is ``overrides['engine']`` (default ``cp2k``); a labeller with its own
+        protocol file (``vasp``: ``dft_label_vasp.yaml``) fills the builder from it, the others
+        from ``dft_label.yaml``.
+
         Parameters
         ----------
         code : AbstractCode
@@ -145,7 +149,9 @@ class DftLabelWorkChain(ProtocolMixin, WorkChain):
         options : Mapping, optional
             Scheduler options of the single points, merged over the protocol's.
         """
-        inputs = cls.get_protocol_inputs(protocol, overrides)
+        engine = (overrides or {}).get('engine', cls._load_protocol_file()['default_inputs']['engine'])
+        source = LABELLERS.get(engine)
+        inputs = getattr(source, 'get_protocol_inputs', cls.get_protocol_inputs)(protocol, overrides)
         builder = cls.get_builder()
         if isinstance(structures_or_trajectory, orm.TrajectoryData):
             builder.trajectory = structures_or_trajectory

@@ -184,7 +184,7 @@ def _small(k_borate_21):
     ({'dft': {'basis_set': 'TZV2P-MOLOPT-GTH'}}, 'dft.basis_set', 'SZV-MOLOPT-SR-GTH'),
     ({'dft': {'cutof_ry': 300}}, 'dft', "unknown keys ['cutof_ry']"),
     ({'dft': {'cutoff_ry': 20}}, 'dft.cutoff_ry', '[50, 2000] Ry'),
-    ({'engine': 'vasp'}, 'engine', "known engines: ['cp2k']"),
+    ({'engine': 'nwchem'}, 'engine', "'nwchem' has no labeller"),
 ])
 def test_refused_settings(cp2k_code, trajectory, change, field, allowed):
     assert_refused(fast_builder(cp2k_code, trajectory, **change), field, allowed)

@@ -145,6 +145,16 @@ def test_every_protocol_gives_valid_settings(frame, potcar_family, protocol):
     assert VaspLabeller.get_available_protocols()[protocol]['estimated_cost']
 
 
+def test_the_labelling_builder_takes_the_vasp_protocol_for_engine_vasp(vasp_mock_code, frame, potcar_family):
+    """``engine: vasp`` in the overrides fills dft_label from dft_label_vasp.yaml, not from CP2K's protocol."""
+    overrides = {'engine': 'vasp', 'dft': {'potential_family': potcar_family, 'potential_mapping': {'Ti': 'Ti'}}}
+    builder = DftLabelWorkChain.get_builder_from_protocol(vasp_mock_code, [frame], protocol='balanced',
+                                                          overrides=overrides)
+    assert builder.engine.value == 'vasp'
+    assert builder.dft['incar']['ENCUT'] == 600 and 'basis_set' not in builder.dft.get_dict()
+    assert DftLabelWorkChain.spec().inputs.validate(builder._inputs(prune=True)) is None
+
+
 # --- refusals before anything is stored -----------------------------------------------------
 
 
