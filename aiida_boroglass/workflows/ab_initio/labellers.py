@@ -44,6 +44,7 @@ from aiida_boroglass.calculations.cp2k_inputs import (
 )
 from aiida_boroglass.functions.utils import site_symbols
 from aiida_boroglass.workflows.ab_initio.cp2k_base import BoroglassCp2kBaseWorkChain
+from aiida_boroglass.workflows.ab_initio.classical_labeller import ClassicalLabeller
 from aiida_boroglass.workflows.ab_initio.vasp_labeller import VaspLabeller
 
 
@@ -127,7 +128,8 @@ class Cp2kLabeller(Labeller):
 
 #: The labellers by engine name.
 LABELLERS: dict[str, Labeller] = {labeller.name: labeller
-                                  for labeller in (Cp2kLabeller(), Labeller.register(VaspLabeller)())}
+                                  for labeller in (Cp2kLabeller(), Labeller.register(VaspLabeller)(),
+                                                   Labeller.register(ClassicalLabeller)())}
 
 
 def get_labeller(engine: str) -> Labeller:
