@@ -28,16 +28,19 @@ CODES = BoroglassLammpsCalculation.exit_codes
 
 
 def fixture_inputs(case: str) -> dict:
-    """The CalcJob inputs the fixture ``case`` was made with: parameters, structure, force field."""
+    """The CalcJob inputs the fixture ``case`` was made with: parameters, structure, force field (the
+    ``deepmd`` case ran the fixture models, not stored here: the parser does not read them)."""
     folder = FIXTURES / f'lammps_{case}'
     atoms = json.loads((folder / 'structure.json').read_text())
     structure = orm.StructureData(cell=atoms['cell'])
     for symbol, position in zip(atoms['symbols'], atoms['positions']):
         structure.append_atom(position=position, symbols=symbol)
-    glass = Composition.parse('Li2O-B2O3', x=0.3)
-    forcefield = build_forcefield('deng_du', glass.atom_counts(120).counts, ratio_r=glass.ratio_r, ratio_k=glass.ratio_k)
-    return {'parameters': orm.Dict(json.loads((folder / 'parameters.json').read_text())), 'structure': structure,
-            'forcefield': orm.Dict(forcefield)}
+    inputs = {'parameters': orm.Dict(json.loads((folder / 'parameters.json').read_text())), 'structure': structure}
+    if case != 'deepmd':
+        glass = Composition.parse('Li2O-B2O3', x=0.3)
+        inputs['forcefield'] = orm.Dict(build_forcefield('deng_du', glass.atom_counts(120).counts,
+                                                         ratio_r=glass.ratio_r, ratio_k=glass.ratio_k))
+    return inputs
 
 
 def finished_lammps(code, case: str, tmp_path: Path, drop=(), replace=None, scheduler_status=None, parameters=None):
@@ -70,8 +73,8 @@ def finished_lammps(code, case: str, tmp_path: Path, drop=(), replace=None, sche
     retrieved.store()
     temporary = tmp_path / f'{case}_temporary'
     temporary.mkdir()
-    for restart in folder.glob('restart.s*.bin'):
-        shutil.copy(restart, temporary)
+    for temporary_file in [*folder.glob('restart.s*.bin'), *folder.glob('model_devi.s*.out')]:
+        shutil.copy(temporary_file, temporary)
     return node, temporary
 
 
@@ -120,6 +123,22 @@ def test_complete_run_gives_structure_trajectory_and_last_restart(lammps_code, t
     assert np.allclose(trajectory.get_times(), [0.0, 0.05, 0.1, 0.15, 0.2])
     assert results['results']['stage_steps_done'] == [0, 200]
     assert results['results']['restart_stage'] == 1 and results['results']['termination'] is None
+
+
+def test_deepmd_run_gives_the_model_deviation_of_its_md_stage(lammps_code, tmp_path):
+    """The real two-model run: the rows of ``model_devi.s1.out`` (stage ``hot``), times from the steps."""
+    results, status, _ = parse(*finished_lammps(lammps_code, 'deepmd', tmp_path))
+    assert status == 0
+    deviation = results['model_deviation']
+    assert deviation.base.attributes.get('stage_names') == ['relax', 'hot']
+    assert deviation.get_array('steps').tolist() == [0, 10, 20, 30, 40, 50, 60]
+    assert deviation.get_array('stage_index').tolist() == [1] * 7
+    assert np.allclose(deviation.get_array('time_ps'), np.arange(7) * 0.01)
+    assert deviation.get_array('max_devi_f')[[0, -1]].tolist() == [1.462186, 1.452417]
+    assert deviation.get_array('avg_devi_v')[2] == 0.1916228
+    assert deviation.base.attributes.get('units')['max_devi_f'] == 'eV/A'
+    assert results['trajectory'].get_stepids().tolist() == deviation.get_array('steps').tolist()
+    assert 'labels' not in results
 
 
 def test_log_missing_301(lammps_code, tmp_path):

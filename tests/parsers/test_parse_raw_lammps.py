@@ -16,7 +16,13 @@ import pytest
 
 from aiida_boroglass.calculations.lammps_inputs import write_data_file, write_script
 from aiida_boroglass.parsers.lammps import select_restart, stage_progress
-from aiida_boroglass.parsers.parse_raw.lammps import parse_dump, parse_log, parse_stdout
+from aiida_boroglass.parsers.parse_raw.lammps import (
+    parse_dump,
+    parse_log,
+    parse_model_deviation,
+    parse_single_point,
+    parse_stdout,
+)
 
 HEADER = ('   Step          Time           Temp          Press          PotEng         KinEng         TotEng'
           '         Volume        Density           Lx             Ly             Lz      ')
@@ -349,3 +355,36 @@ def test_parse_stdout_collects_every_rank_and_the_launcher():
     assert parsed['errors'] == ['Pair distance < table inner cutoff (src/pair_table.cpp:129)']
     assert parsed['termination'] == 'Killed (signal 9)' and parsed['timeout'] is False
     assert parse_stdout('=   EXIT CODE: 139\n')['termination'] == 'exit code 139'
+
+
+# ============================================================ DeePMD model deviation, single point
+MODEL_DEVI = Path(__file__).parent / 'fixtures' / 'lammps_deepmd' / 'model_devi.s1.out'
+
+
+def test_model_deviation_of_a_real_lammps_file():
+    """LAMMPS' pair_style deepmd file (fixtures/lammps_deepmd): header skipped, every column by name."""
+    rows = parse_model_deviation(MODEL_DEVI.read_text())
+    assert rows['step'].dtype.kind == 'i' and rows['step'].tolist() == [0, 10, 20, 30, 40, 50, 60]
+    # the row of step 30 as written: 4.451345e-01 4.093078e-03 2.007676e-01 1.063337e+00 1.942708e-01 5.031005e-01
+    assert [rows[name][3] for name in ('max_devi_v', 'min_devi_v', 'avg_devi_v', 'max_devi_f', 'min_devi_f',
+                                       'avg_devi_f')] == [0.4451345, 0.004093078, 0.2007676, 1.063337, 0.1942708, 0.5031005]
+
+
+def test_model_deviation_after_a_restart_and_cut_short():
+    """Opened after ``read_restart`` LAMMPS appends without a header; a row cut while written is dropped."""
+    lines = MODEL_DEVI.read_text().splitlines(keepends=True)
+    full = parse_model_deviation(''.join(lines))
+    no_header = parse_model_deviation(''.join(lines[1:]))
+    cut = parse_model_deviation(''.join(lines)[:-40])
+    assert all(np.array_equal(full[name], no_header[name]) for name in full)
+    assert cut['step'].tolist() == [0, 10, 20, 30, 40, 50]
+    assert parse_model_deviation(lines[0])['max_devi_f'].shape == (0,)
+
+
+def test_single_point_line_gives_energy_and_symmetric_pressure_tensor():
+    log = ('print "BOROGLASS_SINGLE_POINT $(pe:%.15g) $(pxx:%.15g)"\n'
+           'BOROGLASS_SINGLE_POINT -249.5 100 200 300 -10 -20 -30\n')
+    energy, pressure = parse_single_point(log)
+    assert energy == -249.5
+    assert pressure.tolist() == [[100, -10, -20], [-10, 200, -30], [-20, -30, 300]]  # pxy, pxz, pyz off the diagonal
+    assert parse_single_point('no such line\n') is None
