@@ -13,7 +13,7 @@ from aiida_boroglass.functions.exit_codes import returns_exit_codes
 @calcfunction
 @returns_exit_codes
 def join_lammps_segments(plan: orm.Dict, **segments) -> dict:
-    """Join thermo and trajectory of the segments of one restarted run (continuous time, no repeated frame).
+    """Join thermo, trajectory and model deviation of the segments of one restarted run (continuous time, no repeated frame).
 
     Parameters
     ----------
@@ -23,7 +23,8 @@ def join_lammps_segments(plan: orm.Dict, **segments) -> dict:
         for the last), ``dump_stage`` (the stage that wrote frames, or ``None``) and
         ``timestep_fs`` (fs).
     **segments : ArrayData, TrajectoryData
-        ``thermo_<i>`` of every segment ``i`` and ``trajectory_<i>`` of those that wrote frames.
+        ``thermo_<i>`` of every segment ``i``, ``trajectory_<i>`` of those that wrote frames and
+        ``model_deviation_<i>`` of those that wrote a DeePMD model deviation.
 
     Returns
     -------
@@ -31,13 +32,18 @@ def join_lammps_segments(plan: orm.Dict, **segments) -> dict:
         ``thermo`` (ArrayData, arrays ``<stage>_<column>`` in LAMMPS metal units; attributes
         ``stage_names``, ``units``, ``segments`` and ``timesteps_fs``) and, when any segment
         wrote frames, ``trajectory`` (TrajectoryData: unwrapped positions and cells in Å,
-        times in ps; step ids count the smallest time step of the run).
+        times in ps; step ids count the smallest time step of the run); when any segment wrote
+        one, ``model_deviation`` (ArrayData, the arrays of the parser's output, rows ordered by
+        stage and then time, ``stage_index`` into the attribute ``stage_names`` of the whole run).
     """
     parts = plan.get_dict()['segments']
     outputs = {'thermo': _join_thermo(parts, [segments[f'thermo_{i}'] for i in range(len(parts))])}
     frames = {i: segments[f'trajectory_{i}'] for i in range(len(parts)) if f'trajectory_{i}' in segments}
     if frames:
         outputs['trajectory'] = _join_trajectories(parts, frames)
+    deviations = {i: segments[f'model_deviation_{i}'] for i in range(len(parts)) if f'model_deviation_{i}' in segments}
+    if deviations:
+        outputs['model_deviation'] = _join_model_deviations(parts, deviations)
     return outputs
 
 
@@ -82,4 +88,31 @@ def _join_trajectories(parts: list[dict], frames: dict[int, orm.TrajectoryData])
                           times=times, stepids=np.rint(times / smallest_step_ps).astype(int), pbc=first.pbc)
     for key in ('units', 'unwrapped'):
         joined.base.attributes.set(key, first.base.attributes.get(key))
+    return joined
+
+
+def _join_model_deviations(parts: list[dict], deviations: dict[int, orm.ArrayData]) -> orm.ArrayData:
+    """Concatenate the kept model-deviation rows of every stage over the segments, stage by stage."""
+    names = list(dict.fromkeys(name for part in parts for name in part['stages']))
+    columns = [name for name in next(iter(deviations.values())).get_arraynames() if name != 'stage_index']
+    pieces = {column: [] for column in [*columns, 'stage_index']}
+    for position, name in enumerate(names):
+        times = []
+        for index, deviation in deviations.items():
+            part = parts[index]
+            if name not in part['stages']:
+                continue
+            rows = deviation.get_array('stage_index') == part['stages'].index(name)
+            keep = kept_rows(deviation.get_array('steps')[rows], name, part['stages'], part['cut_stage'], part['cut_step'])
+            for column in columns:
+                pieces[column].append(deviation.get_array(column)[rows][keep])
+            pieces['stage_index'].append(np.full(int(keep.sum()), position))
+            times.append(deviation.get_array('time_ps')[rows][keep])
+        if times:
+            check_increasing(np.concatenate(times), f'model deviation of stage {name}')
+    joined = orm.ArrayData()
+    for column, arrays in pieces.items():
+        joined.set_array(column, np.concatenate(arrays))
+    joined.base.attributes.set('stage_names', names)
+    joined.base.attributes.set('units', next(iter(deviations.values())).base.attributes.get('units'))
     return joined

@@ -49,7 +49,7 @@ class LammpsBaseWorkChain(BaseRestartWorkChain):
     * wall time (LAMMPS' timer or the scheduler): continue the unfinished stages from the
       restart file, LAMMPS checking its clock at an interval set from the measured step time.
 
-    The outputs ``thermo`` and ``trajectory`` are the whole run: when it took several
+    The outputs ``thermo``, ``trajectory`` and ``model_deviation`` are the whole run: when it took several
     CalcJobs, the calcfunction ``join_lammps_segments`` joins their segments (continuous
     time, no frame twice); ``structure``, ``restart_file`` and ``results`` are those of the
     last CalcJob. A crash (exit code 305) is not retried: running the same input again would
@@ -72,6 +72,8 @@ class LammpsBaseWorkChain(BaseRestartWorkChain):
         spec.outputs['thermo'].help = 'Thermodynamics of the whole run (all segments joined), LAMMPS metal units.'
         spec.outputs['trajectory'].help = ('Frames of the whole run (all segments joined, no frame twice): unwrapped '
                                            'positions (Å), cells (Å), times (ps).')
+        spec.outputs['model_deviation'].help = ('Model deviation of the DeePMD ensemble over the whole run (all segments '
+                                                'joined, no step twice): force deviations eV/Å, virial eV per atom.')
         spec.outline(
             cls.setup,
             while_(cls.should_run_process)(
@@ -200,10 +202,11 @@ class LammpsBaseWorkChain(BaseRestartWorkChain):
         return plan
 
     def _segment_outputs(self) -> dict:
-        """``thermo_<i>`` and ``trajectory_<i>`` of every CalcJob."""
+        """``thermo_<i>``, ``trajectory_<i>`` and ``model_deviation_<i>`` of every CalcJob."""
         outputs = {}
         for index, child in enumerate(self.ctx.children):
             outputs[f'thermo_{index}'] = child.outputs.thermo
-            if 'trajectory' in child.outputs:
-                outputs[f'trajectory_{index}'] = child.outputs.trajectory
+            for name in ('trajectory', 'model_deviation'):
+                if name in child.outputs:
+                    outputs[f'{name}_{index}'] = child.outputs[name]
         return outputs

@@ -18,6 +18,8 @@ from aiida_boroglass.functions.utils import site_symbols
 from aiida_boroglass.workflows.lammps_base import LammpsBaseWorkChain
 
 DEVIATION_EVERY = 10
+#: LAMMPS' timer in the restart test, s
+TIMER_S = 4
 HOT = {'name': 'hot', 'type': 'nvt', 'steps': 60, 'temperature_k': 900.0, 'dump_every': DEVIATION_EVERY}
 OPTIONS = {'resources': {'num_machines': 1, 'num_mpiprocs_per_machine': 1}, 'withmpi': False,
            'environment_variables': {'OMP_NUM_THREADS': '1', 'TF_CPP_MIN_LOG_LEVEL': '3'}}
@@ -87,3 +89,36 @@ def test_deepmd_run_is_a_glass_run(deepmd_run, k_borate_21):
     assert np.all(np.isfinite(thermo.get_array('hot_pe')))
     assert site_symbols(deepmd_run.outputs.structure) == site_symbols(k_borate_21)
     assert deepmd_run.outputs.trajectory.get_positions().shape == (7, 21, 3)
+
+
+@pytest.mark.lammps
+def test_a_run_cut_by_the_timer_returns_every_deviation_row_once(lammps_code, k_borate_21, deepmd_models, deepmd_run):
+    """LAMMPS' timer stops each CalcJob after 4 s; the workflow continues from the restart files, and its
+    model deviation holds the rows of steps 0, 10, 20, ... once each, on the time axis of the joined
+    trajectory. The stage is three timer periods long at the speed ``deepmd_run`` measured (it varies
+    tenfold with the load of a shared machine), so that it is cut at least once.
+    """
+    rate = deepmd_run.outputs.results['atom_steps_per_s'][-1] / len(k_borate_21.sites)  # steps/s of the NVT stage
+    steps = int(np.clip(3 * TIMER_S * rate // DEVIATION_EVERY * DEVIATION_EVERY, 100, 3000))
+    builder = LammpsBaseWorkChain.get_builder()
+    builder.max_iterations = 20
+    builder.lammps.code = lammps_code
+    builder.lammps.structure = k_borate_21
+    builder.lammps.models, builder.lammps.deepmd = ensemble_inputs(deepmd_models)
+    builder.lammps.parameters = orm.Dict({'stages': [{**HOT, 'steps': steps}], 'thermo_every': DEVIATION_EVERY,
+                                          'timeout_s': TIMER_S})
+    builder.lammps.metadata.options = OPTIONS
+    node = run_get_node(builder).node
+    assert node.is_finished_ok, node.exit_message
+    segments = sorted((n for n in node.called if isinstance(n, orm.CalcJobNode)), key=lambda n: n.ctime)
+    assert len(segments) >= 2 and segments[0].exit_status == 400
+    deviation = node.outputs.model_deviation
+    assert deviation.get_array('steps').tolist() == list(range(0, steps + 1, DEVIATION_EVERY))
+    assert deviation.base.attributes.get('stage_names') == ['hot']
+    assert len(segments[-1].outputs.model_deviation.get_array('steps')) < steps // DEVIATION_EVERY + 1  # not the run
+    assert np.allclose(deviation.get_array('time_ps'), node.outputs.trajectory.get_times())
+    # the rows come from the segments as LAMMPS wrote them: each row is the one of the segment that ran its step
+    first = segments[0].outputs.model_deviation
+    cut = segments[1].inputs.parameters['stages'][0]['start_step']
+    kept = first.get_array('steps') < cut
+    assert np.array_equal(deviation.get_array('max_devi_f')[:kept.sum()], first.get_array('max_devi_f')[kept])
