@@ -157,7 +157,7 @@ def train_input(settings: Mapping, type_map: Sequence[str], train_systems: Seque
         'loss': {'type': 'ener', **loss},
         'training': {
             'training_data': {'systems': list(train_systems), 'batch_size': training['batch_size']},
-            'validation_data': {'systems': list(validation_systems), 'batch_size': 1, 'numb_btch': 1},
+            'validation_data': {'systems': list(validation_systems), 'batch_size': 'auto', 'numb_btch': 1},
             'numb_steps': training['numb_steps'],
             'seed': seed,
             'disp_file': LCURVE_FILE,
