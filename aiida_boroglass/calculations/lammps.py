@@ -175,7 +175,8 @@ class BoroglassLammpsCalculation(LammpsRawCalculation):
         """Return the elements of ``structure`` in LAMMPS type order (type k + 1 is element k)."""
         return sorted({kind.symbol for kind in structure.kinds})
 
-    def _write_potential(self, folder: Folder, species: list[str], stages: list[dict]) -> tuple[list[str], list[list[str]], dict, list[str]]:
+    def _write_potential(self, folder: Folder, species: list[str],
+                         stages: list[dict]) -> tuple[list[str], list[list[str]], dict, list[str]]:
         """Write the potential's files; return its commands, per-stage commands, atom charges (e) and file names.
 
         The classical force field: its table file, commands issued once, its charges. A DeePMD
