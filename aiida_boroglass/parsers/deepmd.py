@@ -17,12 +17,8 @@ from aiida_boroglass.calculations.deepmd import (
     TRAIN_LOG,
     model_type_maps,
 )
-from aiida_boroglass.parsers.parse_raw.deepmd import (
-    parse_lcurve,
-    parse_model_deviation,
-    parse_test_detail,
-    rmse,
-)
+from aiida_boroglass.parsers.parse_raw.deepmd import parse_lcurve, parse_test_detail, rmse
+from aiida_boroglass.parsers.parse_raw.lammps import parse_model_deviation
 
 #: units of the learning-curve columns
 LCURVE_UNITS = {'rmse_e': 'eV/atom', 'rmse_f': 'eV/A', 'rmse_v': 'eV/atom', 'lr': '1', 'rmse': 'loss (1)'}

@@ -69,8 +69,9 @@ def test_without_virials_their_prefactors_are_zero(settings):
     content = di.train_input(settings, ['B', 'O'], ['t'], ['v'], seed=1, use_virial=False)
     assert content['loss']['start_pref_v'] == content['loss']['limit_pref_v'] == 0.0
     assert content['loss']['start_pref_f'] == settings['loss']['start_pref_f']
+    settings['loss'].update(start_pref_v=0.02, limit_pref_v=1.0)
     with_virial = di.train_input(settings, ['B', 'O'], ['t'], ['v'], seed=1, use_virial=True)
-    assert with_virial['loss']['limit_pref_v'] == settings['loss']['limit_pref_v'] > 0
+    assert (with_virial['loss']['start_pref_v'], with_virial['loss']['limit_pref_v']) == (0.02, 1.0)
 
 
 @pytest.mark.parametrize(('steps', 'expected'), [(600, 6), (1_000_000, 10_000), (50, 1)])

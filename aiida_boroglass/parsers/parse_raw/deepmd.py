@@ -1,4 +1,7 @@
-"""Text parsing of DeePMD-kit's output files: learning curve, ``dp test`` details, model deviation.
+"""Text parsing of DeePMD-kit's output files: learning curve and ``dp test`` details.
+
+The model deviation (the same format from ``dp model-devi`` and LAMMPS) is read by
+:func:`aiida_boroglass.parsers.parse_raw.lammps.parse_model_deviation`.
 
 Pure functions on strings; no AiiDA. Units are DeePMD-kit's: eV, eV/Å, eV/atom.
 """
@@ -7,10 +10,6 @@ from __future__ import annotations
 import io
 
 import numpy as np
-
-#: columns of ``dp model-devi`` and of LAMMPS' ``pair_style deepmd ... out_file``
-MODEL_DEVIATION_COLUMNS = ('step', 'max_devi_v', 'min_devi_v', 'avg_devi_v', 'max_devi_f', 'min_devi_f', 'avg_devi_f')
-
 
 def _table(text: str, name: str) -> tuple[list[str], np.ndarray]:
     """Column names of the last ``#`` header line naming columns, and the numbers below, (n_rows, n_columns)."""
@@ -77,29 +76,3 @@ def parse_test_detail(text: str, n_values: int) -> tuple[np.ndarray, np.ndarray]
 def rmse(reference: np.ndarray, predicted: np.ndarray) -> float:
     """Root-mean-square difference over every element of two equal-shaped arrays (their unit)."""
     return float(np.sqrt(np.mean((np.asarray(predicted) - np.asarray(reference)) ** 2)))
-
-
-def parse_model_deviation(text: str) -> dict[str, np.ndarray]:
-    """Model deviation written by ``dp model-devi`` or LAMMPS ``pair_style deepmd ... out_file``.
-
-    Parameters
-    ----------
-    text : str
-        Header ``# step max_devi_v min_devi_v avg_devi_v max_devi_f min_devi_f avg_devi_f``
-        (LAMMPS may add per-atom columns after them; ignored) and one row per frame.
-
-    Returns
-    -------
-    dict of str to ndarray
-        The columns of :data:`MODEL_DEVIATION_COLUMNS`, each (n_frames,): ``step`` (int),
-        deviations of the virial (eV, per atom as DeePMD-kit normalises them) and of the
-        forces (eV/Å): the max, min and mean over atoms of the standard deviation of the
-        models' force on an atom.
-    """
-    names, values = _table(text, 'model deviation')
-    missing = [name for name in MODEL_DEVIATION_COLUMNS if name not in names]
-    if missing:
-        raise ValueError(f'model deviation: columns {missing} missing from the header {names}')
-    deviation = {name: values[:, names.index(name)] for name in MODEL_DEVIATION_COLUMNS}
-    deviation['step'] = deviation['step'].astype(int)
-    return deviation

@@ -229,7 +229,7 @@ MODEL_DEVIATION_COLUMNS = ('step', 'max_devi_v', 'min_devi_v', 'avg_devi_v', 'ma
 
 
 def parse_model_deviation(text: str) -> dict[str, np.ndarray]:
-    """Parse the model deviation that LAMMPS' ``pair_style deepmd`` writes for an ensemble.
+    """Parse the model deviation that LAMMPS' ``pair_style deepmd`` (or ``dp model-devi``) writes for an ensemble.
 
     Each row is one force evaluation at a step that is a multiple of ``out_freq``; ``#``
     lines (the header, absent when the file was opened after a ``read_restart``) are skipped,
