@@ -326,6 +326,26 @@ def _classical_labels(frames, cell, symbols, workdir):
     return energies, forces
 
 
+def jittered_classical_system(symbols, cell, reference, workdir, n_frames=40, seed=7):
+    """``n_frames`` Gaussian-jittered copies (0.03-0.12 Å) of one glass with their Deng-Du labels, a dpdata system.
+
+    ``symbols`` (n_atoms,), ``cell`` (3, 3) Å diagonal, ``reference`` (n_atoms, 3) Å; the
+    system's types follow :data:`DEEPMD_TYPE_MAP`; energies eV, forces eV/Å.
+    """
+    import dpdata
+
+    rng = np.random.default_rng(seed)
+    sigmas = np.linspace(0.03, 0.12, n_frames)
+    frames = reference[None] + rng.normal(size=(n_frames, *reference.shape)) * sigmas[:, None, None]
+    energies, forces = _classical_labels(frames, cell, symbols, workdir)
+    types = np.array([DEEPMD_TYPE_MAP.index(symbol) for symbol in symbols])
+    return dpdata.LabeledSystem(data={
+        'atom_names': list(DEEPMD_TYPE_MAP), 'atom_numbs': [int(np.sum(types == k)) for k in range(len(DEEPMD_TYPE_MAP))],
+        'atom_types': types, 'orig': np.zeros(3), 'cells': np.repeat(cell[None], n_frames, axis=0),
+        'coords': frames, 'energies': energies, 'forces': forces,
+    })
+
+
 def _deepmd_input(seed):
     """A tiny se_e2_a model and 200 training steps (``dp --tf train`` input), seeded."""
     return {
@@ -355,22 +375,10 @@ def deepmd_models(k_borate_21, tmp_path_factory):
     import json
     import subprocess
 
-    import dpdata
-
     workdir = tmp_path_factory.mktemp('deepmd_models')
     symbols = [site.kind_name for site in k_borate_21.sites]
-    cell = np.array(k_borate_21.cell)
     reference = np.array([site.position for site in k_borate_21.sites])
-    rng = np.random.default_rng(7)
-    sigmas = np.linspace(0.03, 0.12, 40)
-    frames = reference[None] + rng.normal(size=(sigmas.size, *reference.shape)) * sigmas[:, None, None]
-    energies, forces = _classical_labels(frames, cell, symbols, workdir)
-    types = np.array([DEEPMD_TYPE_MAP.index(symbol) for symbol in symbols])
-    system = dpdata.LabeledSystem(data={
-        'atom_names': list(DEEPMD_TYPE_MAP), 'atom_numbs': [int(np.sum(types == k)) for k in range(len(DEEPMD_TYPE_MAP))],
-        'atom_types': types, 'orig': np.zeros(3), 'cells': np.repeat(cell[None], len(frames), axis=0),
-        'coords': frames, 'energies': energies, 'forces': forces,
-    })
+    system = jittered_classical_system(symbols, np.array(k_borate_21.cell), reference, workdir)
     system.to('deepmd/npy', str(workdir / 'data'))
     environment = {**os.environ, 'OMP_NUM_THREADS': '1', 'TF_CPP_MIN_LOG_LEVEL': '3',
                    'DP_INTRA_OP_PARALLELISM_THREADS': '1', 'DP_INTER_OP_PARALLELISM_THREADS': '1'}

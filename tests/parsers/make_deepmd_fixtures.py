@@ -28,12 +28,11 @@ import tempfile
 from pathlib import Path
 
 import ase.io
-import dpdata
 import numpy as np
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / 'tests'))
-from conftest import DEEPMD_TYPE_MAP, _classical_labels  # noqa: E402
+from conftest import DEEPMD_TYPE_MAP, jittered_classical_system  # noqa: E402
 
 from aiida_boroglass.calculations import deepmd_inputs as di  # noqa: E402
 from aiida_boroglass.workflows.learning.deepmd_ensemble import DeepmdEnsembleWorkChain  # noqa: E402
@@ -52,17 +51,7 @@ def clean(text: str) -> str:
 def write_data(folder: Path) -> None:
     """The labelled frames as ``train/`` (32 frames) and ``validation/`` (8) DeePMD systems."""
     atoms = ase.io.read(ROOT / 'tests' / 'fixtures' / 'k_borate_21.extxyz')
-    symbols, cell, reference = atoms.get_chemical_symbols(), np.array(atoms.cell), atoms.get_positions()
-    rng = np.random.default_rng(7)
-    sigmas = np.linspace(0.03, 0.12, 40)
-    frames = reference[None] + rng.normal(size=(sigmas.size, *reference.shape)) * sigmas[:, None, None]
-    energies, forces = _classical_labels(frames, cell, symbols, folder)
-    types = np.array([DEEPMD_TYPE_MAP.index(symbol) for symbol in symbols])
-    system = dpdata.LabeledSystem(data={
-        'atom_names': list(DEEPMD_TYPE_MAP), 'atom_numbs': [int(np.sum(types == k)) for k in range(3)],
-        'atom_types': types, 'orig': np.zeros(3), 'cells': np.repeat(cell[None], len(frames), axis=0),
-        'coords': frames, 'energies': energies, 'forces': forces,
-    })
+    system = jittered_classical_system(atoms.get_chemical_symbols(), np.array(atoms.cell), atoms.get_positions(), folder)
     system.sub_system(range(0, 32)).to('deepmd/npy', str(folder / 'train'))
     system.sub_system(range(32, 40)).to('deepmd/npy', str(folder / 'validation'))
 
