@@ -99,7 +99,7 @@ def executable(name: str) -> str:
 
 def lammps_command(nprocs: int, input_filename: str) -> list[str]:
     """Return the plain LAMMPS command line ``mpirun -np N lmp -sf omp -in INPUT``."""
-    return [executable('mpirun'), '-np', str(nprocs), executable('lmp'), '-sf', 'omp', '-in', input_filename]
+    return [executable('mpirun'), '-np', str(nprocs), executable('boroglass-lmp'), '-sf', 'omp', '-in', input_filename]
 
 
 def setup_profile(root: Path):

@@ -318,7 +318,7 @@ def _classical_labels(frames, cell, symbols, workdir):
               'dump forces all custom 1 forces.dump id type fx fy fz', 'dump_modify forces sort id format float %.15g',
               'rerun frames.dump dump x y z box yes']
     (workdir / 'rerun.in').write_text('\n'.join(script) + '\n')
-    subprocess.run(['lmp', '-in', 'rerun.in', '-log', 'rerun.log'], cwd=workdir, check=True, capture_output=True)
+    subprocess.run(['boroglass-lmp', '-in', 'rerun.in', '-log', 'rerun.log'], cwd=workdir, check=True, capture_output=True)
     lines = (workdir / 'rerun.log').read_text().splitlines()
     header = lines.index(next(line for line in lines if line.split() == ['Step', 'PotEng']))
     energies = np.array([float(line.split()[1]) for line in lines[header + 1:header + 1 + len(frames)]])

@@ -8,6 +8,7 @@ from aiida_lammps.calculations.raw import LammpsRawCalculation
 
 from aiida_boroglass.calculations import lammps_inputs as li
 from aiida_boroglass.calculations import lammps_potentials as lp
+from aiida_boroglass.calculations.lammps_executable import PLUGINS_VARIABLE
 from aiida_boroglass.functions.utils import site_symbols
 from aiida_boroglass.glass.forcefields import lammps_potential
 
@@ -237,4 +238,6 @@ class BoroglassLammpsCalculation(LammpsRawCalculation):
             li.TRAJECTORY_FILENAME, li.FORCES_FILENAME, *settings.get('additional_retrieve_list', []),
         ]
         calcinfo.retrieve_temporary_list = ['restart.s*.bin', lp.MODEL_DEVIATION_GLOB]
+        if self.inputs.get('models'):
+            calcinfo.prepend_text = f'export {PLUGINS_VARIABLE}=1'
         return calcinfo

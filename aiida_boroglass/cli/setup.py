@@ -8,7 +8,7 @@ from pathlib import Path
 
 #: Codes registered when their executable is found: label -> (executable, default CalcJob plugin).
 ENGINES = {
-    'lmp': ('lmp', 'boroglass.lammps'),
+    'lmp': ('boroglass-lmp', 'boroglass.lammps'),
     'packmol': ('packmol', 'boroglass.packmol'),
     'cp2k': ('cp2k.psmp', 'boroglass.cp2k'),
     'dp': ('dp', None),

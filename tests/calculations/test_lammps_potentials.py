@@ -8,6 +8,7 @@ from aiida import orm
 from aiida.engine import run_get_node
 
 from aiida_boroglass.calculations.lammps import BoroglassLammpsCalculation
+from aiida_boroglass.calculations.lammps_executable import PLUGINS_VARIABLE
 from aiida_boroglass.glass.forcefields import build_forcefield
 
 REFERENCES = Path(__file__).parent / 'references' / 'lammps'
@@ -54,6 +55,7 @@ def test_classical_inputs_are_byte_for_byte_those_of_before(lammps_code, tmp_pat
                         forcefield=forcefield)
     assert (folder / 'input.in').read_text() == (REFERENCES / f'{name}.in').read_text()
     assert (folder / 'structure.data').read_text() == (REFERENCES / f'{name}.data').read_text()
+    assert PLUGINS_VARIABLE not in (folder / '_aiidasubmit.sh').read_text()  # no TensorFlow for a classical run
 
 
 def test_an_ensemble_is_reloaded_per_stage_with_its_own_deviation_file(lammps_code, k_borate_21, tmp_path, monkeypatch):
@@ -75,6 +77,8 @@ def test_an_ensemble_is_reloaded_per_stage_with_its_own_deviation_file(lammps_co
     atoms = (folder / 'structure.data').read_text().split('Atoms # charge\n\n')[1].splitlines()
     assert len(atoms) == 21 and {line.split()[2] for line in atoms} == {'0.0000000000'}
     assert 'model_devi.s*.out' in node.get_retrieve_temporary_list()
+    submit = (folder / '_aiidasubmit.sh').read_text()
+    assert submit.index(f'export {PLUGINS_VARIABLE}=1') < submit.index('boroglass-lmp')  # set before LAMMPS starts
 
 
 def test_one_model_is_loaded_once_without_a_deviation_file(lammps_code, k_borate_21, tmp_path, monkeypatch):

@@ -93,7 +93,7 @@ def independent(k_borate_21, tmp_path_factory):
     (folder / 'structure.data').write_text(li.write_data_file(positions, k_borate_21.cell, symbols, species,
                                                               forcefield['charges_e']))
     (folder / 'in.lmp').write_text(finite_difference_script(commands))
-    subprocess.run(['lmp', '-in', 'in.lmp'], cwd=folder, check=True, capture_output=True)
+    subprocess.run(['boroglass-lmp', '-in', 'in.lmp'], cwd=folder, check=True, capture_output=True)
     log = (folder / 'log.lammps').read_text()
     header = log.splitlines().index(next(line for line in log.splitlines() if line.split() == ['Step', 'PotEng', 'Press']))
     _, pe, press = log.splitlines()[header + 1].split()
