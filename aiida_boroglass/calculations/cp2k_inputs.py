@@ -26,6 +26,7 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 
+from aiida_boroglass.functions.utils import is_count, is_real
 from aiida_boroglass.glass.elements import FIELD_AU_V_A
 
 #: CP2K data files (Debian: /usr/share/cp2k/) holding the basis sets and pseudopotentials.
@@ -87,17 +88,17 @@ def validate_dft_settings(settings: Mapping, elements: Sequence[str], prefix: st
                 f'elements with one: {sorted(PSEUDOPOTENTIALS)}')
     checks = (
         ('basis_set', lambda v: v in BASIS_SETS, f'one of {list(BASIS_SETS)} (from {BASIS_FILE})'),
-        ('cutoff_ry', lambda v: _is_number(v) and 50 <= v <= 2000, 'a cutoff in [50, 2000] Ry'),
-        ('rel_cutoff_ry', lambda v: _is_number(v) and 10 <= v <= 200, 'a cutoff in [10, 200] Ry'),
-        ('eps_scf', lambda v: _is_number(v) and 0 < v <= 1e-3, 'in (0, 1e-3] Hartree'),
-        ('max_scf', lambda v: _is_count(v) and v <= 10000, 'an integer in [1, 10000]'),
-        ('max_outer_scf', lambda v: _is_count(v) and v <= 1000, 'an integer in [1, 1000]'),
+        ('cutoff_ry', lambda v: is_real(v) and 50 <= v <= 2000, 'a cutoff in [50, 2000] Ry'),
+        ('rel_cutoff_ry', lambda v: is_real(v) and 10 <= v <= 200, 'a cutoff in [10, 200] Ry'),
+        ('eps_scf', lambda v: is_real(v) and 0 < v <= 1e-3, 'in (0, 1e-3] Hartree'),
+        ('max_scf', lambda v: is_count(v, 1) and v <= 10000, 'an integer in [1, 10000]'),
+        ('max_outer_scf', lambda v: is_count(v, 1) and v <= 1000, 'an integer in [1, 1000]'),
         ('scf_method', lambda v: v in SCF_METHODS, f'one of {list(SCF_METHODS)}'),
         ('ot_minimizer', lambda v: v in OT_MINIMIZERS, f'one of {list(OT_MINIMIZERS)}'),
         ('preconditioner', lambda v: isinstance(v, str) and v.isupper(), 'a CP2K preconditioner, e.g. FULL_ALL'),
-        ('mixing_alpha', lambda v: _is_number(v) and 0 < v <= 1, 'in (0, 1]'),
+        ('mixing_alpha', lambda v: is_real(v) and 0 < v <= 1, 'in (0, 1]'),
         ('kpoints', lambda v: v is None or (isinstance(v, (list, tuple)) and len(v) == 3
-                                            and all(_is_count(n) for n in v)),
+                                            and all(is_count(n, 1) for n in v)),
          'null (Γ point) or three positive integers'),
     )
     for key, ok, allowed in checks:
@@ -118,7 +119,7 @@ def validate_field(field_au: Sequence[float] | None, field: str = 'field_au') ->
     """A message unless ``field_au`` is None or three finite numbers, not all zero (atomic units)."""
     if field_au is None:
         return None
-    if not isinstance(field_au, (list, tuple)) or len(field_au) != 3 or not all(_is_number(v) for v in field_au):
+    if not isinstance(field_au, (list, tuple)) or len(field_au) != 3 or not all(is_real(v) for v in field_au):
         return f'{field}: must be three numbers (E_x, E_y, E_z in atomic units, 1 a.u. = {FIELD_AU_V_A:.2f} V/Å), got {field_au!r}'
     if not any(field_au):
         return f'{field}: all three components are zero; leave the field out for a run without one'
@@ -306,10 +307,3 @@ def continue_from_parent(parameters: Mapping, restart_thermostat: bool = True) -
     params['FORCE_EVAL']['DFT']['SCF']['SCF_GUESS'] = 'RESTART'
     return params
 
-
-def _is_number(value) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool) and np.isfinite(value)
-
-
-def _is_count(value) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool) and value >= 1

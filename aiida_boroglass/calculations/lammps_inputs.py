@@ -42,6 +42,7 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 
+from aiida_boroglass.functions.utils import is_count, is_real
 from aiida_boroglass.glass.elements import atomic_mass_g_mol
 
 STAGE_TYPES = ('minimize', 'push_off', 'nvt', 'npt', 'nve', 'single_point')
@@ -148,12 +149,12 @@ def validate_md_settings(settings: Mapping, prefix: str = 'md_parameters') -> st
             return f'{prefix}.{key}: must be a finite number > 0, got {value!r}'
     for key in ('thermo_every', 'restart_every'):
         value = settings.get(key, DEFAULT_PARAMETERS[key])
-        if not _is_count(value):
+        if not is_count(value):
             return f'{prefix}.{key}: must be a non-negative integer number of steps, got {value!r}'
-    if not _is_count(settings.get('timeout_every', 1)) or settings.get('timeout_every', 1) < 1:
+    if not is_count(settings.get('timeout_every', 1)) or settings.get('timeout_every', 1) < 1:
         return f'{prefix}.timeout_every: must be a positive integer number of steps, got {settings["timeout_every"]!r}'
     seed = settings.get('seed', DEFAULT_PARAMETERS['seed'])
-    if not _is_count(seed) or not 1 <= seed < 2**31:
+    if not is_count(seed) or not 1 <= seed < 2**31:
         return f'{prefix}.seed: must be an integer in [1, 2147483647], got {seed!r}'
     return None
 
@@ -168,47 +169,37 @@ def _validate_stage(stage: Mapping) -> str | None:
     unknown = set(stage) - _STAGE_KEYS[kind]
     if unknown:
         return f'unknown keys {sorted(unknown)} for a {kind} stage; allowed: {sorted(_STAGE_KEYS[kind])}'
-    if kind in MD_STAGE_TYPES and not _is_count(stage.get('steps')):
+    if kind in MD_STAGE_TYPES and not is_count(stage.get('steps')):
         return f'steps must be a non-negative integer, got {stage.get("steps")!r}'
-    if not _is_count(stage.get('start_step', 0)):
+    if not is_count(stage.get('start_step', 0)):
         return f'start_step must be a non-negative integer, got {stage["start_step"]!r}'
-    if not _is_count(stage.get('dump_every', 0)):
+    if not is_count(stage.get('dump_every', 0)):
         return f'dump_every must be a non-negative integer number of steps, got {stage["dump_every"]!r}'
     for key in ('etol', 'ftol'):
-        if key in stage and not (_is_number(stage[key]) and stage[key] >= 0):
+        if key in stage and not (is_real(stage[key]) and stage[key] >= 0):
             return f'{key} must be a number >= 0, got {stage[key]!r}'
     for key in ('maxiter', 'max_displacement_a'):
         if key in stage and not _is_positive_number(stage[key]):
             return f'{key} must be a number > 0, got {stage[key]!r}'
     if 'efield_v_a' in stage and not (isinstance(stage['efield_v_a'], Sequence) and len(stage['efield_v_a']) == 3
-                                      and all(_is_number(e) for e in stage['efield_v_a'])):
+                                      and all(is_real(e) for e in stage['efield_v_a'])):
         return f'efield_v_a must be a list of three numbers (V/Å), got {stage["efield_v_a"]!r}'
     if 'frozen_elements' in stage and not (isinstance(stage['frozen_elements'], Sequence) and stage['frozen_elements']
                                            and all(isinstance(e, str) for e in stage['frozen_elements'])):
         return f'frozen_elements must be a non-empty list of element symbols, got {stage["frozen_elements"]!r}'
-    if 'pressure_gpa' in stage and not _is_number(stage['pressure_gpa']):
+    if 'pressure_gpa' in stage and not is_real(stage['pressure_gpa']):
         return f'pressure_gpa must be a number (GPa), got {stage["pressure_gpa"]!r}'
     for key in ('temperature_k', 'temperature_end_k'):
-        if key in stage and not (_is_number(stage[key]) and 0 < stage[key] < 20000):
+        if key in stage and not (is_real(stage[key]) and 0 < stage[key] < 20000):
             return f'{key} must lie in (0, 20000) K, got {stage[key]}'
     if kind in ('push_off', 'nvt', 'npt') and 'temperature_k' not in stage:
         return f'temperature_k is required for a {kind} stage'
     return None
 
 
-def _is_number(value) -> bool:
-    """Whether ``value`` is a real number (booleans excluded)."""
-    return isinstance(value, (int, float)) and not isinstance(value, bool)
-
-
 def _is_positive_number(value) -> bool:
     """Whether ``value`` is a real number > 0."""
-    return _is_number(value) and value > 0
-
-
-def _is_count(value) -> bool:
-    """Whether ``value`` is a non-negative integer (booleans excluded)."""
-    return isinstance(value, int) and not isinstance(value, bool) and value >= 0
+    return is_real(value) and value > 0
 
 
 def lammps_cell(cell: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

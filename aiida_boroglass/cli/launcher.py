@@ -181,10 +181,11 @@ def melt_quench_overrides(path: Path | None, protocol: str, option: str, **optio
 
 
 def screening_builder(label: str, glasses: dict[str, Composition], protocol: str, overrides: dict,
-                      max_concurrent: int, option: str = '--overrides'):
+                      max_concurrent: int, option: str = '--overrides', ensemble: dict | None = None):
     """A validated builder of a screening that melt-quenches every composition of ``glasses`` (key -> Composition).
 
-    ``option`` names the overrides file in the hint of a refusal for a missing density.
+    ``option`` names the overrides file in the hint of a refusal for a missing density;
+    ``ensemble`` (``models``, ``deepmd``) replaces the force field by a DeePMD ensemble.
     """
     from aiida_boroglass.data.composition import CompositionData
     from aiida_boroglass.workflows.melt_quench import MeltQuenchWorkChain
@@ -194,7 +195,7 @@ def screening_builder(label: str, glasses: dict[str, Composition], protocol: str
     first = next(iter(glasses.values()))
     with refusing():
         single = MeltQuenchWorkChain.get_builder_from_protocol(
-            code, CompositionData(first), protocol=protocol, overrides=overrides, packmol_code=packmol)
+            code, CompositionData(first), protocol=protocol, overrides=overrides, packmol_code=packmol, ensemble=ensemble)
         builder = ScreeningWorkChain.get_builder()
         builder.compositions = {key: CompositionData(glass) for key, glass in glasses.items()}
         builder.max_concurrent = max_concurrent
@@ -208,6 +209,18 @@ def _screening_progress(glasses) -> Progress:
     return Progress(4 * len(glasses), lambda node: count_finished(node, levels=2), 'MD phases')
 
 
+def deepmd_potential(node, model_deviation_every: int) -> dict:
+    """The DeePMD potential (``models``, ``deepmd``) of the ensemble ``node``; refuse naming ``--models`` otherwise."""
+    from aiida_boroglass.cli.training import ensemble_of
+    from aiida_boroglass.workflows.learning.deepmd_ensemble import MIN_MODELS, ensemble_potential
+
+    ensemble = ensemble_of(node, '--models')
+    if not ensemble.is_finished_ok or len(ensemble.outputs.models) < MIN_MODELS:
+        raise Refusal(f'ensemble {ensemble.pk} did not finish with {MIN_MODELS} trained models or more '
+                      f'(exit status {ensemble.exit_status}); train again', '--models')
+    return ensemble_potential(ensemble, model_deviation_every)
+
+
 @main.command()
 @click.argument('spec')
 @click.option('--x', 'x_text', required=True, help='x values: 0.1,0.2,0.3 or start:stop:step, e.g. 0.1:0.4:0.1.')
@@ -215,6 +228,9 @@ def _screening_progress(glasses) -> Progress:
 @click.option('--atoms', type=click.IntRange(min=1), default=None, help='Atoms per glass (default: the protocol\'s).')
 @click.option('--forcefield', type=click.Choice(('deng_du', 'shik')), default=None,
               help='Force field (default: the protocol\'s, deng_du).')
+@click.option('--models', 'ensemble_node', type=types.WorkflowParamType(), default=None,
+              help='A finished `aiida-boroglass train` ensemble (PK): DeePMD MD instead of the force field, with the '
+                   'model deviation every thermo step.')
 @click.option('--max-concurrent', type=click.IntRange(min=1), default=2, show_default=True,
               help='Glasses run at the same time.')
 @click.option('--overrides', type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None,
@@ -222,14 +238,23 @@ def _screening_progress(glasses) -> Progress:
 @launch_options
 @_output_option('boroglass-results')
 @with_profile
-def screen(spec, x_text, protocol, atoms, forcefield, max_concurrent, overrides, daemon, wait, output):
+def screen(spec, x_text, protocol, atoms, forcefield, ensemble_node, max_concurrent, overrides, daemon, wait, output):
     """Melt-quench SPEC at every --x and tabulate density, N4 and NBO fraction."""
     from aiida_boroglass.cli.results import show_results
 
     check_launch_options(daemon, wait)
     glasses = parse_glasses(spec, parse_x_values(x_text))
     values = melt_quench_overrides(overrides, protocol, '--overrides', n_atoms=atoms, forcefield=forcefield)
-    builder = screening_builder(spec, glasses, protocol, values, max_concurrent)
+    ensemble = None
+    if ensemble_node is not None:
+        if forcefield is not None:
+            raise Refusal('give the potential as --forcefield or as --models (a DeePMD ensemble), not both',
+                          '--forcefield/--models')
+        from aiida_boroglass.workflows.melt_quench import MeltQuenchWorkChain
+
+        thermo_every = MeltQuenchWorkChain.get_protocol_inputs(protocol, values)['md']['thermo_every']
+        ensemble = deepmd_potential(ensemble_node, thermo_every)
+    builder = screening_builder(spec, glasses, protocol, values, max_concurrent, ensemble=ensemble)
     node = launch(builder, daemon, wait, _screening_progress(glasses))
     if node is not None:
         exit_unless(show_results([node], output))
@@ -333,10 +358,30 @@ def _replica_groups(nodes: list) -> dict[str, list]:
     for node in sorted(nodes, key=lambda n: n.pk):
         groups.setdefault(node.inputs.composition.label_text, []).append(node)
     for label, group in groups.items():
-        if any(node.outputs.forcefield.get_dict() != group[0].outputs.forcefield.get_dict() for node in group):
-            raise Refusal(f'the replicas of {label} ({[n.pk for n in group]}) have different force fields '
-                          '(atom counts or force-field names differ)', '--glass')
+        if any(potential_key(node) != potential_key(group[0]) for node in group):
+            raise Refusal(f'the replicas of {label} ({[n.pk for n in group]}) have different potentials '
+                          '(atom counts, force-field names or DeePMD models differ)', '--glass')
     return groups
+
+
+def glass_potential(node) -> tuple:
+    """``(forcefield, ensemble)`` that made the finished melt-quench ``node``: one of them, the other None.
+
+    A classical glass gives its resolved force field (Dict); a DeePMD glass its ensemble
+    (``models``: name -> model, ``deepmd``: Dict), which its transport runs reuse.
+    """
+    if 'forcefield' in node.outputs:
+        return node.outputs.forcefield, None
+    lammps = node.inputs.md.lammps
+    return None, {'models': dict(lammps.models), 'deepmd': lammps.deepmd}
+
+
+def potential_key(node):
+    """What two replicas must share to be one glass: the force-field parameters, or the models' files and settings."""
+    forcefield, ensemble = glass_potential(node)
+    if forcefield is not None:
+        return forcefield.get_dict()
+    return sorted(model.uuid for model in ensemble['models'].values()), ensemble['deepmd'].get_dict()
 
 
 def _replica_screenings(spec: str, x_values: list[float], replicas: int, protocol: str, overrides: dict,
@@ -408,12 +453,17 @@ def _transport_overrides(path: Path | None, protocol: str, max_concurrent: int, 
     return recursive_merge(values, options)
 
 
-def diffusion_builder(code, label: str, structures: list, forcefield, protocol: str, transport: dict):
-    """A validated builder of the transport runs of one glass (its replicas), labelled ``label``."""
+def diffusion_builder(code, label: str, structures: list, potential: tuple, protocol: str, transport: dict):
+    """A validated builder of the transport runs of one glass (its replicas), labelled ``label``.
+
+    ``potential`` is ``(forcefield, ensemble)``, as :func:`glass_potential` gives it.
+    """
     from aiida_boroglass.workflows.diffusion import DiffusionWorkChain
 
+    forcefield, ensemble = potential
     with refusing():
-        builder = DiffusionWorkChain.get_builder_from_protocol(code, structures, forcefield, protocol, transport)
+        builder = DiffusionWorkChain.get_builder_from_protocol(code, structures, forcefield, protocol, transport,
+                                                               ensemble=ensemble)
         builder.metadata.label = label
     return validated(builder)
 
@@ -473,10 +523,10 @@ def diffusion(spec, x_text, glasses, replicas, protocol, temperatures, field_tex
     if spec:
         made = melt_quench_overrides(glass_overrides, protocol, '--glass-overrides')
         screenings = _replica_screenings(spec, parse_x_values(x_text), replicas, protocol, made, max_concurrent)
-    for label, structures, forcefield in _transport_checks(screenings, nodes):
-        diffusion_builder(code, label, structures, forcefield, protocol, transport)
+    for label, structures, potential in _transport_checks(screenings, nodes):
+        diffusion_builder(code, label, structures, potential, protocol, transport)
     nodes += _made_glasses(screenings, daemon, wait)
-    builders = [diffusion_builder(code, label, [node.outputs.structure for node in group], group[0].outputs.forcefield,
+    builders = [diffusion_builder(code, label, [node.outputs.structure for node in group], glass_potential(group[0]),
                                   protocol, transport) for label, group in _replica_groups(nodes).items()]
     runs = [launch(builder, daemon, wait, _transport_progress(builder)) for builder in builders]
     if all(run is not None for run in runs):
@@ -484,13 +534,13 @@ def diffusion(spec, x_text, glasses, replicas, protocol, temperatures, field_tex
 
 
 def _transport_checks(screenings: list, nodes: list):
-    """``(label, replicas, force field)`` of every glass to check the transport inputs against before any is made.
+    """``(label, replicas, (forcefield, ensemble))`` of every glass to check the transport inputs against before any is made.
 
     Glasses still to be made by ``screenings`` (replica screening builders) are stood in for by
     :func:`_stand_in_glass`; the given melt-quenches ``nodes`` are themselves.
     """
     for composition in screenings[0].compositions.values() if screenings else ():
         structure, forcefield = _stand_in_glass(composition.composition, screenings[0].melt_quench)
-        yield composition.label_text, [structure] * len(screenings), forcefield
+        yield composition.label_text, [structure] * len(screenings), (forcefield, None)
     for label, group in _replica_groups(nodes).items():
-        yield label, [node.outputs.structure for node in group], group[0].outputs.forcefield
+        yield label, [node.outputs.structure for node in group], glass_potential(group[0])

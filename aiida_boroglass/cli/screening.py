@@ -37,13 +37,25 @@ def x_of_key(key: str) -> float:
     return int(key[1:]) / 1000
 
 
+def potential_label(node) -> str:
+    """What drove a glass's MD: the force-field name, ``DeePMD xN`` (N models) or ``PBE/<basis>`` (AIMD)."""
+    from aiida_boroglass.workflows.melt_quench import DEFAULT_FORCEFIELD
+
+    if 'dft' in node.inputs:
+        return f'PBE/{node.inputs.dft["basis_set"]}'
+    models = node.inputs.md.lammps.get('models') if 'md' in node.inputs else None
+    if models:
+        return f'DeePMD x{len(models)}'
+    return node.inputs.forcefield.value if 'forcefield' in node.inputs else DEFAULT_FORCEFIELD
+
+
 def melt_quench_summary(node) -> dict:
     """Key results of a finished ``boroglass.melt_quench`` or ``boroglass.aimd`` node (units in the keys)."""
     outputs = node.outputs
     return {
         'composition': node.inputs.composition.label_text if 'composition' in node.inputs else outputs.structure.get_formula(),
         'n_atoms': len(outputs.structure.sites),
-        'forcefield': node.inputs.forcefield.value if 'forcefield' in node.inputs else f'PBE/{node.inputs.dft["basis_set"]}',
+        'forcefield': potential_label(node),
         'density_g_cm3': outputs.density_g_cm3.value,
         'n4': outputs.boron['n4'],
         'mean_b_coordination': outputs.boron['mean_coordination'],

@@ -161,10 +161,11 @@ def _calcjob():
     return orm.CalcJobNode
 
 
+def ensemble_of(node, option: str = 'NODE'):
+    """The terminated ``boroglass.deepmd_ensemble`` behind ``node`` (the workflow or one of its models); refuse others.
 
-
-def ensemble_of(node):
-    """The terminated ``boroglass.deepmd_ensemble`` behind ``node`` (the workflow or one of its models); refuse others."""
+    ``option`` names the command-line argument in a refusal.
+    """
     from aiida.common.links import LinkType
 
     returned = [link.node for link in node.base.links.get_incoming(link_type=LinkType.RETURN).all()
@@ -172,7 +173,7 @@ def ensemble_of(node):
     ensemble = returned[0] if returned else node
     if getattr(ensemble, 'process_type', None) != ENSEMBLE_PROCESS_TYPE:
         raise Refusal(f'node {node.pk} is a {node.__class__.__name__}, not a boroglass.deepmd_ensemble workflow or one of its '
-                      'models', 'NODE')
+                      'models', option)
     if not ensemble.is_terminated:
-        raise Refusal(f'ensemble {ensemble.pk} is still {ensemble.process_state.value}; wait for it', 'NODE')
+        raise Refusal(f'ensemble {ensemble.pk} is still {ensemble.process_state.value}; wait for it', option)
     return ensemble

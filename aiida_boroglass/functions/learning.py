@@ -33,6 +33,27 @@ def ensemble_table(validation: Mapping[str, Mapping]) -> dict:
     return table
 
 
+def force_deviation_statistics(max_devi_f: np.ndarray) -> dict:
+    """Mean, median and largest of an ensemble's per-frame largest force deviation.
+
+    Parameters
+    ----------
+    max_devi_f : np.ndarray
+        (n_rows,) largest force deviation over the atoms of each evaluated frame, eV/Å (the
+        ``max_devi_f`` array of a ``model_deviation`` output).
+
+    Returns
+    -------
+    dict
+        ``rows`` (int), ``mean_ev_a``, ``median_ev_a``, ``max_ev_a`` (eV/Å; NaN without rows).
+    """
+    values = np.asarray(max_devi_f, dtype=float)
+    if values.size == 0:
+        return {'rows': 0, 'mean_ev_a': float('nan'), 'median_ev_a': float('nan'), 'max_ev_a': float('nan')}
+    return {'rows': int(values.size), 'mean_ev_a': float(values.mean()), 'median_ev_a': float(np.median(values)),
+            'max_ev_a': float(values.max())}
+
+
 @calcfunction
 def ensemble_validation(**validation: orm.Dict) -> orm.Dict:
     """The validation table (:func:`ensemble_table`) of the models' ``validation`` Dicts, keyed by model."""

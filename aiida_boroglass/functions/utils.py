@@ -9,6 +9,16 @@ from aiida import orm
 from aiida_boroglass.functions.exit_codes import CalcfunctionError
 
 
+def is_real(value) -> bool:
+    """Whether ``value`` is a finite real number given as int or float (booleans and text excluded)."""
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and bool(np.isfinite(value))
+
+
+def is_count(value, lowest: int = 0) -> bool:
+    """Whether ``value`` is an integer of at least ``lowest`` (booleans excluded)."""
+    return isinstance(value, int) and not isinstance(value, bool) and value >= lowest
+
+
 def site_symbols(structure: orm.StructureData) -> list[str]:
     """Element symbol of every site of ``structure``, in site order (kind names may differ)."""
     by_kind = {kind.name: kind.symbol for kind in structure.kinds}

@@ -26,7 +26,7 @@ from aiida_boroglass.functions.transport import (
 )
 from aiida_boroglass.functions.utils import site_symbols, validate_max_concurrent
 from aiida_boroglass.glass.schedule import transport_stages, validate_transport_schedule
-from aiida_boroglass.workflows.lammps_base import LammpsBaseWorkChain, set_lammps_code
+from aiida_boroglass.workflows.lammps_base import LammpsBaseWorkChain, md_models, set_lammps_code, validate_md_potential
 from aiida_boroglass.workflows.melt_quench import _MD_EXCLUDE, validate_md_parameters
 from aiida_boroglass.workflows.protocols.utils import ProtocolMixin
 from aiida_boroglass.workflows.structure_panel import settings_validator
@@ -98,8 +98,9 @@ class DiffusionWorkChain(ProtocolMixin, WorkChain):
         super().define(spec)
         spec.input_namespace('structures', valid_type=orm.StructureData, dynamic=True,
                              help='Independent replicas of one glass (e.g. melt-quench outputs), keyed r0, r1, ...')
-        spec.input('forcefield', valid_type=orm.Dict,
-                   help='Resolved force-field parameters (the melt-quench `forcefield` output).')
+        spec.input('forcefield', valid_type=orm.Dict, required=False,
+                   help='Resolved force-field parameters (the melt-quench `forcefield` output); leave it unset for a '
+                        'DeePMD ensemble (md.lammps.models + md.lammps.deepmd).')
         spec.input('temperatures_k', valid_type=orm.List, serializer=orm.to_aiida_type, validator=validate_temperatures,
                    help='Temperatures of the NVT runs, K (paper 002: 700, 750, 800).')
         spec.input('schedule', valid_type=orm.Dict, serializer=orm.to_aiida_type,
@@ -155,10 +156,9 @@ class DiffusionWorkChain(ProtocolMixin, WorkChain):
         different = sorted(key for key, s in symbols.items() if s != first)
         if different:
             return f'structures: {different} hold other atoms than the first replica; replicas must be one glass'
-        charges = value['forcefield'].get_dict().get('charges_e', {})
-        missing = sorted(set(first) - set(charges))
-        if missing:
-            return f'forcefield: no parameters for elements {missing}; it covers {sorted(charges)}'
+        message = cls._validate_potential(value, first)
+        if message:
+            return message
         try:
             settings = transport_settings(value.get('parameters'))
             mobile_species(first, settings)
@@ -173,10 +173,27 @@ class DiffusionWorkChain(ProtocolMixin, WorkChain):
                     'so that the field conductivity can be compared with Nernst-Einstein')
         return None
 
+    @staticmethod
+    def _validate_potential(value: Mapping, elements: Sequence[str]) -> str | None:
+        """A force field covering the elements, or a DeePMD ensemble that knows them and runs no field."""
+        if md_models(value):
+            if value.get('field') is not None:
+                return ('field: an applied field acts on the force field\'s ionic charges; a DeePMD ensemble has none, '
+                        'so leave field unset')
+            return validate_md_potential(value, elements, 'forcefield')
+        if 'forcefield' not in value:
+            return 'forcefield: required (the melt-quench `forcefield` output), or give md.lammps.models'
+        charges = value['forcefield'].get_dict().get('charges_e', {})
+        missing = sorted(set(elements) - set(charges))
+        if missing:
+            return f'forcefield: no parameters for elements {missing}; it covers {sorted(charges)}'
+        return None
+
     @classmethod
     def get_builder_from_protocol(cls, code: orm.AbstractCode, structures: Sequence[orm.StructureData] | Mapping,
-                                  forcefield: orm.Dict, protocol: str | None = None, overrides: Mapping | None = None,
-                                  options: Mapping | None = None):
+                                  forcefield: orm.Dict | None, protocol: str | None = None,
+                                  overrides: Mapping | None = None, options: Mapping | None = None,
+                                  ensemble: Mapping | None = None):
         """Return a builder filled from a protocol.
 
         Parameters
@@ -185,21 +202,25 @@ class DiffusionWorkChain(ProtocolMixin, WorkChain):
             LAMMPS code (``lmp``).
         structures : sequence or mapping of StructureData
             Independent replicas of one glass; a sequence is keyed ``r0, r1, ...``.
-        forcefield : Dict
-            Resolved force-field parameters (a melt-quench's ``forcefield`` output).
+        forcefield : Dict or None
+            Resolved force-field parameters (a melt-quench's ``forcefield`` output); None with ``ensemble``.
         protocol : str, optional
             ``fast``, ``balanced`` or ``stringent``; default from the protocol file.
         overrides : Mapping, optional
             Nested values replacing the protocol's (keys of the YAML ``default_inputs``).
         options : Mapping, optional
             Scheduler options of the LAMMPS jobs.
+        ensemble : Mapping, optional
+            A DeePMD ensemble instead of ``forcefield``: ``models`` and ``deepmd`` (see
+            :func:`~aiida_boroglass.workflows.learning.deepmd_ensemble.ensemble_potential`).
         """
         inputs = cls.get_protocol_inputs(protocol, overrides)
         if not isinstance(structures, Mapping):
             structures = {f'r{index}': node for index, node in enumerate(structures)}
         builder = cls.get_builder()
         builder.structures = dict(structures)
-        builder.forcefield = forcefield
+        if forcefield is not None:
+            builder.forcefield = forcefield
         builder.temperatures_k = [float(t) for t in inputs['temperatures_k']]
         builder.schedule = inputs['schedule']
         builder.md_parameters = inputs['md']
@@ -207,7 +228,7 @@ class DiffusionWorkChain(ProtocolMixin, WorkChain):
         builder.max_concurrent = inputs['max_concurrent']
         if inputs['field'] is not None:
             builder.field = inputs['field']
-        set_lammps_code(builder.md, code, inputs['lammps_cmdline'], options)
+        set_lammps_code(builder.md, code, inputs['lammps_cmdline'], options, ensemble)
         return builder
 
     def setup(self):
@@ -251,7 +272,8 @@ class DiffusionWorkChain(ProtocolMixin, WorkChain):
             inputs = AttributeDict(self.exposed_inputs(LammpsBaseWorkChain, namespace='md'))
             inputs.lammps = AttributeDict(inputs.lammps)
             inputs.lammps.structure = self.inputs.structures[replica]
-            inputs.lammps.forcefield = self.inputs.forcefield
+            if 'forcefield' in self.inputs:
+                inputs.lammps.forcefield = self.inputs.forcefield
             seed = self.ctx.md_parameters['seed'] + list(self.ctx.runs).index(key)
             inputs.lammps.parameters = orm.Dict({**self.ctx.md_parameters, 'seed': seed, 'stages': stages})
             inputs.metadata = {'call_link_label': key, 'label': key}

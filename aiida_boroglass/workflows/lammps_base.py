@@ -1,20 +1,25 @@
 """Restartable wrapper around the multi-stage LAMMPS CalcJob."""
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
+
 from aiida import orm
 from aiida.common import AttributeDict
 from aiida.engine import BaseRestartWorkChain, ProcessHandlerReport, process_handler, while_
 
 from aiida_boroglass.calculations.lammps import BoroglassLammpsCalculation, timeout_check_every, timeout_margin_s
 from aiida_boroglass.calculations.lammps_inputs import DEFAULT_PARAMETERS, remaining_stages
+from aiida_boroglass.calculations.lammps_potentials import validate_deepmd
 from aiida_boroglass.functions.segments import join_lammps_segments
 
 
-def set_lammps_code(namespace, code: orm.AbstractCode, cmdline: list[str], options: dict | None = None) -> None:
+def set_lammps_code(namespace, code: orm.AbstractCode, cmdline: list[str], options: dict | None = None,
+                    ensemble: Mapping | None = None) -> None:
     """Fill the ``lammps`` code, command line and scheduler options of a builder's LAMMPS namespace.
 
     One MPI process and one OpenMP thread per run unless ``options`` (scheduler options:
-    resources, wall time in s, ...) say otherwise.
+    resources, wall time in s, ...) say otherwise. ``ensemble`` (``models``: name -> frozen
+    DeePMD model, ``deepmd``: Dict) sets a DeePMD potential.
     """
     namespace.lammps.code = code
     namespace.lammps.settings = orm.Dict({'cmdline': list(cmdline)})
@@ -23,6 +28,41 @@ def set_lammps_code(namespace, code: orm.AbstractCode, cmdline: list[str], optio
         'environment_variables': {'OMP_NUM_THREADS': '1'},
         **(options or {}),
     }
+    if ensemble is not None:
+        namespace.lammps.models = dict(ensemble['models'])
+        namespace.lammps.deepmd = ensemble['deepmd']
+
+
+def md_models(inputs: Mapping, namespace: str = 'md') -> dict:
+    """The DeePMD models in a workflow's exposed ``{namespace}.lammps.models`` ({} for a classical run)."""
+    return dict(inputs.get(namespace, {}).get('lammps', {}).get('models') or {})
+
+
+def validate_md_potential(inputs: Mapping, elements: Sequence[str], classical: str) -> str | None:
+    """One line when a DeePMD ensemble in ``md.lammps`` cannot run a workflow's glass; None when fine or classical.
+
+    A workflow takes its potential either from its own classical input ``classical`` (a force
+    field) or from ``md.lammps.models`` + ``md.lammps.deepmd``, never both.
+
+    Parameters
+    ----------
+    inputs : Mapping
+        The workflow's inputs (the ``md`` namespace exposing :class:`LammpsBaseWorkChain`).
+    elements : sequence of str
+        Elements of the glass.
+    classical : str
+        Name of the workflow's force-field input.
+    """
+    models = md_models(inputs)
+    if not models:
+        return None
+    if classical in inputs:
+        return f'{classical}: give the potential as {classical} or as md.lammps.models (a DeePMD ensemble), not both'
+    deepmd = inputs['md']['lammps'].get('deepmd')
+    if deepmd is None:
+        return 'md.lammps.deepmd: required with md.lammps.models (type_map, model_deviation_every)'
+    message = validate_deepmd(deepmd.get_dict(), len(models), list(elements))
+    return message and f'md.lammps.{message}'
 
 
 def seconds_per_step(results: dict, n_atoms: int) -> float | None:

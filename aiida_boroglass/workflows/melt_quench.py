@@ -14,10 +14,11 @@ from aiida_boroglass.data.composition import CompositionData
 from aiida_boroglass.functions.analysis import boron_coordination, boron_oxygen_rdf, glass_density, oxygen_bridging
 from aiida_boroglass.functions.exit_codes import CALCFUNCTION_FAILED_MESSAGE, checked_step, run_checked
 from aiida_boroglass.functions.glass import forcefield_parameters, reference_density, resolve_forcefield
+from aiida_boroglass.functions.learning import force_deviation_statistics
 from aiida_boroglass.functions.utils import range_validator, to_float
 from aiida_boroglass.glass.forcefields import FORCEFIELDS
 from aiida_boroglass.glass.schedule import PHASES, melt_quench_phases, validate_schedule
-from aiida_boroglass.workflows.lammps_base import LammpsBaseWorkChain, set_lammps_code
+from aiida_boroglass.workflows.lammps_base import LammpsBaseWorkChain, md_models, set_lammps_code, validate_md_potential
 from aiida_boroglass.workflows.protocols.utils import ProtocolMixin
 
 #: Inputs of the LAMMPS workflow that the melt-quench sets itself.
@@ -76,6 +77,13 @@ def next_packing(exit_status: int, tolerance_a: float, seed: int, retries_done: 
     if exit_status != PackmolCalculation.exit_codes.ERROR_PACKING_FAILED.status or retries_done >= PACKING_RETRIES:
         return None
     return {'seed': seed + 1, 'tolerance_a': max(TOLERANCE_RANGE_A[0], tolerance_a * PACKING_TOLERANCE_FACTOR)}
+
+
+def deviation_summary(deviation: orm.ArrayData) -> str:
+    """One line on a DeePMD run's ensemble force deviation: mean, median and largest of ``max_devi_f``, eV/Å."""
+    stats = force_deviation_statistics(deviation.get_array('max_devi_f'))
+    return (f'max_devi_f mean {stats["mean_ev_a"]:.3f}, median {stats["median_ev_a"]:.3f}, '
+            f'largest {stats["max_ev_a"]:.3f} eV/Å over {stats["rows"]} frames')
 
 
 def glass_properties(structure: orm.StructureData, trajectory: orm.TrajectoryData,
@@ -143,11 +151,11 @@ class MeltQuenchWorkChain(ProtocolMixin, WorkChain):
         spec.input('composition', valid_type=CompositionData, help='Glass composition.')
         spec.input('n_atoms', valid_type=orm.Int, serializer=orm.to_aiida_type,
                    help='Requested number of atoms (whole formula units are used).')
-        spec.input('forcefield', valid_type=orm.Str, serializer=orm.to_aiida_type,
-                   default=lambda: orm.Str(DEFAULT_FORCEFIELD),
+        spec.input('forcefield', valid_type=orm.Str, serializer=orm.to_aiida_type, required=False,
                    validator=lambda v, _: None if v.value in FORCEFIELDS else
                    f'forcefield: {v.value!r} is not one of {FORCEFIELDS}',
-                   help=f'Force field name, one of {FORCEFIELDS}.')
+                   help=f'Force field name, one of {FORCEFIELDS}; default {DEFAULT_FORCEFIELD}. Leave it unset for a '
+                        'DeePMD ensemble (md.lammps.models + md.lammps.deepmd).')
         spec.input('density_g_cm3', valid_type=orm.Float, serializer=to_float, required=False,
                    validator=range_validator('density_g_cm3', DENSITY_RANGE_G_CM3, 'g/cm^3'),
                    help=f'Packing density, g/cm^3, in {list(DENSITY_RANGE_G_CM3)}; default: the cited '
@@ -180,7 +188,10 @@ class MeltQuenchWorkChain(ProtocolMixin, WorkChain):
         spec.output('trajectory', valid_type=orm.TrajectoryData, help='Production frames, unwrapped, Å.')
         spec.output_namespace('thermo', valid_type=orm.ArrayData, dynamic=True,
                               help='Thermodynamics of each phase (melt, quench, relax, production).')
-        spec.output('forcefield', valid_type=orm.Dict, help='Resolved force-field parameters.')
+        spec.output('forcefield', valid_type=orm.Dict, required=False,
+                    help='Resolved force-field parameters (a classical run).')
+        spec.output_namespace('model_deviation', valid_type=orm.ArrayData, dynamic=True,
+                              help='DeePMD runs: force deviation of the ensemble (eV/Å) along each phase.')
         spec.output('density_g_cm3', valid_type=orm.Float, help='Glass density, g/cm^3.')
         spec.output('rdf_bo', valid_type=orm.XyData, help='g_BO(r) of the production frames.')
         spec.output('boron', valid_type=orm.Dict, help='B coordination: n4, n3, distribution, cutoff (Å).')
@@ -203,11 +214,9 @@ class MeltQuenchWorkChain(ProtocolMixin, WorkChain):
         if 'B2O3' not in glass.fractions:
             return (f'composition: {glass.label} has no B2O3; the melt-quench analyses boron (g_BO(r), N4) '
                     'and needs B2O3 > 0')
-        forcefield = value['forcefield'].value if 'forcefield' in value else DEFAULT_FORCEFIELD
-        try:
-            resolve_forcefield(glass, forcefield, value['n_atoms'].value)
-        except ValueError as exception:
-            return str(exception)
+        message = cls._validate_potential(value, glass)
+        if message:
+            return message
         if 'density_g_cm3' not in value:
             try:
                 glass.density()
@@ -215,10 +224,23 @@ class MeltQuenchWorkChain(ProtocolMixin, WorkChain):
                 return f'density_g_cm3: required for {glass.label}: {exception}'
         return None
 
+    @staticmethod
+    def _validate_potential(value: Mapping, glass) -> str | None:
+        """A DeePMD ensemble that knows every element, or a force field that describes the composition."""
+        if md_models(value):
+            return validate_md_potential(value, list(glass.atom_counts(value['n_atoms'].value).counts), 'forcefield')
+        forcefield = value['forcefield'].value if 'forcefield' in value else DEFAULT_FORCEFIELD
+        try:
+            resolve_forcefield(glass, forcefield, value['n_atoms'].value)
+        except ValueError as exception:
+            return str(exception)
+        return None
+
     @classmethod
     def get_builder_from_protocol(cls, code: orm.AbstractCode, composition: CompositionData | str,
                                   protocol: str | None = None, overrides: Mapping | None = None,
-                                  options: Mapping | None = None, packmol_code: orm.AbstractCode | None = None):
+                                  options: Mapping | None = None, packmol_code: orm.AbstractCode | None = None,
+                                  ensemble: Mapping | None = None):
         """Return a builder filled from a protocol.
 
         Parameters
@@ -235,6 +257,10 @@ class MeltQuenchWorkChain(ProtocolMixin, WorkChain):
             Scheduler options of the LAMMPS jobs (resources, wall time in s, ...).
         packmol_code : AbstractCode, optional
             packmol code; default: the code labelled ``packmol`` on the LAMMPS code's computer.
+        ensemble : Mapping, optional
+            A DeePMD ensemble instead of the protocol's force field: ``models`` (name -> frozen
+            model) and ``deepmd`` (Dict: ``type_map``, ``model_deviation_every`` in steps), e.g.
+            :func:`~aiida_boroglass.workflows.learning.deepmd_ensemble.ensemble_potential`.
         """
         inputs = cls.get_protocol_inputs(protocol, overrides)
         if not isinstance(composition, CompositionData):
@@ -244,7 +270,8 @@ class MeltQuenchWorkChain(ProtocolMixin, WorkChain):
         builder = cls.get_builder()
         builder.composition = composition
         builder.n_atoms = inputs['n_atoms']
-        builder.forcefield = inputs['forcefield']
+        if ensemble is None:
+            builder.forcefield = inputs['forcefield']
         builder.schedule = inputs['schedule']
         builder.md_parameters = inputs['md']
         if inputs['density_g_cm3'] is not None:
@@ -254,14 +281,15 @@ class MeltQuenchWorkChain(ProtocolMixin, WorkChain):
         builder.packing.code = packmol_code
         builder.packing.tolerance_a = inputs['packing']['tolerance_a']
         builder.packing.seed = inputs['packing']['seed']
-        set_lammps_code(builder.md, code, inputs['lammps_cmdline'], options)
+        set_lammps_code(builder.md, code, inputs['lammps_cmdline'], options, ensemble)
         return builder
 
     @checked_step
     def setup(self):
-        """Resolve the force field and density from the composition; plan the phases and the packing."""
-        self.ctx.forcefield = run_checked(forcefield_parameters, self.inputs.composition, self.inputs.forcefield,
-                                          self.inputs.n_atoms)
+        """Resolve the force field (classical runs) and density from the composition; plan the phases and the packing."""
+        self.ctx.forcefield = None if md_models(self.inputs) else run_checked(
+            forcefield_parameters, self.inputs.composition, self.inputs.get('forcefield', orm.Str(DEFAULT_FORCEFIELD)),
+            self.inputs.n_atoms)
         self.ctx.density = self.inputs.get('density_g_cm3') or run_checked(reference_density, self.inputs.composition)
         md_parameters = {**DEFAULT_PARAMETERS, **(self.inputs.md_parameters.get_dict() if 'md_parameters' in self.inputs else {})}
         self.ctx.md_parameters = md_parameters
@@ -294,7 +322,8 @@ class MeltQuenchWorkChain(ProtocolMixin, WorkChain):
             self.ctx.structure = node.outputs.structure
             self.ctx.restart_file = None
             self.out('initial_structure', node.outputs.structure)
-            self.out('forcefield', self.ctx.forcefield)
+            if self.ctx.forcefield is not None:
+                self.out('forcefield', self.ctx.forcefield)
             return None
         tolerance, seed = node.inputs.tolerance_a.value, node.inputs.seed.value
         change = next_packing(node.exit_status, tolerance, seed, self.ctx.packing_attempts - 1)
@@ -319,7 +348,8 @@ class MeltQuenchWorkChain(ProtocolMixin, WorkChain):
         inputs = AttributeDict(self.exposed_inputs(LammpsBaseWorkChain, namespace='md'))
         inputs.lammps = AttributeDict(inputs.lammps)
         inputs.lammps.structure = self.ctx.structure
-        inputs.lammps.forcefield = self.ctx.forcefield
+        if self.ctx.forcefield is not None:
+            inputs.lammps.forcefield = self.ctx.forcefield
         inputs.lammps.parameters = orm.Dict({**self.ctx.md_parameters, 'stages': self.ctx.phases[phase]})
         if self.ctx.restart_file is not None:
             inputs.lammps.restart_file = self.ctx.restart_file
@@ -337,6 +367,9 @@ class MeltQuenchWorkChain(ProtocolMixin, WorkChain):
         self.ctx.structure = node.outputs.structure
         self.ctx.restart_file = node.outputs.restart_file
         self.out(f'thermo.{phase}', node.outputs.thermo)
+        if 'model_deviation' in node.outputs:
+            self.out(f'model_deviation.{phase}', node.outputs.model_deviation)
+            self.report(f'phase {phase}: ensemble force deviation {deviation_summary(node.outputs.model_deviation)}')
         if phase == 'production':
             self.ctx.trajectory = node.outputs.trajectory
         self.ctx.phase_index += 1

@@ -36,8 +36,8 @@ from aiida_vasp.data.potcar import PotcarData
 from aiida_vasp.workchains.v2.vasp import VaspWorkChain
 from dpdata.formats.vasp.xml import analyze as analyze_vasprun
 
-from aiida_boroglass.calculations.cp2k_inputs import _is_count, _is_number
 from aiida_boroglass.functions.exit_codes import returns_exit_codes, run_checked
+from aiida_boroglass.functions.utils import is_count, is_real
 from aiida_boroglass.workflows.protocols.utils import ProtocolMixin
 
 #: Keys of the VASP ``dft`` settings.
@@ -51,13 +51,13 @@ KPOINT_TAGS = ('KSPACING', 'KGAMMA')
 
 #: INCAR tag -> (check, allowed values in the refusal); every one is required.
 REQUIRED_TAGS = {
-    'ENCUT': (lambda v: _is_number(v) and 100 <= v <= 2000, 'a plane-wave cutoff in [100, 2000] eV'),
+    'ENCUT': (lambda v: is_real(v) and 100 <= v <= 2000, 'a plane-wave cutoff in [100, 2000] eV'),
     'PREC': (lambda v: isinstance(v, str) and v.lower() in ('normal', 'accurate', 'high'),
              'one of Normal, Accurate, High'),
-    'EDIFF': (lambda v: _is_number(v) and 0 < v <= 1e-3, 'an SCF tolerance in (0, 1e-3] eV'),
+    'EDIFF': (lambda v: is_real(v) and 0 < v <= 1e-3, 'an SCF tolerance in (0, 1e-3] eV'),
     'ISMEAR': (lambda v: v in (-1, 0, 1, 2) and not isinstance(v, bool),
                'one of -1, 0, 1, 2 (a smearing; tetrahedra need a k-mesh)'),
-    'SIGMA': (lambda v: _is_number(v) and 0 < v <= 1, 'a smearing width in (0, 1] eV'),
+    'SIGMA': (lambda v: is_real(v) and 0 < v <= 1, 'a smearing width in (0, 1] eV'),
     'ALGO': (lambda v: isinstance(v, str) and v.lower() in ('normal', 'fast', 'veryfast', 'all', 'damped'),
              'one of Normal, Fast, VeryFast, All, Damped'),
 }
@@ -200,7 +200,7 @@ class VaspLabeller(ProtocolMixin):
         if missing:
             return f'dft: missing keys {missing}; give all of {list(VASP_KEYS)}'
         mesh = settings['kpoints_mesh']
-        if mesh is not None and not (isinstance(mesh, (list, tuple)) and len(mesh) == 3 and all(map(_is_count, mesh))):
+        if mesh is not None and not (isinstance(mesh, (list, tuple)) and len(mesh) == 3 and all(is_count(n, 1) for n in mesh)):
             return f'dft.kpoints_mesh: {mesh!r} is not null (the Γ point) or three positive integers'
         return incar_error(settings['incar']) or potential_error(
             settings['potential_family'], settings['potential_mapping'], symbols)

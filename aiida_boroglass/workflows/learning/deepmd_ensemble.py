@@ -31,6 +31,25 @@ def model_key(index: int) -> str:
     return f'model_{index}'
 
 
+def ensemble_potential(node: orm.WorkflowNode, model_deviation_every: int) -> dict:
+    """The DeePMD potential of a finished ensemble, as ``boroglass.lammps`` and the MD workflows take it.
+
+    Parameters
+    ----------
+    node : WorkflowNode
+        A finished ``boroglass.deepmd_ensemble`` (its ``models`` output, its dataset's type map).
+    model_deviation_every : int
+        Steps between rows of the model deviation written along the MD.
+
+    Returns
+    -------
+    dict
+        ``models`` (key -> SinglefileData) and ``deepmd`` (Dict: ``type_map``, ``model_deviation_every``).
+    """
+    return {'models': dict(node.outputs.models),
+            'deepmd': orm.Dict({'type_map': list(node.inputs.dataset.type_map), 'model_deviation_every': model_deviation_every})}
+
+
 def thread_environment(options: Mapping) -> dict[str, str]:
     """Environment of a training job: TensorFlow and OpenMP threads capped to its cores, TensorFlow's log quiet.
 
