@@ -8,7 +8,6 @@ from aiida_lammps.calculations.raw import LammpsRawCalculation
 
 from aiida_boroglass.calculations import lammps_inputs as li
 from aiida_boroglass.calculations import lammps_potentials as lp
-from aiida_boroglass.calculations.lammps_executable import PLUGINS_VARIABLE
 from aiida_boroglass.functions.utils import site_symbols
 from aiida_boroglass.glass.forcefields import lammps_potential
 
@@ -239,5 +238,5 @@ class BoroglassLammpsCalculation(LammpsRawCalculation):
         ]
         calcinfo.retrieve_temporary_list = ['restart.s*.bin', lp.MODEL_DEVIATION_GLOB]
         if self.inputs.get('models'):
-            calcinfo.prepend_text = f'export {PLUGINS_VARIABLE}=1'
+            calcinfo.prepend_text = lp.deepmd_job_exports(self.inputs.metadata.options.resources.get('num_cores_per_mpiproc', 1))
         return calcinfo

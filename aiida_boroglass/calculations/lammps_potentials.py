@@ -21,6 +21,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
+from aiida_boroglass.calculations.lammps_executable import PLUGINS_VARIABLE
+
 DEEPMD_KEYS = ('type_map', 'model_deviation_every')
 MODEL_DEVIATION_PATTERN = 'model_devi.s{stage}.out'
 MODEL_DEVIATION_GLOB = 'model_devi.s*.out'
@@ -29,6 +31,22 @@ MODEL_DEVIATION_GLOB = 'model_devi.s*.out'
 def model_filename(index: int) -> str:
     """Name of the ``index``-th model in the working directory (``m0.pb``, ``m1.pb``, ...)."""
     return f'm{index}.pb'
+
+
+def deepmd_job_exports(cores: int) -> str:
+    """Job-script lines of a LAMMPS run with DeePMD models: load the plugin, cap TensorFlow's threads.
+
+    TensorFlow otherwise starts a thread pool per core of the node in every MPI process.
+
+    Parameters
+    ----------
+    cores : int
+        Cores of each MPI process (``resources.num_cores_per_mpiproc``); a value the user
+        exported already is kept.
+    """
+    return '\n'.join([f'export {PLUGINS_VARIABLE}=1',
+                      f'export DP_INTRA_OP_PARALLELISM_THREADS=${{DP_INTRA_OP_PARALLELISM_THREADS:-{cores}}}',
+                      'export DP_INTER_OP_PARALLELISM_THREADS=${DP_INTER_OP_PARALLELISM_THREADS:-1}'])
 
 
 def validate_deepmd(settings: Mapping, n_models: int, symbols: Sequence[str]) -> str | None:

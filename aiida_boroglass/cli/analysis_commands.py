@@ -198,6 +198,8 @@ def softness(workflows, test_glass, temperature, species, r_max, dr, output):
 
     if test_glass.pk not in {node.pk for node in workflows}:
         raise Refusal(f'{test_glass.pk} must be one of the given workflows {[node.pk for node in workflows]}', '--test')
+    if len({node.pk for node in workflows}) < 2:
+        raise Refusal('the --test glass is held out: give at least one other diffusion workflow to train on', 'WORKFLOWS')
     parameters = _parameters({'test_glass': f'g{test_glass.pk}', 'species': species},
                              {'r_max_a': r_max, 'dr_a': dr}, softness_settings)
     inputs = {}
@@ -207,6 +209,8 @@ def softness(workflows, test_glass, temperature, species, r_max, dr, output):
         result, calc = softness_model.run_get_node(parameters=orm.Dict(parameters), **inputs)
     except ValueError as exc:
         raise click.ClickException(str(exc)) from None
+    if not calc.is_finished_ok:
+        raise click.ClickException(f'softness_model<{calc.pk}> failed (exit status {calc.exit_status}): {calc.exit_message}')
     summary = result['summary'].get_dict()
     click.echo(f'softness_model<{calc.pk}>: trained on {len(workflows) - 1} glass(es), tested on {summary["test_glass"]}')
     click.echo(f'{"test accuracy":>22}: {summary["accuracy"]:.3f}\n{"train accuracy":>22}: {summary["train_accuracy"]:.3f}')

@@ -79,6 +79,7 @@ def test_an_ensemble_is_reloaded_per_stage_with_its_own_deviation_file(lammps_co
     assert 'model_devi.s*.out' in node.get_retrieve_temporary_list()
     submit = (folder / '_aiidasubmit.sh').read_text()
     assert submit.index(f'export {PLUGINS_VARIABLE}=1') < submit.index('boroglass-lmp')  # set before LAMMPS starts
+    assert 'export DP_INTRA_OP_PARALLELISM_THREADS=${DP_INTRA_OP_PARALLELISM_THREADS:-1}' in submit  # one core each
 
 
 def test_one_model_is_loaded_once_without_a_deviation_file(lammps_code, k_borate_21, tmp_path, monkeypatch):

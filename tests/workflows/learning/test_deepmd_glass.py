@@ -2,8 +2,8 @@
 
 The two models of the ``deepmd_models`` fixture (trained on classically labelled K borate
 frames) drive every phase; the glass then goes through the commands a user runs on any
-glass: the screening table, ``analyze`` (structure panel), ``diffusion`` (transport with the
-same ensemble) and ``softness``.
+glass: the screening table, ``analyze`` (structure panel) and ``diffusion`` (transport with the
+same ensemble).
 """
 import json
 
@@ -106,7 +106,7 @@ def test_the_structure_panel_takes_the_deepmd_glass(deepmd_glass, tmp_path):
     assert {'rdf.png', 'scattering.png'} <= {path.name for path in (tmp_path / 'panel').iterdir()}
 
 
-def test_diffusion_and_softness_run_the_glass_on_its_own_ensemble(deepmd_glass, tmp_path):
+def test_diffusion_runs_the_glass_on_its_own_ensemble(deepmd_glass, tmp_path):
     overrides = tmp_path / 'transport.yaml'
     overrides.write_text(yaml.safe_dump(TRANSPORT))
     output = tmp_path / 'transport'
@@ -121,11 +121,6 @@ def test_diffusion_and_softness_run_the_glass_on_its_own_ensemble(deepmd_glass, 
     assert [(row['species'], row['n_replicas']) for row in rows] == [('K', 1)]
     assert [p['temperature_k'] for p in rows[0]['points']] == [1200.0, 1500.0]
 
-    result = CliRunner().invoke(main, ['softness', str(node.pk), '--test', str(node.pk), '--species', 'K',
-                                       '--r-max', '5', '--output', str(tmp_path / 'soft')])
-    assert result.exit_code == 0, result.output
-    summary = json.loads((tmp_path / 'soft' / 'softness.json').read_text())
-    assert 0.0 <= summary['accuracy'] <= 1.0
 
 
 def test_a_field_run_on_a_deepmd_glass_is_refused_naming_the_field(deepmd_glass, lammps_code):
