@@ -212,11 +212,11 @@ def _screening_progress(glasses) -> Progress:
 def deepmd_potential(node, model_deviation_every: int) -> dict:
     """The DeePMD potential (``models``, ``deepmd``) of the ensemble ``node``; refuse naming ``--models`` otherwise."""
     from aiida_boroglass.cli.training import ensemble_of
-    from aiida_boroglass.workflows.learning.deepmd_ensemble import MIN_MODELS, ensemble_potential
+    from aiida_boroglass.workflows.learning.deepmd_ensemble import ensemble_potential
 
     ensemble = ensemble_of(node, '--models')
-    if not ensemble.is_finished_ok or len(ensemble.outputs.models) < MIN_MODELS:
-        raise Refusal(f'ensemble {ensemble.pk} did not finish with {MIN_MODELS} trained models or more '
+    if not ensemble.is_finished_ok:  # a finished ensemble holds every model it was asked for (2 or more)
+        raise Refusal(f'ensemble {ensemble.pk} did not finish with all its models trained '
                       f'(exit status {ensemble.exit_status}); train again', '--models')
     return ensemble_potential(ensemble, model_deviation_every)
 

@@ -33,9 +33,9 @@ def set_lammps_code(namespace, code: orm.AbstractCode, cmdline: list[str], optio
         namespace.lammps.deepmd = ensemble['deepmd']
 
 
-def md_models(inputs: Mapping, namespace: str = 'md') -> dict:
-    """The DeePMD models in a workflow's exposed ``{namespace}.lammps.models`` ({} for a classical run)."""
-    return dict(inputs.get(namespace, {}).get('lammps', {}).get('models') or {})
+def md_models(inputs: Mapping) -> dict:
+    """The DeePMD models in a workflow's exposed ``md.lammps.models`` ({} for a classical run)."""
+    return dict(inputs.get('md', {}).get('lammps', {}).get('models') or {})
 
 
 def validate_md_potential(inputs: Mapping, elements: Sequence[str], classical: str) -> str | None:
