@@ -59,3 +59,15 @@ def model(node, output):
 
     ensemble = ensemble_of(node)
     show_ensemble(ensemble, output or Path(f'boroglass-model-{ensemble.pk}'))
+
+
+@data_boroglass.command('learning')
+@arguments.NODE()
+@click.option('--output', '-o', type=click.Path(file_okay=False, path_type=Path), default=None,
+              help='Folder for the table (JSON) and the plot (default: boroglass-learning-PK).')
+@with_profile
+def learning(node, output):
+    """Per-iteration table and plot of a concurrent-learning run: explored fractions, labels, RMSEs, wall times."""
+    from aiida_boroglass.cli.learning import learning_of, show_learning
+
+    show_learning(learning_of(node), output or Path(f'boroglass-learning-{node.pk}'))

@@ -18,6 +18,7 @@ from aiida.cmdline.params import types
 
 from aiida_boroglass.cli.aimd import aimd
 from aiida_boroglass.cli.labelling import label
+from aiida_boroglass.cli.learning import learn
 from aiida_boroglass.cli.datasets import dataset
 from aiida_boroglass.cli.analysis_commands import analyze, medium_range, softness
 from aiida_boroglass.cli.errors import OneLineGroup, Refusal, refusing
@@ -105,6 +106,7 @@ main.add_command(dataset)
 main.add_command(medium_range)
 main.add_command(softness)
 main.add_command(train)
+main.add_command(learn)
 
 
 @main.command()

@@ -26,6 +26,7 @@ from aiida_boroglass.cli.plotting import pyplot, save_figure, text_table
 
 DP_CODE = 'dp@localhost'
 ENSEMBLE_PROCESS_TYPE = 'aiida.workflows:boroglass.deepmd_ensemble'
+LEARNING_PROCESS_TYPE = 'aiida.workflows:boroglass.active_learning'
 TRAIN_PROCESS_TYPE = 'aiida.calculations:boroglass.deepmd_train'
 #: Table columns: (title, row key, format).
 MODEL_COLUMNS = (
@@ -164,10 +165,13 @@ def _calcjob():
 def ensemble_of(node, option: str = 'NODE'):
     """The terminated ``boroglass.deepmd_ensemble`` behind ``node`` (the workflow or one of its models); refuse others.
 
-    ``option`` names the command-line argument in a refusal.
+    A ``boroglass.active_learning`` workflow stands for its last ensemble. ``option`` names the
+    command-line argument in a refusal.
     """
     from aiida.common.links import LinkType
 
+    if getattr(node, 'process_type', None) == LEARNING_PROCESS_TYPE and 'models' in node.outputs:
+        node = next(iter(node.outputs.models.values()))
     returned = [link.node for link in node.base.links.get_incoming(link_type=LinkType.RETURN).all()
                 if link.node.process_type == ENSEMBLE_PROCESS_TYPE]
     ensemble = returned[0] if returned else node

@@ -211,7 +211,7 @@ class LabelledDatasetData(orm.ArrayData):
     @classmethod
     def from_dpdata(cls, systems: dpdata.MultiSystems | list[dpdata.LabeledSystem],
                     sources: list[list[tuple[str, int]]], validation_fraction: float,
-                    seed: int) -> LabelledDatasetData:
+                    seed: int, kept_validation: Sequence[Sequence[int]] = ()) -> LabelledDatasetData:
         """An unstored dataset of dpdata systems, the frames' sources and a reproducible validation split.
 
         Systems that hold the same atoms in the same order (and both or neither carry
@@ -230,6 +230,10 @@ class LabelledDatasetData(orm.ArrayData):
             one frame of a system of two or more frames, none of a single frame.
         seed : int
             Seed of the split (>= 0); the same seed gives the same split.
+        kept_validation : sequence of sequences of int, optional
+            Validation frames of the first joined systems, kept instead of drawn (a dataset
+            extended by new training frames keeps its held-out frames): entry ``i`` lists the
+            held-out frame indices of joined system ``i``.
 
         Raises
         ------
@@ -274,7 +278,8 @@ class LabelledDatasetData(orm.ArrayData):
             records.append({
                 'name': name, 'n_frames': len(system), 'n_atoms': system.get_natoms(),
                 'has_virials': system.has_virial(),
-                'validation': validation_frames(len(system), validation_fraction, seed, index),
+                'validation': ([int(frame) for frame in kept_validation[index]] if index < len(kept_validation)
+                               else validation_frames(len(system), validation_fraction, seed, index)),
                 'sources': [[str(uuid), int(frame)] for uuid, frame in frame_sources],
             })
         dataset.base.attributes.set_many({'type_map': type_map, 'systems': records, 'units': DATASET_UNITS,

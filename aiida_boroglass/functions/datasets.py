@@ -232,3 +232,44 @@ def import_deepmd_folder(settings: orm.Dict, folder: orm.FolderData) -> Labelled
     with tempfile.TemporaryDirectory(prefix='boroglass-deepmd-') as directory:
         folder.base.repository.copy_tree(directory)
         return folder_dataset(pathlib.Path(directory), folder.uuid, split['validation_fraction'], split['seed'])
+
+
+@calcfunction
+@returns_exit_codes
+def extend_dataset(dataset: LabelledDatasetData, labels: orm.TrajectoryData) -> LabelledDatasetData:
+    """The dataset with the frames of a ``boroglass.dft_label`` dataset added as training frames.
+
+    The held-out (validation) frames of ``dataset`` are kept, so that validation errors before
+    and after compare; the new frames join the system of the same atoms in the same order (or
+    make a new system, all of it for training). The split settings are those of ``dataset``.
+
+    Parameters
+    ----------
+    dataset : LabelledDatasetData
+        The dataset to extend.
+    labels : TrajectoryData
+        The new labelled frames (``positions``, ``cells`` Å, ``energies`` eV, ``forces`` eV/Å,
+        ``virial`` eV); their sources are ``[uuid of labels, row]``.
+    """
+    systems = [dataset.part_system(index) for index in range(len(dataset.systems))]
+    sources = [record['sources'] for record in dataset.systems]
+    new = label_system('labels', labels)
+    kept = [record['validation'] for record in dataset.systems]
+    attributes = dataset.base.attributes
+    return LabelledDatasetData.from_dpdata(systems + [new], sources + [frame_sources(labels.uuid, len(new))],
+                                           attributes.get('validation_fraction'), attributes.get('seed'),
+                                           kept_validation=kept)
+
+
+@calcfunction
+@returns_exit_codes
+def dataset_structure(dataset: LabelledDatasetData, system: orm.Int) -> orm.StructureData:
+    """The last frame of system ``system`` of ``dataset`` as a structure (positions and cell in Å), e.g. to explore from."""
+    index = system.value
+    if not 0 <= index < len(dataset.systems):
+        raise ValueError(f'system: {index} is not a system of the dataset (0..{len(dataset.systems) - 1})')
+    frames = dataset.part_system(index)
+    structure = orm.StructureData(cell=frames['cells'][-1])
+    for symbol_index, position in zip(frames['atom_types'], frames['coords'][-1]):
+        structure.append_atom(position=position, symbols=frames['atom_names'][symbol_index])
+    return structure

@@ -34,6 +34,7 @@ FILES = {
     'bad_basis': 'dft: {basis_set: TZVP-GTH}\n',
     'rcut_typo': 'descriptor: {rcutt: 5.0}\n',
     'wide_axis': 'descriptor: {axis_neuron: 99}\n',
+    'learning_typo': 'learning: {trust_low: 0.1}\n',
 }
 
 #: (id, command line, fragment the one-line message must hold). ``{NAME}`` is replaced by the PK of a stored
@@ -127,6 +128,14 @@ ROWS = [
     ('train-yaml-typo', ['train', '--dataset', '{dataset}', '--overrides', '{yaml:rcut_typo}'], 'descriptor.rcutt'),
     ('train-axis-neuron', ['train', '--dataset', '{dataset}', '--protocol', 'fast', '--overrides',
                            '{yaml:wide_axis}'], 'descriptor.axis_neuron'),
+    ('learn-not-the-glass', ['learn', 'K2O-B2O3', '--x', '0.4', '--dataset', '{dataset}', '--engine', 'classical'],
+     'SPEC/--x'),
+    ('learn-vasp-without-code', ['learn', 'B2O3', '--dataset', '{dataset}', '--engine', 'vasp'], '--label-code'),
+    ('learn-not-a-dataset', ['learn', 'B2O3', '--dataset', '{integer}'], '--dataset'),
+    ('learn-one-model', ['learn', 'B2O3', '--dataset', '{dataset}', '--models', '1'], '--models'),
+    ('learn-yaml-typo', ['learn', 'B2O3', '--dataset', '{dataset}', '--overrides', '{yaml:learning_typo}'],
+     'learning.trust_low'),
+    ('learning-not-a-loop', ['verdi', 'learning', '{workflow}'], 'PK'),
     ('table-not-boroglass', ['verdi', 'table', '{workflow}'], 'NODES'),
     ('show-not-melt-quench', ['verdi', 'show', '{integer}'], 'NODE'),
     ('model-not-an-ensemble', ['verdi', 'model', '{integer}'], 'NODE'),

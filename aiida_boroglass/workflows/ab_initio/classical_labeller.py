@@ -21,8 +21,11 @@ from aiida_boroglass.calculations.lammps import BoroglassLammpsCalculation
 from aiida_boroglass.functions.utils import site_symbols
 from aiida_boroglass.glass.composition import ALKALI_OXIDES, OXIDES
 from aiida_boroglass.glass.forcefields import FORCEFIELDS, ForceFieldError, build_forcefield
+from aiida_boroglass.workflows.protocols.utils import ProtocolMixin
 
 SETTINGS_KEYS = ('forcefield',)
+#: the force field of a protocol's labels when the overrides name none
+PROTOCOL_FORCEFIELD = 'deng_du'
 #: the one stage of a single point
 SINGLE_POINT_STAGES = [{'name': 'single_point', 'type': 'single_point'}]
 _ALKALI = {element for oxide in ALKALI_OXIDES for element in OXIDES[oxide] if element != 'O'}
@@ -57,14 +60,25 @@ def frame_forcefield(symbols: Sequence[str], name: str) -> dict:
     return build_forcefield(name, dict(counts), ratio_r=ratio_r, ratio_k=ratio_k)
 
 
-class ClassicalLabeller:
+class ClassicalLabeller(ProtocolMixin):
     """Single points of the classical force field through ``boroglass.lammps`` (a ``single_point`` stage).
 
     Implements :class:`~aiida_boroglass.workflows.ab_initio.labellers.Labeller`, which registers
     it as a virtual subclass (``labellers`` imports this module, so it does not import ``labellers``).
+    ``get_protocol_inputs`` gives the inputs of ``boroglass.dft_label`` from ``dft_label.yaml``
+    with the force field as the ``dft`` settings.
     """
 
     name = 'classical'
+    _protocol_file = 'dft_label.yaml'
+    _protocol_open_sections = ('dft', 'options')
+
+    @classmethod
+    def get_protocol_inputs(cls, protocol: str | None = None, overrides: Mapping | None = None) -> dict:
+        """``dft_label.yaml``'s inputs (engine ``classical``) whose ``dft`` is the overrides' or ``{'forcefield': 'deng_du'}``."""
+        overrides = dict(overrides or {})
+        settings = overrides.pop('dft', None) or {'forcefield': PROTOCOL_FORCEFIELD}
+        return {**super().get_protocol_inputs(protocol, overrides), 'engine': cls.name, 'dft': dict(settings)}
 
     def validate(self, settings: Mapping, symbols: Sequence[str], field: str) -> str | None:
         """A known force-field name that covers the frame's elements and makes it neutral."""

@@ -106,8 +106,14 @@ class DftLabelWorkChain(ProtocolMixin, WorkChain):
         spec.exit_code(402, 'ERROR_CALCFUNCTION_FAILED', message=CALCFUNCTION_FAILED_MESSAGE)
 
     @classmethod
-    def validate_inputs(cls, value, _):
-        """One source and a selection in range; one system; settings the engine can label it with."""
+    def validate_inputs(cls, value, ctx):
+        """One source and a selection in range; one system; settings the engine can label it with.
+
+        Exposed without its frames (``boroglass.active_learning`` sets them per iteration), it
+        checks nothing: the wrapping workflow validates the settings against its own frames.
+        """
+        if 'trajectory' not in ctx:
+            return None
         try:
             selected_frames(value)
             labeller = get_labeller(value['engine'].value)

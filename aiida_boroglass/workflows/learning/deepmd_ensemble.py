@@ -105,8 +105,14 @@ class DeepmdEnsembleWorkChain(ProtocolMixin, WorkChain):
         spec.exit_code(402, 'ERROR_CALCFUNCTION_FAILED', message=CALCFUNCTION_FAILED_MESSAGE)
 
     @classmethod
-    def validate_inputs(cls, value, _):
-        """Enough models; training settings complete and in range for the dataset's elements."""
+    def validate_inputs(cls, value, ctx):
+        """Enough models; training settings complete and in range for the dataset's elements.
+
+        Exposed without its dataset (``boroglass.active_learning`` trains on a new one every
+        iteration), the wrapping workflow calls it with its dataset.
+        """
+        if ctx is not None and 'dataset' not in ctx:
+            return None
         if value['models'].value < MIN_MODELS:
             return (f'models: {value["models"].value}; an ensemble needs at least {MIN_MODELS} models '
                     'for its model deviation (paper 001: 5)')
