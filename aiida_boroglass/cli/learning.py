@@ -1,4 +1,4 @@
-"""``aiida-boroglass learn`` (concurrent learning of a glass potential) and ``verdi data boroglass learning`` (its report)."""
+"""``aiida-boroglass learn`` (concurrent learning of a glass potential), ``verdi data boroglass learning`` (report)."""
 from __future__ import annotations
 
 import json
@@ -90,7 +90,8 @@ def plot_learning(rows: Sequence[dict], learning: dict, path: Path) -> Path:
 def learning_of(node, option: str = 'PK'):
     """The terminated ``boroglass.active_learning`` workflow ``node`` with a report; refuse anything else."""
     if getattr(node, 'process_type', None) != LEARNING_PROCESS_TYPE:
-        raise Refusal(f'node {node.pk} is a {node.__class__.__name__}, not a boroglass.active_learning workflow', option)
+        raise Refusal(f'node {node.pk} is a {node.__class__.__name__}, not a boroglass.active_learning workflow',
+                      option)
     if not node.is_terminated:
         raise Refusal(f'workflow {node.pk} is still {node.process_state.value}; follow it with '
                       f'`verdi process report {node.pk}`', option)
@@ -105,7 +106,8 @@ def show_learning(node, output: Path) -> bool:
     report = node.outputs.report.get_dict()
     rows = learning_rows(report)
     click.echo(text_table(LEARNING_COLUMNS, rows))
-    state = 'converged' if node.is_finished_ok else f'not converged (exit status {node.exit_status}: {node.exit_message})'
+    state = ('converged' if node.is_finished_ok
+             else f'not converged (exit status {node.exit_status}: {node.exit_message})')
     click.echo(f'{node.process_label}<{node.pk}>: {state}; last ensemble: '
                f'{", ".join(f"{key} <{model.pk}>" for key, model in sorted(node.outputs.models.items()))}; '
                f'dataset <{node.outputs.dataset.pk}> of {node.outputs.dataset.n_frames} frames')

@@ -62,11 +62,20 @@ def iteration_key(iteration: int) -> str:
 
 
 def exploration_symbols(inputs: Mapping) -> list[str]:
-    """Element of every atom the explorations start from: the ``structure`` input's, else the dataset's first system's."""
+    """Element of every atom the explorations start from: the ``structure`` input's, else the dataset's first system's.
+    """
     if inputs.get('structure') is not None:
         return site_symbols(inputs['structure'])
     dataset = inputs['dataset']
     return [dataset.type_map[index] for index in dataset.get_array('system_0_atom_types')]
+
+
+def key_message(section: str, settings: Mapping, keys: Sequence[str]) -> str | None:
+    """One line naming the keys of ``settings`` missing from or unknown to ``keys``; None when they match."""
+    missing, unknown = sorted(set(keys) - set(settings)), sorted(set(settings) - set(keys))
+    if missing or unknown:
+        return f'{section}: missing keys {missing}, unknown keys {unknown}; allowed: {list(keys)}'
+    return None
 
 
 def validate_learning(settings: Mapping) -> str | None:
@@ -79,9 +88,9 @@ def validate_learning(settings: Mapping) -> str | None:
         ``selection`` (one of ``SELECTION_METHODS``), ``accurate_target`` in (0, 1],
         ``converged_iterations`` and ``max_iterations`` (>= 1).
     """
-    missing, unknown = sorted(set(LEARNING_KEYS) - set(settings)), sorted(set(settings) - set(LEARNING_KEYS))
-    if missing or unknown:
-        return f'learning: missing keys {missing}, unknown keys {unknown}; allowed: {list(LEARNING_KEYS)}'
+    message = key_message('learning', settings, LEARNING_KEYS)
+    if message:
+        return message
     low, high = settings['trust_lo_ev_a'], settings['trust_hi_ev_a']
     checks = (
         (is_real(low) and low >= 0, 'learning.trust_lo_ev_a', 'a force deviation >= 0, eV/Å'),
@@ -131,9 +140,9 @@ def validate_exploration(exploration: Mapping) -> str | None:
         ``seed`` (>= 1) and ``conditions``, a non-empty list of conditions with unique names
         (see :func:`condition_parameters`), each with at least ``deviation_every`` steps.
     """
-    missing, unknown = sorted(set(EXPLORATION_KEYS) - set(exploration)), sorted(set(exploration) - set(EXPLORATION_KEYS))
-    if missing or unknown:
-        return f'exploration: missing keys {missing}, unknown keys {unknown}; allowed: {list(EXPLORATION_KEYS)}'
+    message = key_message('exploration', exploration, EXPLORATION_KEYS)
+    if message:
+        return message
     every, conditions = exploration['deviation_every'], exploration['conditions']
     if not is_count(every, 1):
         return f'exploration.deviation_every: an integer number of steps >= 1, got {every!r}'
@@ -232,7 +241,8 @@ class ActiveLearningWorkChain(ProtocolMixin, WorkChain):
                        message='Not converged after {iterations} iterations: accurate fractions {fractions}, '
                                'target {target} in {needed} consecutive iterations.')
         spec.exit_code(402, 'ERROR_CALCFUNCTION_FAILED', message=CALCFUNCTION_FAILED_MESSAGE)
-        spec.exit_code(403, 'ERROR_TRAINING_FAILED', message='Iteration {iteration}: the ensemble {node} failed: {message}')
+        spec.exit_code(403, 'ERROR_TRAINING_FAILED',
+                       message='Iteration {iteration}: the ensemble {node} failed: {message}')
         spec.exit_code(404, 'ERROR_EXPLORATION_FAILED', message='Iteration {iteration}: every exploration run failed: '
                                                                  '{failures}')
         spec.exit_code(405, 'ERROR_LABELLING_FAILED', message='Iteration {iteration}: the labelling {node} failed: '

@@ -8,6 +8,11 @@ deviation every 10 steps) at 300 and 600 K, and labels at most six candidates pe
 with the same oracle. It runs on the daemon; during one labelling the daemon worker is killed
 (SIGKILL) and the daemon brings a new one up, which must finish the loop without labelling a
 frame twice or losing one. Every LAMMPS and DeePMD-kit run is real.
+
+Convergence here is one iteration with 90 % of the explored frames below 0.6 eV/Å: two models
+of 1500 training steps are a noisy judge, whose accurate fraction on these runs went 0.57,
+0.42, 1.0, 0.23, 0.97, 0.05 over six iterations (the same numbers on every run: the seeds fix
+them), so two confident iterations in a row is a question of luck at this size.
 """
 import os
 import signal
@@ -17,6 +22,7 @@ import numpy as np
 import pytest
 from aiida import engine, orm
 from aiida.engine.daemon.client import DaemonTimeoutException
+from plumpy.process_states import ProcessState
 
 from aiida_boroglass.calculations.lammps import BoroglassLammpsCalculation
 from aiida_boroglass.functions.datasets import dataset_from_labels
@@ -72,7 +78,7 @@ def labelling_jobs(node: orm.WorkChainNode) -> list[orm.CalcJobNode]:
 
 
 def kill_worker_during_labelling(client, node, timeout_s=900):
-    """SIGKILL every daemon worker once a labelling workflow of ``node`` waits on launched jobs; the daemon respawns them.
+    """SIGKILL every daemon worker once a labelling job of ``node`` exists unfinished; the daemon respawns them.
 
     Returns the PKs of the jobs that were launched when the workers died.
     """
@@ -126,11 +132,18 @@ def test_the_validation_error_against_the_oracle_falls(loop):
 
 
 def test_no_frame_is_labelled_twice_and_none_is_lost_by_the_restart(loop):
+    """Every selected frame is labelled by exactly one single point that ran.
+
+    A worker that dies after a labelling job was created but before the launching step was
+    checkpointed leaves that job CREATED: it never ran, and the resumed step launches the frame
+    again (AiiDA launches at least once); such a job is allowed, a second job that ran is not.
+    """
     node, interrupted = loop
     jobs = labelling_jobs(node)
     assert set(interrupted) <= {job.pk for job in jobs}
+    ran = [job for job in jobs if job.process_state != ProcessState.CREATED]
     failed = [(job.pk, job.label, job.process_state.value, job.exit_status, job.exit_message)
-              for job in jobs if not job.is_finished_ok]
+              for job in ran if not job.is_finished_ok]
     assert not failed, (failed, interrupted)
     rows = node.outputs.report['iterations']
     # an uninterrupted run labels exactly its selection in every iteration but the last
@@ -139,10 +152,9 @@ def test_no_frame_is_labelled_twice_and_none_is_lost_by_the_restart(loop):
         project='ctime').append(orm.Dict, with_incoming='select', project='attributes.selected').all()
     selected = [len(chosen) for _, chosen in sorted(selections, key=lambda row: row[0])]
     assert [row['labels_added'] for row in rows[:-1]] == selected[:-1]
-    assert len(jobs) == sum(row['labels_added'] for row in rows)
-    keys = [job.label for job in jobs]
-    frames = [(job.inputs.structure.uuid) for job in jobs]
-    assert len(set(frames)) == len(frames), keys
+    assert len(ran) == sum(row['labels_added'] for row in rows)
+    frames = [job.inputs.structure.uuid for job in ran]
+    assert len(set(frames)) == len(frames), [job.label for job in ran]
     dataset = node.outputs.dataset
     sources = [tuple(source) for system in dataset.systems for source in system['sources']]
     assert len(set(sources)) == len(sources) == dataset.n_frames
