@@ -231,8 +231,8 @@ def deepmd_potential(node, model_deviation_every: int) -> dict:
 @click.option('--forcefield', type=click.Choice(('deng_du', 'shik')), default=None,
               help='Force field (default: the protocol\'s, deng_du).')
 @click.option('--models', 'ensemble_node', type=types.WorkflowParamType(), default=None,
-              help='A finished `aiida-boroglass train` ensemble (PK): DeePMD MD instead of the force field, with the '
-                   'model deviation every thermo step.')
+              help='A finished `aiida-boroglass train` ensemble, or an `aiida-boroglass learn` loop (its last '
+                   'ensemble) (PK): DeePMD MD instead of the force field, with the model deviation every thermo step.')
 @click.option('--max-concurrent', type=click.IntRange(min=1), default=2, show_default=True,
               help='Glasses run at the same time.')
 @click.option('--overrides', type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None,
