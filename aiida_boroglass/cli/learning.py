@@ -24,6 +24,7 @@ from aiida_boroglass.cli.launching import (
 )
 from aiida_boroglass.cli.overrides import read_overrides
 from aiida_boroglass.cli.plotting import pyplot, save_figure, text_table
+from aiida_boroglass.workflows.protocols.utils import recursive_merge
 from aiida_boroglass.cli.training import LEARNING_PROCESS_TYPE
 #: the labeller's code when --label-code is not given
 LABEL_CODES = {'cp2k': 'cp2k@localhost', 'classical': 'lmp@localhost'}
@@ -153,13 +154,6 @@ def option_overrides(engine: str, max_iterations, max_labels, trust_lo, trust_hi
     return overrides
 
 
-def merged(base: dict, update: dict) -> dict:
-    """``base`` with the nested mappings of ``update`` merged in key by key."""
-    from aiida_boroglass.workflows.protocols.utils import recursive_merge
-
-    return recursive_merge(base, update)
-
-
 @click.command('learn')
 @click.argument('spec')
 @click.option('--x', 'x_value', type=click.FloatRange(0, 1), default=None,
@@ -203,7 +197,7 @@ def learn(spec, x_value, dataset, structure, engine, protocol, max_iterations, m
     codes = {'lammps': load_engine_code(lammps_code), 'dp': load_engine_code(dp_code),
              'label': load_engine_code(label_code or LABEL_CODES[engine])}
     values = read_overrides(overrides, ActiveLearningWorkChain.get_protocol_inputs(protocol), '--overrides')
-    values = merged(values, option_overrides(engine, max_iterations, max_labels, trust_lo, trust_hi, models))
+    values = recursive_merge(values, option_overrides(engine, max_iterations, max_labels, trust_lo, trust_hi, models))
     check_composition(spec, x_value, exploration_symbols({'dataset': dataset, 'structure': structure}))
     builder = learning_builder(codes, dataset, structure, protocol, values)
     progress = Progress(builder.learning['max_iterations'],

@@ -450,9 +450,7 @@ class ActiveLearningWorkChain(ProtocolMixin, WorkChain):
                  'explore_s': [self.ctx[f'explore_{name}'] for name in self.ctx.explorations],
                  'label_s': [self.ctx.labelling] if 'labels' in self.ctx.records[self._key] else []}
         timing = {name: process_seconds(nodes) for name, nodes in steps.items()}
-        select = [node for node in self.ctx.records[self._key]['selection'].base.links.get_incoming().all_nodes()
-                  if isinstance(node, orm.CalcFunctionNode)]
-        timing['select_s'] = process_seconds(select)
+        timing['select_s'] = process_seconds([self.ctx.records[self._key]['selection'].creator])
         timing['iteration_s'] = process_seconds([self.ctx.training, *steps['explore_s'], *steps['label_s']])
         timing['dataset_frames'] = self.ctx.training.inputs.dataset.n_frames
         self.ctx.timing[self._key] = timing
