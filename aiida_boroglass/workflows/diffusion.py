@@ -25,6 +25,7 @@ from aiida_boroglass.functions.transport import (
     transport_settings,
 )
 from aiida_boroglass.functions.utils import site_symbols, validate_max_concurrent
+from aiida_boroglass.workflows.launch import submit_once
 from aiida_boroglass.glass.schedule import transport_stages, validate_transport_schedule
 from aiida_boroglass.workflows.lammps_base import LammpsBaseWorkChain, md_models, set_lammps_code, validate_md_potential
 from aiida_boroglass.workflows.melt_quench import _MD_EXCLUDE, validate_md_parameters
@@ -277,7 +278,7 @@ class DiffusionWorkChain(ProtocolMixin, WorkChain):
             seed = self.ctx.md_parameters['seed'] + list(self.ctx.runs).index(key)
             inputs.lammps.parameters = orm.Dict({**self.ctx.md_parameters, 'seed': seed, 'stages': stages})
             inputs.metadata = {'call_link_label': key, 'label': key}
-            node = self.submit(LammpsBaseWorkChain, **inputs)
+            node = submit_once(self, LammpsBaseWorkChain, **inputs)
             self.report(f'launched {key} as {node.process_label}<{node.pk}>')
             self.to_context(**{f'run_{key}': node})
 

@@ -16,6 +16,7 @@ from aiida_boroglass.functions.exit_codes import CALCFUNCTION_FAILED_MESSAGE, ch
 from aiida_boroglass.functions.glass import forcefield_parameters, reference_density, resolve_forcefield
 from aiida_boroglass.functions.learning import force_deviation_statistics
 from aiida_boroglass.functions.utils import range_validator, to_float
+from aiida_boroglass.workflows.launch import submit_once
 from aiida_boroglass.glass.forcefields import FORCEFIELDS
 from aiida_boroglass.glass.schedule import PHASES, melt_quench_phases, validate_schedule
 from aiida_boroglass.workflows.lammps_base import LammpsBaseWorkChain, md_models, set_lammps_code, validate_md_potential
@@ -313,7 +314,7 @@ class MeltQuenchWorkChain(ProtocolMixin, WorkChain):
         label = 'packing' if attempt == 0 else f'packing_retry{attempt}'
         inputs.metadata = {**inputs.get('metadata', {}), 'call_link_label': label}
         self.ctx.packing_attempts += 1
-        return ToContext(packing=self.submit(PackmolCalculation, **inputs))
+        return ToContext(packing=submit_once(self, PackmolCalculation, **inputs))
 
     def inspect_packing(self):
         """Keep the packed structure as the starting point of the first phase, or plan a retry."""
@@ -355,7 +356,7 @@ class MeltQuenchWorkChain(ProtocolMixin, WorkChain):
             inputs.lammps.restart_file = self.ctx.restart_file
         inputs.metadata = {'call_link_label': phase, 'label': phase}
         self.report(f'launching phase {phase}')
-        return ToContext(current=self.submit(LammpsBaseWorkChain, **inputs))
+        return ToContext(current=submit_once(self, LammpsBaseWorkChain, **inputs))
 
     def inspect_phase(self):
         """Check the phase and hand its final state to the next one."""

@@ -26,6 +26,7 @@ from aiida_boroglass.data.composition import CompositionData
 from aiida_boroglass.functions.exit_codes import CALCFUNCTION_FAILED_MESSAGE, checked_step, run_checked
 from aiida_boroglass.functions.transport import field_transport
 from aiida_boroglass.functions.utils import range_validator, to_float
+from aiida_boroglass.workflows.launch import submit_once
 from aiida_boroglass.glass.elements import FIELD_AU_V_A
 from aiida_boroglass.glass.schedule import aimd_stages, validate_ladder
 from aiida_boroglass.workflows.ab_initio.cp2k_base import BoroglassCp2kBaseWorkChain
@@ -305,7 +306,7 @@ class AimdWorkChain(ProtocolMixin, WorkChain):
         inputs.update(composition=self.inputs.composition, n_atoms=self.inputs.n_atoms)
         inputs.metadata = {'call_link_label': 'classical_glass'}
         self.report(f'{self.inputs.composition.label_text}: classical melt-quench of the starting glass')
-        return ToContext(melt_quench=self.submit(MeltQuenchWorkChain, **inputs))
+        return ToContext(melt_quench=submit_once(self, MeltQuenchWorkChain, **inputs))
 
     def inspect_melt_quench(self):
         """Take the classical glass as the starting structure."""
@@ -339,7 +340,7 @@ class AimdWorkChain(ProtocolMixin, WorkChain):
                     f'{len(self.ctx.stages)} NVT stages of {self.ctx.stages[-1]["last_step"]} MD steps in all')
         inputs = self._cp2k_inputs(parameters, 'geo_opt')
         inputs.max_iterations = orm.Int(GEO_OPT_RUNS)
-        return ToContext(geo_opt=self.submit(BoroglassCp2kBaseWorkChain, **inputs))
+        return ToContext(geo_opt=submit_once(self, BoroglassCp2kBaseWorkChain, **inputs))
 
     def inspect_geo_opt(self):
         """Take the optimised structure as the start of the first stage.
@@ -379,7 +380,7 @@ class AimdWorkChain(ProtocolMixin, WorkChain):
         self.report(f'stage {stage["name"]}: {stage["steps"]} steps at {stage["temperature_k"]:.2f} K'
                     + (f' in a field of {stage["field_au"]} a.u.' if stage['field_au'] else ''))
         inputs = self._cp2k_inputs(parameters, stage['name'], self.ctx.parent)
-        return ToContext(stage=self.submit(BoroglassCp2kBaseWorkChain, **inputs))
+        return ToContext(stage=submit_once(self, BoroglassCp2kBaseWorkChain, **inputs))
 
     def inspect_stage(self):
         """Keep the stage's traces; hand its restart folder and final structure to the next stage."""

@@ -24,6 +24,7 @@ from aiida_boroglass.functions.labels import (
     trajectory_frames,
 )
 from aiida_boroglass.functions.utils import site_symbols, validate_max_concurrent
+from aiida_boroglass.workflows.launch import submit_once
 from aiida_boroglass.workflows.ab_initio.labellers import LABELLERS, get_labeller
 from aiida_boroglass.workflows.protocols.utils import ProtocolMixin
 
@@ -201,7 +202,7 @@ class DftLabelWorkChain(ProtocolMixin, WorkChain):
                                        self.inputs.options.get_dict())
             builder.metadata.call_link_label = key
             builder.metadata.label = key
-            node = self.submit(builder)
+            node = submit_once(self, builder)
             self.report(f'launched {key} (frame {self.ctx.frames[key]}) as {node.process_label}<{node.pk}>')
             self.to_context(**{f'label_{key}': node})
         self.ctx.batch = batch

@@ -38,6 +38,7 @@ from aiida_boroglass.functions.datasets import dataset_structure, extend_dataset
 from aiida_boroglass.functions.exit_codes import CALCFUNCTION_FAILED_MESSAGE, checked_step, run_checked
 from aiida_boroglass.functions.learning import learning_report, select_frames
 from aiida_boroglass.functions.utils import is_count, is_real, site_symbols
+from aiida_boroglass.workflows.launch import submit_once
 from aiida_boroglass.workflows.ab_initio.dft_label import DftLabelWorkChain
 from aiida_boroglass.workflows.ab_initio.labellers import get_labeller
 from aiida_boroglass.workflows.lammps_base import LammpsBaseWorkChain, set_lammps_code
@@ -343,7 +344,7 @@ class ActiveLearningWorkChain(ProtocolMixin, WorkChain):
         inputs['seed'] = orm.Int(inputs['seed'].value + self.ctx.iteration * inputs['models'].value)
         inputs['dataset'] = self.ctx.dataset
         inputs['metadata'] = {'call_link_label': f'{self._key}_training', 'label': f'{self._key} training'}
-        node = self.submit(DeepmdEnsembleWorkChain, **inputs)
+        node = submit_once(self, DeepmdEnsembleWorkChain, **inputs)
         self.ctx.records[self._key] = {}
         self.report(f'{self._key}: training {inputs["models"].value} models on {self.ctx.dataset.n_frames} frames '
                     f'as {node.process_label}<{node.pk}>')
@@ -371,7 +372,7 @@ class ActiveLearningWorkChain(ProtocolMixin, WorkChain):
                 exploration, condition, run_seed(exploration, self.ctx.iteration, index)))
             label = f'{self._key}_explore_{condition["name"]}'
             builder.metadata = {'call_link_label': label, 'label': label.replace('_explore_', ' explore ')}
-            node = self.submit(builder)
+            node = submit_once(self, builder)
             self.ctx.explorations.append(condition['name'])
             self.to_context(**{f'explore_{condition["name"]}': node})
         self.report(f'{self._key}: exploring {self.ctx.explorations}')
@@ -422,7 +423,7 @@ class ActiveLearningWorkChain(ProtocolMixin, WorkChain):
         inputs = self.exposed_inputs(DftLabelWorkChain, 'labelling')
         inputs['structures'] = self.ctx.structures
         inputs['metadata'] = {'call_link_label': f'{self._key}_labelling', 'label': f'{self._key} labelling'}
-        node = self.submit(DftLabelWorkChain, **inputs)
+        node = submit_once(self, DftLabelWorkChain, **inputs)
         self.report(f'{self._key}: labelling {len(self.ctx.structures)} frames with {inputs["engine"].value} '
                     f'as {node.process_label}<{node.pk}>')
         self.to_context(labelling=node)

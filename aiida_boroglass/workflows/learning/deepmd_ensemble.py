@@ -20,6 +20,7 @@ from aiida_boroglass.data.dataset import LabelledDatasetData
 from aiida_boroglass.functions.exit_codes import CALCFUNCTION_FAILED_MESSAGE, checked_step, run_checked
 from aiida_boroglass.functions.learning import ensemble_validation
 from aiida_boroglass.functions.utils import validate_max_concurrent
+from aiida_boroglass.workflows.launch import submit_once
 from aiida_boroglass.workflows.protocols.utils import ProtocolMixin
 
 #: fewest models of an ensemble: the model deviation of one model is zero
@@ -163,7 +164,7 @@ class DeepmdEnsembleWorkChain(ProtocolMixin, WorkChain):
         options['environment_variables'] = {**thread_environment(options), **options.get('environment_variables', {})}
         for index in batch:
             key = model_key(index)
-            node = self.submit(DeepmdTrainCalculation, code=self.inputs.code, dataset=self.inputs.dataset,
+            node = submit_once(self, DeepmdTrainCalculation, code=self.inputs.code, dataset=self.inputs.dataset,
                                settings=self.inputs.settings, seed=orm.Int(self.inputs.seed.value + index),
                                metadata={'options': options, 'call_link_label': key, 'label': key})
             self.report(f'training {key} (seed {self.inputs.seed.value + index}) as {node.process_label}<{node.pk}>')

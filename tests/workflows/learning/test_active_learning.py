@@ -29,6 +29,7 @@ from aiida_boroglass.functions.datasets import dataset_from_labels
 from aiida_boroglass.functions.utils import site_symbols
 from aiida_boroglass.workflows.ab_initio.classical_labeller import frame_forcefield
 from aiida_boroglass.workflows.ab_initio.dft_label import DftLabelWorkChain
+from aiida_boroglass.workflows.launch import ABANDONED
 from aiida_boroglass.workflows.learning.active_learning import ActiveLearningWorkChain
 
 SERIAL = {'resources': {'num_machines': 1, 'num_mpiprocs_per_machine': 1}, 'withmpi': False,
@@ -134,15 +135,17 @@ def test_the_validation_error_against_the_oracle_falls(loop):
 def test_no_frame_is_labelled_twice_and_none_is_lost_by_the_restart(loop):
     """Every selected frame is labelled by exactly one single point that ran.
 
-    A worker that dies after a labelling job was created but before the launching step was
-    checkpointed leaves that job CREATED: it never ran, and the resumed step launches the frame
-    again (AiiDA launches at least once); such a job is allowed, a second job that ran is not.
+    The resumed labelling step waits for the jobs it launched before the worker died; a job it
+    had created that never started is sealed as abandoned (killed, never submitted) and launched
+    again. No other job may be left unfinished, and no frame may be labelled by two jobs.
     """
     node, interrupted = loop
     jobs = labelling_jobs(node)
     assert set(interrupted) <= {job.pk for job in jobs}
-    ran = [job for job in jobs if job.process_state not in (None, ProcessState.CREATED)]
-    failed = [(job.pk, job.label, job.process_state.value, job.exit_status, job.exit_message)
+    abandoned = [job for job in jobs if job.process_status == ABANDONED]
+    assert all(job.process_state == ProcessState.KILLED and job.get_job_id() is None for job in abandoned)
+    ran = [job for job in jobs if job not in abandoned]
+    failed = [(job.pk, job.label, job.process_state, job.exit_status, job.exit_message)
               for job in ran if not job.is_finished_ok]
     assert not failed, (failed, interrupted)
     rows = node.outputs.report['iterations']
