@@ -38,6 +38,7 @@ from aiida_boroglass.cli.overrides import read_overrides, read_yaml_mapping
 from aiida_boroglass.cli.screening import composition_key
 from aiida_boroglass.cli.training import train
 from aiida_boroglass.glass.composition import Composition
+from aiida_boroglass.glass.replicas import REPLICA_RANGE, replica_seed
 from aiida_boroglass.workflows.protocols.utils import recursive_merge
 
 PROTOCOLS = ('fast', 'balanced', 'stringent')
@@ -183,8 +184,10 @@ def melt_quench_overrides(path: Path | None, protocol: str, option: str, **optio
 
 
 def screening_builder(label: str, glasses: dict[str, Composition], protocol: str, overrides: dict,
-                      max_concurrent: int, option: str = '--overrides', ensemble: dict | None = None):
-    """A validated builder of a screening that melt-quenches every composition of ``glasses`` (key -> Composition).
+                      max_concurrent: int, option: str = '--overrides', ensemble: dict | None = None,
+                      replicas: int = 1):
+    """A validated builder of a screening that melt-quenches every composition of ``glasses`` (key -> Composition)
+    in ``replicas`` independent glasses.
 
     ``option`` names the overrides file in the hint of a refusal for a missing density;
     ``ensemble`` (``models``, ``deepmd``) replaces the force field by a DeePMD ensemble.
@@ -201,14 +204,15 @@ def screening_builder(label: str, glasses: dict[str, Composition], protocol: str
         builder = ScreeningWorkChain.get_builder()
         builder.compositions = {key: CompositionData(glass) for key, glass in glasses.items()}
         builder.max_concurrent = max_concurrent
+        builder.replicas = replicas
         builder.melt_quench = {k: v for k, v in single._inputs(prune=True).items() if k != 'composition'}
         builder.metadata.label = label
     return validated(builder, hints=_density_hint(option))
 
 
-def _screening_progress(glasses) -> Progress:
-    """Progress of a screening: four melt-quench MD phases per glass."""
-    return Progress(4 * len(glasses), lambda node: count_finished(node, levels=2), 'MD phases')
+def _screening_progress(glasses, replicas: int = 1) -> Progress:
+    """Progress of a screening: four melt-quench MD phases per glass and replica."""
+    return Progress(4 * len(glasses) * replicas, lambda node: count_finished(node, levels=2), 'MD phases')
 
 
 def deepmd_potential(node, model_deviation_every: int) -> dict:
@@ -233,6 +237,9 @@ def deepmd_potential(node, model_deviation_every: int) -> dict:
 @click.option('--models', 'ensemble_node', type=types.WorkflowParamType(), default=None,
               help='A finished `aiida-boroglass train` ensemble, or an `aiida-boroglass learn` loop (its last '
                    'ensemble) (PK): DeePMD MD instead of the force field, with the model deviation every thermo step.')
+@click.option('--replicas', type=click.IntRange(*REPLICA_RANGE), default=1, show_default=True,
+              help='Independent glasses per composition (packing and velocity seeds shifted); the table shows '
+                   'mean ± standard deviation.')
 @click.option('--max-concurrent', type=click.IntRange(min=1), default=2, show_default=True,
               help='Glasses run at the same time.')
 @click.option('--overrides', type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None,
@@ -240,8 +247,9 @@ def deepmd_potential(node, model_deviation_every: int) -> dict:
 @launch_options
 @_output_option('boroglass-results')
 @with_profile
-def screen(spec, x_text, protocol, atoms, forcefield, ensemble_node, max_concurrent, overrides, daemon, wait, output):
-    """Melt-quench SPEC at every --x and tabulate density, N4 and NBO fraction."""
+def screen(spec, x_text, protocol, atoms, forcefield, ensemble_node, replicas, max_concurrent, overrides, daemon,
+           wait, output):
+    """Melt-quench SPEC at every --x (in --replicas glasses each) and tabulate density, N4 and NBO fraction."""
     from aiida_boroglass.cli.results import show_results
 
     check_launch_options(daemon, wait)
@@ -256,8 +264,8 @@ def screen(spec, x_text, protocol, atoms, forcefield, ensemble_node, max_concurr
 
         thermo_every = MeltQuenchWorkChain.get_protocol_inputs(protocol, values)['md']['thermo_every']
         ensemble = deepmd_potential(ensemble_node, thermo_every)
-    builder = screening_builder(spec, glasses, protocol, values, max_concurrent, ensemble=ensemble)
-    node = launch(builder, daemon, wait, _screening_progress(glasses))
+    builder = screening_builder(spec, glasses, protocol, values, max_concurrent, ensemble=ensemble, replicas=replicas)
+    node = launch(builder, daemon, wait, _screening_progress(glasses, replicas))
     if node is not None:
         exit_unless(show_results([node], output))
 
@@ -395,8 +403,8 @@ def _replica_screenings(spec: str, x_values: list[float], replicas: int, protoco
     defaults = MeltQuenchWorkChain.get_protocol_inputs(protocol, overrides)
     builders = []
     for replica in range(replicas):
-        seeds = {'packing': {'seed': defaults['packing']['seed'] + 1009 * replica},
-                 'md': {'seed': defaults['md']['seed'] + 1009 * replica}}
+        seeds = {'packing': {'seed': replica_seed(defaults['packing']['seed'], replica)},
+                 'md': {'seed': replica_seed(defaults['md']['seed'], replica)}}
         builders.append(screening_builder(spec, glasses, protocol, recursive_merge(overrides, seeds), max_concurrent,
                                           '--glass-overrides'))
     return builders
@@ -404,7 +412,7 @@ def _replica_screenings(spec: str, x_values: list[float], replicas: int, protoco
 
 def _made_glasses(screenings: list, daemon: bool, wait: bool) -> list:
     """Run (or submit and follow) the replica screenings; return their melt-quenches, all finished."""
-    from aiida_boroglass.cli.screening import screening_glasses
+    from aiida_boroglass.workflows.screening import screening_glasses
 
     nodes = []
     for builder in screenings:

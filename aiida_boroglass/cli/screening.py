@@ -1,7 +1,9 @@
 """Results of a screening: a table of glasses and plots of N4 and density against composition.
 
 The rows are read from the melt-quench workflows a screening called, so that a finished,
-failed or interrupted screening is tabulated alike: every glass that finished is a row.
+failed or interrupted screening is tabulated alike: every glass that finished counts. A
+composition made in several replicas is one row: the mean and sample standard deviation of
+its glasses, which the JSON keeps one by one.
 """
 from __future__ import annotations
 
@@ -12,12 +14,14 @@ from pathlib import Path
 import click
 
 from aiida_boroglass.cli.plotting import text_table
+from aiida_boroglass.glass.replicas import REPLICA_QUANTITIES, composition_of_key, replica_statistics
 
 #: Table columns: (title, row key, format).
 TABLE_COLUMNS = (
     ('composition', 'composition', '{}'),
     ('x', 'x', '{:.3f}'),
     ('atoms', 'n_atoms', '{:d}'),
+    ('replicas', 'n_replicas', '{:d}'),
     ('density (g/cm3)', 'density_g_cm3', '{:.3f}'),
     ('ref. density (g/cm3)', 'reference_density_g_cm3', '{:.3f}'),
     ('N4', 'n4', '{:.3f}'),
@@ -68,29 +72,37 @@ def melt_quench_summary(node) -> dict:
     }
 
 
-def screening_glasses(node) -> dict:
-    """The melt-quench workflows a screening called, by grid-point key (``x0300``), in key order."""
-    from aiida.common.links import LinkType
-
-    links = node.base.links.get_outgoing(link_type=LinkType.CALL_WORK).all()
-    return dict(sorted((link.link_label, link.node) for link in links))
-
-
 def screening_rows(node) -> list[dict]:
-    """Table rows of the glasses of a screening that finished: summary values, x, reference density and N4."""
+    """One row per glass of a screening that finished: summary values, x, replica, reference density and N4."""
+    from aiida_boroglass.workflows.screening import screening_glasses
+
     rows = []
-    for key, glass in screening_glasses(node).items():
+    for label, glass in screening_glasses(node).items():
         if not glass.is_finished_ok:
             continue
+        key, replica = composition_of_key(label)
         composition = glass.inputs.composition.composition
         try:
             density = composition.density().value_g_cm3
         except ValueError:  # no tabulated density: the glass was given one
             density = None
-        rows.append({'key': key, 'x': x_of_key(key), 'fractions': composition.fractions,
+        rows.append({'key': key, 'replica': replica, 'x': x_of_key(key), 'fractions': composition.fractions,
                      **melt_quench_summary(glass), 'reference_density_g_cm3': density,
                      'reference_n4': (composition.reference_n4() or (None,))[0]})
     return rows
+
+
+def composition_rows(rows: Sequence[dict]) -> list[dict]:
+    """One row per composition: the first replica's fields, each averaged quantity's mean and ``{quantity}_std``
+    (None for one replica), ``n_replicas`` and ``replicas`` (the glasses' rows)."""
+    grouped = []
+    for key in dict.fromkeys(row['key'] for row in rows):
+        group = sorted((row for row in rows if row['key'] == key), key=lambda row: row['replica'])
+        stats = replica_statistics(group)
+        means = {quantity: stats[quantity]['mean'] for quantity in REPLICA_QUANTITIES}
+        spreads = {f'{quantity}_std': stats[quantity]['std'] for quantity in REPLICA_QUANTITIES}
+        grouped.append({**group[0], **means, **spreads, 'n_replicas': len(group), 'replicas': group})
+    return grouped
 
 
 def show_screening(nodes: Sequence, output: Path) -> bool:
@@ -101,7 +113,9 @@ def show_screening(nodes: Sequence, output: Path) -> bool:
     bool
         Whether every glass finished.
     """
-    rows = [row for node in nodes for row in screening_rows(node)]
+    from aiida_boroglass.workflows.screening import screening_glasses
+
+    rows = [row for node in nodes for row in composition_rows(screening_rows(node))]
     missing = [f'{glass.label or key} ({glass.process_state.value})' for node in nodes
                for key, glass in screening_glasses(node).items() if not glass.is_finished_ok]
     if rows:
@@ -116,9 +130,21 @@ def show_screening(nodes: Sequence, output: Path) -> bool:
     return not missing and bool(rows)
 
 
+def spread_text(mean: float | None, std: float | None, fmt: str) -> str | None:
+    """``mean ± std`` in the format ``fmt`` (the mean alone without a spread; None without a mean)."""
+    if mean is None:
+        return None
+    return fmt.format(mean) if std is None else f'{fmt.format(mean)} ± {fmt.format(std)}'
+
+
 def format_table(rows: Sequence[dict]) -> str:
-    """Return the rows as an aligned text table (missing values shown as ``-``)."""
-    return text_table(TABLE_COLUMNS, list(rows))
+    """Return the composition rows as an aligned text table: averaged quantities as ``mean ± std``
+    over replicas, missing values as ``-``."""
+    spread = [(title, key, fmt) for title, key, fmt in TABLE_COLUMNS if f'{key}_std' in rows[0]] if rows else []
+    columns = [(title, key, '{}' if (title, key, fmt) in spread else fmt) for title, key, fmt in TABLE_COLUMNS]
+    shown = [{**row, **{key: spread_text(row.get(key), row.get(f'{key}_std'), fmt) for _, key, fmt in spread}}
+             for row in rows]
+    return text_table(columns, shown)
 
 
 def plot_screening(rows: Sequence[dict], path: Path, x_label: str) -> Path:
@@ -127,8 +153,8 @@ def plot_screening(rows: Sequence[dict], path: Path, x_label: str) -> Path:
     Parameters
     ----------
     rows : sequence of dict
-        Table rows with ``x``, ``n4``, ``density_g_cm3`` and optional ``reference_n4`` and
-        ``reference_density_g_cm3``.
+        Composition rows with ``x``, ``n4``, ``density_g_cm3``, optional ``n4_std`` and
+        ``density_g_cm3_std`` (error bars), ``reference_n4`` and ``reference_density_g_cm3``.
     path : Path
         Output PNG file.
     x_label : str
@@ -142,10 +168,12 @@ def plot_screening(rows: Sequence[dict], path: Path, x_label: str) -> Path:
     rows = sorted(rows, key=lambda r: r['x'])
     x = [r['x'] for r in rows]
     fig, (top, bottom) = plt.subplots(2, 1, sharex=True, figsize=(5, 6), dpi=120)
-    top.plot(x, [r['n4'] for r in rows], 'o-', color='tab:blue', label='simulated')
+    top.errorbar(x, [r['n4'] for r in rows], yerr=_spread(rows, 'n4'), fmt='o-', color='tab:blue', capsize=3,
+                 label='simulated (± std over replicas)')
     _plot_reference(top, rows, 'reference_n4', 'o--', 'tab:blue', 'reference')
     top.set_ylabel('N4 (fraction of four-fold B)')
-    bottom.plot(x, [r['density_g_cm3'] for r in rows], 's-', color='tab:red', label='simulated')
+    bottom.errorbar(x, [r['density_g_cm3'] for r in rows], yerr=_spread(rows, 'density_g_cm3'), fmt='s-',
+                    color='tab:red', capsize=3, label='simulated (± std over replicas)')
     _plot_reference(bottom, rows, 'reference_density_g_cm3', 's--', 'tab:red', 'reference')
     bottom.set_ylabel('density (g/cm$^3$)')
     bottom.set_xlabel(x_label)
@@ -164,3 +192,8 @@ def _plot_reference(axis, rows: Sequence[dict], key: str, style: str, color: str
     points = [(r['x'], r[key]) for r in rows if r.get(key) is not None]
     if points:
         axis.plot(*zip(*points), style, color=color, alpha=0.5, mfc='none', label=label)
+
+
+def _spread(rows: Sequence[dict], key: str) -> list[float]:
+    """Error bars of ``key``: its standard deviation over replicas, 0 for a single glass."""
+    return [row.get(f'{key}_std') or 0.0 for row in rows]

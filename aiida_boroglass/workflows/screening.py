@@ -1,39 +1,87 @@
-"""Melt-quench a grid of compositions, a few at a time."""
+"""Melt-quench a grid of compositions, each in one or more independent replicas, a few at a time."""
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from aiida import orm
+from aiida.common.links import LinkType
 from aiida.engine import WorkChain, calcfunction, while_
 
+from aiida_boroglass.calculations.lammps_inputs import DEFAULT_PARAMETERS
 from aiida_boroglass.data.composition import CompositionData
 from aiida_boroglass.functions.exit_codes import CALCFUNCTION_FAILED_MESSAGE, checked_step, run_checked
 from aiida_boroglass.functions.utils import validate_max_concurrent
+from aiida_boroglass.glass.replicas import (
+    REPLICA_RANGE,
+    REPLICA_SEED_STRIDE,
+    composition_of_key,
+    replica_key,
+    replica_seed,
+    replica_statistics,
+)
+from aiida_boroglass.workflows.launch import submit_once
 from aiida_boroglass.workflows.melt_quench import MeltQuenchWorkChain
+
+
+def screening_glasses(node: orm.WorkflowNode) -> dict[str, orm.WorkflowNode]:
+    """The melt-quench workflows a screening called, by link label (``x0300`` or ``x0300_r1``), in label order.
+
+    Under one label the latest launch wins: a launch abandoned by a restart (:mod:`.launch`) is older.
+    """
+    links = node.base.links.get_outgoing(link_type=LinkType.CALL_WORK).all()
+    return dict(sorted(((link.link_label, link.node) for link in links), key=lambda item: (item[0], item[1].pk)))
+
+
+def validate_replicas(value: orm.Int, _) -> str | None:
+    """Port validator of ``replicas``."""
+    low, high = REPLICA_RANGE
+    return None if low <= value.value <= high else f'replicas: must be in [{low}, {high}], got {value.value}'
+
+
+def replica_inputs(inputs: Mapping, replica: int) -> dict:
+    """Melt-quench inputs of replica ``replica``: packing and velocity seeds shifted by :func:`replica_seed`.
+
+    ``inputs`` are the exposed ``melt_quench`` inputs (``packing.seed`` is always there: it has a default).
+    """
+    if replica == 0:
+        return dict(inputs)
+    md = inputs['md_parameters'].get_dict() if 'md_parameters' in inputs else {}
+    md['seed'] = replica_seed(md.get('seed', DEFAULT_PARAMETERS['seed']), replica)
+    packing = {**inputs['packing'], 'seed': orm.Int(replica_seed(inputs['packing']['seed'].value, replica))}
+    return {**inputs, 'packing': packing, 'md_parameters': orm.Dict(md)}
 
 
 @calcfunction
 def summarize_screening(**properties) -> orm.Dict:
-    """Collect per-composition properties into one table.
+    """Collect per-glass properties into one table, and their mean and spread per composition.
 
-    Keyword inputs are named ``{key}__{quantity}`` with quantity ``composition``
-    (CompositionData), ``density`` (Float, g/cm^3), ``boron`` and ``oxygen`` (Dict).
-    Returns ``{'rows': [{key, composition, n_atoms, density_g_cm3, n4, nbo_fraction, bo_fraction}]}``.
+    Keyword inputs are named ``{label}__{quantity}`` with ``label`` a glass's link label
+    (``x0300`` or ``x0300_r1``) and quantity ``composition`` (CompositionData), ``n_atoms`` (Int),
+    ``density`` (Float, g/cm^3), ``boron`` and ``oxygen`` (Dict).
+    Returns ``{'rows': [{key, replica, composition, fractions, n_atoms, density_g_cm3, n4, nbo_fraction,
+    bo_fraction}], 'compositions': {key: {'replicas': n, quantity: {'mean', 'std'}}}}``.
     """
-    keys = sorted({name.split('__')[0] for name in properties})
+    labels = sorted({name.split('__')[0] for name in properties})
     rows = []
-    for key in keys:
-        boron, oxygen = properties[f'{key}__boron'], properties[f'{key}__oxygen']
+    for label in labels:
+        boron, oxygen = properties[f'{label}__boron'], properties[f'{label}__oxygen']
+        key, replica = composition_of_key(label)
         rows.append({
-            'key': key, 'composition': properties[f'{key}__composition'].label_text,
-            'fractions': properties[f'{key}__composition'].composition.fractions,
-            'n_atoms': properties[f'{key}__n_atoms'].value,
-            'density_g_cm3': properties[f'{key}__density'].value, 'n4': boron['n4'],
+            'key': key, 'replica': replica, 'composition': properties[f'{label}__composition'].label_text,
+            'fractions': properties[f'{label}__composition'].composition.fractions,
+            'n_atoms': properties[f'{label}__n_atoms'].value,
+            'density_g_cm3': properties[f'{label}__density'].value, 'n4': boron['n4'],
             'nbo_fraction': oxygen['nbo_fraction'], 'bo_fraction': oxygen['bo_fraction'],
         })
-    return orm.Dict({'rows': rows})
+    compositions = {}
+    for key in sorted({row['key'] for row in rows}):
+        group = [row for row in rows if row['key'] == key]
+        compositions[key] = {'replicas': len(group), **replica_statistics(group)}
+    return orm.Dict({'rows': rows, 'compositions': compositions})
 
 
 class ScreeningWorkChain(WorkChain):
-    """Run :class:`MeltQuenchWorkChain` for every composition, ``max_concurrent`` at a time."""
+    """Run :class:`MeltQuenchWorkChain` for every composition and replica, ``max_concurrent`` at a time."""
 
     @classmethod
     def define(cls, spec):
@@ -44,10 +92,15 @@ class ScreeningWorkChain(WorkChain):
         spec.input('max_concurrent', valid_type=orm.Int, serializer=orm.to_aiida_type, default=lambda: orm.Int(2),
                    validator=validate_max_concurrent,
                    help='Melt-quench workflows running at the same time (match it to the free cores).')
+        spec.input('replicas', valid_type=orm.Int, serializer=orm.to_aiida_type, default=lambda: orm.Int(1),
+                   validator=validate_replicas,
+                   help=f'Independent glasses per composition (packing and velocity seeds shifted by '
+                        f'{REPLICA_SEED_STRIDE} per replica), in {list(REPLICA_RANGE)}.')
         spec.expose_inputs(MeltQuenchWorkChain, namespace='melt_quench', exclude=('composition',))
         spec.inputs.validator = cls.validate_inputs
         spec.outline(cls.setup, while_(cls.has_pending)(cls.launch_batch, cls.inspect_batch), cls.results)
-        spec.output('summary', valid_type=orm.Dict, help='One row per composition: density, N4, NBO fraction.')
+        spec.output('summary', valid_type=orm.Dict,
+                    help='One row per glass (density, N4, NBO fraction) and their mean and spread per composition.')
         spec.exit_code(410, 'ERROR_SUB_PROCESS_FAILED', message='Melt-quench failed for: {keys}')
         spec.exit_code(411, 'ERROR_CALCFUNCTION_FAILED', message=CALCFUNCTION_FAILED_MESSAGE)
 
@@ -65,11 +118,14 @@ class ScreeningWorkChain(WorkChain):
         return None
 
     def setup(self):
-        """Queue the compositions in key order."""
-        self.ctx.pending = sorted(self.inputs.compositions)
+        """Queue the glasses: every replica of every composition, in key order."""
+        replicas = self.inputs.replicas.value
+        self.ctx.glasses = {replica_key(key, replica, replicas): (key, replica)
+                            for key in sorted(self.inputs.compositions) for replica in range(replicas)}
+        self.ctx.pending = list(self.ctx.glasses)
 
     def has_pending(self) -> bool:
-        """Whether compositions are left to launch."""
+        """Whether glasses are left to launch."""
         return bool(self.ctx.pending)
 
     def launch_batch(self):
@@ -77,12 +133,14 @@ class ScreeningWorkChain(WorkChain):
         inputs = self.exposed_inputs(MeltQuenchWorkChain, namespace='melt_quench')
         size = self.inputs.max_concurrent.value
         self.ctx.batch, self.ctx.pending = self.ctx.pending[:size], self.ctx.pending[size:]
-        for key in self.ctx.batch:
+        for label in self.ctx.batch:
+            key, replica = self.ctx.glasses[label]
             composition = self.inputs.compositions[key]
-            node = self.submit(MeltQuenchWorkChain, **{**inputs, 'composition': composition,
-                               'metadata': {'call_link_label': key, 'label': composition.label_text}})
-            self.report(f'launched {composition.label_text} as {node.process_label}<{node.pk}>')
-            self.to_context(**{f'glass_{key}': node})
+            name = composition.label_text if self.inputs.replicas.value == 1 else f'{composition.label_text} r{replica}'
+            node = submit_once(self, MeltQuenchWorkChain, **{**replica_inputs(inputs, replica), 'composition': composition,
+                               'metadata': {'call_link_label': label, 'label': name}})
+            self.report(f'launched {name} as {node.process_label}<{node.pk}>')
+            self.to_context(**{f'glass_{label}': node})
 
     def inspect_batch(self):
         """Report how each workflow of the batch ended (failures are collected in ``results``)."""
@@ -92,16 +150,16 @@ class ScreeningWorkChain(WorkChain):
 
     @checked_step
     def results(self):
-        """Tabulate the finished glasses; fail if any composition failed."""
-        nodes = {key: self.ctx[f'glass_{key}'] for key in self.inputs.compositions}
-        failed = sorted(key for key, node in nodes.items() if not node.is_finished_ok)
+        """Tabulate the finished glasses; fail if any glass failed."""
+        nodes = {label: self.ctx[f'glass_{label}'] for label in self.ctx.glasses}
+        failed = sorted(label for label, node in nodes.items() if not node.is_finished_ok)
         properties = {}
-        for key, node in nodes.items():
-            if key in failed:
+        for label, node in nodes.items():
+            if label in failed:
                 continue
-            properties.update({f'{key}__composition': self.inputs.compositions[key], f'{key}__n_atoms':
-                               orm.Int(len(node.outputs.structure.sites)), f'{key}__density': node.outputs.density_g_cm3,
-                               f'{key}__boron': node.outputs.boron, f'{key}__oxygen': node.outputs.oxygen})
+            properties.update({f'{label}__composition': node.inputs.composition, f'{label}__n_atoms':
+                               orm.Int(len(node.outputs.structure.sites)), f'{label}__density': node.outputs.density_g_cm3,
+                               f'{label}__boron': node.outputs.boron, f'{label}__oxygen': node.outputs.oxygen})
         if properties:
             self.out('summary', run_checked(summarize_screening, **properties))
         if failed:

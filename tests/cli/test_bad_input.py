@@ -42,6 +42,7 @@ FILES = {
 ROWS = [
     ('screen-no-density', ['screen', 'Na2O-B2O3', '--x', '0.3'], 'density_g_cm3'),
     ('screen-max-concurrent', ['screen', 'Li2O-B2O3', '--x', '0.3', '--max-concurrent', '0'], '--max-concurrent'),
+    ('screen-replicas', ['screen', 'Li2O-B2O3', '--x', '0.3', '--replicas', '0'], '--replicas'),
     ('screen-atoms', ['screen', 'Li2O-B2O3', '--x', '0.3', '--atoms', '3'], 'n_atoms'),
     ('screen-unknown-option', ['screen', 'Li2O-B2O3', '--x', '0.3', '--atomz', '5'], '--atomz'),
     ('screen-x-text', ['screen', 'Li2O-B2O3', '--x', '0.1,abc'], '--x'),

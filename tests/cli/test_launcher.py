@@ -56,6 +56,44 @@ def test_screen_runs_prints_table_and_writes_plot(lammps_code, packmol_code, tmp
     assert format_table(rows) in again.output and format_table(rows) in result.output
 
 
+def test_replicas_are_independent_glasses_and_the_table_gives_their_mean_and_spread(
+        lammps_code, packmol_code, tmp_path, tiny_overrides):
+    """``screen --replicas 2``: two glasses of one composition with distinct seeds; statistics equal numpy's."""
+    import numpy as np
+
+    from aiida_boroglass.workflows.screening import screening_glasses
+
+    overrides = tmp_path / 'tiny.yaml'
+    overrides.write_text(yaml.safe_dump(tiny_overrides))
+    output = tmp_path / 'replicas'
+    result = CliRunner().invoke(main, ['screen', 'Li2O-B2O3', '--x', '0.3', '--replicas', '2', '--overrides',
+                                       str(overrides), '--output', str(output)])
+    assert result.exit_code == 0, result.output
+    node = orm.load_node(int(result.output.split('ScreeningWorkChain<')[1].split('>')[0]))
+    glasses = screening_glasses(node)
+    assert list(glasses) == ['x0300_r0', 'x0300_r1']
+    first, second = glasses.values()
+    assert first.inputs.packing.seed.value == 12345  # replica 0 is the glass a single screening makes
+    assert second.inputs.packing.seed.value != first.inputs.packing.seed.value
+    assert second.inputs.md_parameters['seed'] != first.inputs.md_parameters['seed']
+    positions = [np.array([site.position for site in glass.outputs.structure.sites]) for glass in glasses.values()]
+    assert not np.allclose(*positions)
+
+    densities = [glass.outputs.density_g_cm3.value for glass in glasses.values()]
+    n4 = [glass.outputs.boron['n4'] for glass in glasses.values()]
+    stats = node.outputs.summary['compositions']['x0300']
+    assert stats['replicas'] == 2
+    assert stats['density_g_cm3']['mean'] == pytest.approx(np.mean(densities))
+    assert stats['density_g_cm3']['std'] == pytest.approx(np.std(densities, ddof=1))
+    assert stats['n4']['std'] == pytest.approx(np.std(n4, ddof=1))
+
+    [row] = json.loads((output / 'screening.json').read_text())
+    assert row['n_replicas'] == 2 and [glass['replica'] for glass in row['replicas']] == [0, 1]
+    assert [glass['density_g_cm3'] for glass in row['replicas']] == pytest.approx(densities)
+    assert row['n4'] == pytest.approx(np.mean(n4)) and row['n4_std'] == pytest.approx(np.std(n4, ddof=1))
+    assert f'{np.mean(n4):.3f} ± {np.std(n4, ddof=1):.3f}' in result.output
+
+
 def test_composition_without_tabulated_density_still_reports():
     """A borophosphate has no cited density: the command says so instead of failing."""
     result = CliRunner().invoke(main, ['composition', 'Li40B30P30', '--json'])

@@ -66,6 +66,15 @@ def test_screening_refuses_the_composition_without_boron_by_key(lammps_code, pac
     assert_refused(ScreeningWorkChain, screening, 'compositions.x1000: composition: 100Li2O has no B2O3')
 
 
+@pytest.mark.parametrize('replicas', [0, 51])
+def test_screening_refuses_a_replica_count_out_of_range(lammps_code, packmol_code, replicas):
+    inputs = melt_quench_inputs(lammps_code)
+    inputs.pop('composition')
+    screening = {'compositions': {'x0300': CompositionData('Li2O-B2O3', x=0.3)}, 'melt_quench': inputs,
+                 'replicas': orm.Int(replicas)}
+    assert_refused(ScreeningWorkChain, screening, 'replicas', '[1, 50]')
+
+
 @pytest.mark.parametrize(('overrides', 'field', 'port', 'value', 'allowed'), [
     ({'density_g_cm3': -2.0}, 'density_g_cm3', ('density_g_cm3',), -2.0, '[0.5, 10.0] g/cm^3'),
     ({'packing': {'tolerance_a': -1.0}}, 'packing.tolerance_a', ('packing', 'tolerance_a'), -1.0, '[0.5, 3.0] Å'),
