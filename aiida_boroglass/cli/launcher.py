@@ -270,6 +270,68 @@ def screen(spec, x_text, protocol, atoms, forcefield, ensemble_node, replicas, m
         exit_unless(show_results([node], output))
 
 
+# --- study ----------------------------------------------------------------------------------------
+
+
+def study_builder(spec: str, composition: Composition, ensemble: dict, protocol: str, overrides: dict,
+                  replicas: int, max_concurrent: int):
+    """A validated ``boroglass.glass_study`` builder of ``composition`` (MLP and classical melt-quenches)."""
+    from aiida_boroglass.data.composition import CompositionData
+    from aiida_boroglass.workflows.learning.glass_study import GlassStudyWorkChain
+
+    code, packmol = load_engine_code(LAMMPS_CODE), load_engine_code(PACKMOL_CODE)
+    with refusing():
+        builder = GlassStudyWorkChain.get_builder_from_protocol(
+            code, CompositionData(composition), ensemble, protocol=protocol, overrides=overrides,
+            packmol_code=packmol, replicas=replicas)
+        builder.max_concurrent = max_concurrent
+        builder.metadata.label = f'{spec} study'
+    return validated(builder, hints=_density_hint('--overrides'))
+
+
+@main.command()
+@click.argument('spec')
+@click.option('--x', 'x_value', type=click.FloatRange(0, 1), default=None, help='x in SPEC (one composition).')
+@click.option('--models', 'ensemble_node', type=types.WorkflowParamType(), required=True,
+              help='The machine-learnt potential: a finished `aiida-boroglass train` ensemble or `learn` loop (PK).')
+@click.option('--replicas', type=click.IntRange(*REPLICA_RANGE), default=3, show_default=True,
+              help='Independent glasses per potential.')
+@click.option('--protocol', type=click.Choice(PROTOCOLS), default='fast', show_default=True,
+              help='Melt-quench protocol of both potentials (cooling rate, sizes: melt_quench.yaml).')
+@click.option('--atoms', type=click.IntRange(min=1), default=None, help='Atoms per glass (default: the protocol\'s).')
+@click.option('--forcefield', type=click.Choice(('deng_du', 'shik')), default=None,
+              help='Force field of the classical glasses (default: the protocol\'s, deng_du).')
+@click.option('--max-concurrent', type=click.IntRange(min=1), default=2, show_default=True,
+              help='Glasses of each potential run at the same time.')
+@click.option('--overrides', type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None,
+              help='YAML file of values replacing the protocol\'s (keys of melt_quench.yaml default_inputs).')
+@launch_options
+@_output_option('boroglass-study')
+@with_profile
+def study(spec, x_value, ensemble_node, replicas, protocol, atoms, forcefield, max_concurrent, overrides, daemon, wait,
+          output):
+    """Paper 001's study: SPEC melt-quenched on a DeePMD ensemble and on the force field, compared.
+
+    Both make --replicas glasses (NPT quench at the protocol's cooling rate); the table gives
+    density, N4, NBO fraction, 3-rings and boroxol fraction (mean ± std) side by side, the
+    R_chi between their neutron S(Q), and the ensemble's force deviation along the quench.
+    """
+    from aiida_boroglass.cli.results import show_results
+    from aiida_boroglass.workflows.melt_quench import MeltQuenchWorkChain
+
+    check_launch_options(daemon, wait)
+    with refusing('SPEC/--x'):
+        composition = Composition.parse(spec, x=x_value)
+    values = melt_quench_overrides(overrides, protocol, '--overrides', n_atoms=atoms, forcefield=forcefield)
+    thermo_every = MeltQuenchWorkChain.get_protocol_inputs(protocol, values)['md']['thermo_every']
+    ensemble = deepmd_potential(ensemble_node, thermo_every)
+    builder = study_builder(spec, composition, ensemble, protocol, values, replicas, max_concurrent)
+    progress = Progress(2 * 4 * replicas, lambda node: count_finished(node, levels=3), 'MD phases')
+    node = launch(builder, daemon, wait, progress)
+    if node is not None:
+        exit_unless(show_results([node], output))
+
+
 # --- hopping ------------------------------------------------------------------------------------
 
 

@@ -17,6 +17,7 @@ from aiida_boroglass.cli.errors import Refusal
 from aiida_boroglass.cli.aimd import show_aimd
 from aiida_boroglass.cli.labelling import show_labels
 from aiida_boroglass.cli.screening import show_screening
+from aiida_boroglass.cli.study_plots import show_study
 
 
 #: Workflows that make a glass and report its properties alike.
@@ -128,6 +129,7 @@ SHOW = {
     'boroglass.structure_panel': show_panel,
     'boroglass.aimd': show_aimd,
     'boroglass.dft_label': show_labels,
+    'boroglass.glass_study': show_study,
 }
 
 

@@ -82,14 +82,20 @@ def screening_rows(node) -> list[dict]:
             continue
         key, replica = composition_of_key(label)
         composition = glass.inputs.composition.composition
-        try:
-            density = composition.density().value_g_cm3
-        except ValueError:  # no tabulated density: the glass was given one
-            density = None
+        reference = references(composition)
         rows.append({'key': key, 'replica': replica, 'x': x_of_key(key), 'fractions': composition.fractions,
-                     **melt_quench_summary(glass), 'reference_density_g_cm3': density,
-                     'reference_n4': (composition.reference_n4() or (None,))[0]})
+                     **melt_quench_summary(glass), 'reference_density_g_cm3': reference['density_g_cm3'],
+                     'reference_n4': reference['n4']})
     return rows
+
+
+def references(composition) -> dict[str, float | None]:
+    """Cited density (g/cm^3) and N4 (paper 001 Table II and others) of a ``Composition``; None where not tabulated."""
+    try:
+        density = composition.density().value_g_cm3
+    except ValueError:  # no tabulated density: the glass was given one
+        density = None
+    return {'density_g_cm3': density, 'n4': (composition.reference_n4() or (None,))[0]}
 
 
 def composition_rows(rows: Sequence[dict]) -> list[dict]:

@@ -1,9 +1,10 @@
-"""A DeePMD melt-quench of a 63-atom K borate glass, end to end in LAMMPS, and the glass analyses on it.
+"""DeePMD melt-quenches of a 63-atom K borate glass, end to end in LAMMPS, and the glass analyses on them.
 
-The two models of the ``deepmd_models`` fixture (trained on classically labelled K borate
-frames) drive every phase; the glass then goes through the commands a user runs on any
-glass: the screening table, ``analyze`` (structure panel) and ``diffusion`` (transport with the
-same ensemble).
+Paper 001's study (``boroglass.glass_study``) makes the glass twice with the two models of the
+``deepmd_models`` fixture (trained on classically labelled K borate frames) and twice with the
+Deng-Du force field, and compares them. Its first DeePMD glass then goes through the commands a
+user runs on any glass: the screening table, ``analyze`` (structure panel) and ``diffusion``
+(transport with the same ensemble).
 """
 import json
 
@@ -16,7 +17,9 @@ from click.testing import CliRunner
 
 from aiida_boroglass.cli.launcher import main
 from aiida_boroglass.data.composition import CompositionData
+from aiida_boroglass.workflows.learning.glass_study import GlassStudyWorkChain
 from aiida_boroglass.workflows.melt_quench import MeltQuenchWorkChain
+from aiida_boroglass.workflows.screening import screening_glasses
 
 #: 63 atoms (three K4B6O11 units) melted at 1500 K for 1 ps and quenched at 2000 K/ps: plumbing, not physics.
 GLASS = {
@@ -41,14 +44,26 @@ def ensemble(deepmd_models, every=GLASS['md']['thermo_every']):
 
 
 @pytest.fixture(scope='module')
-def deepmd_glass(lammps_code, packmol_code, deepmd_models):
-    """The finished DeePMD melt-quench of 40K2O-60B2O3."""
-    builder = MeltQuenchWorkChain.get_builder_from_protocol(
-        lammps_code, CompositionData('K2O-B2O3', x=0.4), protocol='fast', overrides=GLASS,
-        ensemble=ensemble(deepmd_models))
+def study(lammps_code, packmol_code, deepmd_models):
+    """Paper 001's study of 40K2O-60B2O3: two DeePMD glasses and two Deng-Du glasses, compared."""
+    builder = GlassStudyWorkChain.get_builder_from_protocol(
+        lammps_code, CompositionData('K2O-B2O3', x=0.4), ensemble(deepmd_models), protocol='fast', overrides=GLASS,
+        replicas=2)
     node = run_get_node(builder).node
     assert node.is_finished_ok, node.exit_message
     return node
+
+
+def study_glasses(study, potential: str) -> list:
+    """The melt-quenches of one potential of the study, replica 0 first."""
+    screening = study.base.links.get_outgoing(link_label_filter=potential).one().node
+    return list(screening_glasses(screening).values())
+
+
+@pytest.fixture(scope='module')
+def deepmd_glass(study):
+    """The first DeePMD melt-quench of the study (the seeds of a single melt-quench)."""
+    return study_glasses(study, 'mlp')[0]
 
 
 def test_every_phase_ran_on_the_ensemble_with_its_model_deviation(deepmd_glass):
@@ -121,6 +136,85 @@ def test_diffusion_runs_the_glass_on_its_own_ensemble(deepmd_glass, tmp_path):
     assert [(row['species'], row['n_replicas']) for row in rows] == [('K', 1)]
     assert [p['temperature_k'] for p in rows[0]['points']] == [1200.0, 1500.0]
 
+
+
+def test_the_study_made_independent_replicas_on_each_potential(study):
+    mlp, classical = study_glasses(study, 'mlp'), study_glasses(study, 'classical')
+    assert len(mlp) == len(classical) == 2
+    assert all('forcefield' not in glass.inputs and set(glass.outputs.model_deviation) for glass in mlp)
+    assert all(glass.inputs.forcefield.value == 'deng_du' and 'model_deviation' not in glass.outputs
+               for glass in classical)
+    for glasses in (mlp, classical):
+        assert glasses[0].inputs.packing.seed.value != glasses[1].inputs.packing.seed.value
+        assert glasses[0].inputs.md_parameters['seed'] != glasses[1].inputs.md_parameters['seed']
+
+
+def test_the_comparison_holds_numpys_statistics_of_the_stored_glasses(study):
+    comparison = study.outputs.comparison
+    for potential in ('mlp', 'classical'):
+        glasses = study_glasses(study, potential)
+        density = [glass.outputs.density_g_cm3.value for glass in glasses]
+        n4 = [glass.outputs.boron['n4'] for glass in glasses]
+        nbo = [glass.outputs.oxygen['nbo_fraction'] for glass in glasses]
+        row = comparison[potential]
+        assert row['replicas'] == 2
+        assert row['density_g_cm3']['values'] == pytest.approx(density)
+        assert row['density_g_cm3']['mean'] == pytest.approx(np.mean(density))
+        assert row['density_g_cm3']['std'] == pytest.approx(np.std(density, ddof=1))
+        assert row['n4']['values'] == pytest.approx(n4) and row['nbo_fraction']['values'] == pytest.approx(nbo)
+        assert all(value >= 0.0 for value in row['three_rings_per_former']['values'])
+
+
+def test_the_structure_factors_tend_to_one_and_the_replicas_differ(study):
+    """Faber-Ziman S(Q) -> 1 at large Q for any glass; two replicas are not the same glass."""
+    factors = study.outputs.structure_factors
+    q = factors.get_array('q_a')
+    for potential in ('mlp', 'classical'):
+        mean, std = factors.get_array(f's_{potential}_mean'), factors.get_array(f's_{potential}_std')
+        assert mean.shape == std.shape == q.shape
+        assert abs(np.mean(mean[q > 15.0]) - 1.0) < 0.1
+        assert np.all(std >= 0.0) and np.any(std > 0.0)
+    assert 0.0 < study.outputs.comparison['sq_r_chi'] < 1.0
+
+
+def test_the_quench_deviation_is_every_mlp_replicas_quench_on_the_nominal_ramp(study):
+    deviation = study.outputs.quench_deviation
+    glasses = study_glasses(study, 'mlp')
+    expected = np.concatenate([glass.outputs.model_deviation.quench.get_array('max_devi_f') for glass in glasses])
+    np.testing.assert_array_equal(deviation.get_array('max_devi_f'), expected)
+    temperature, replica = deviation.get_array('temperature_k'), deviation.get_array('replica')
+    schedule = study.inputs.mlp.schedule
+    for index in (0, 1):
+        ramp = temperature[replica == index]
+        assert ramp[0] == schedule['melt_temperature_k'] and ramp[-1] == schedule['final_temperature_k']
+        assert np.all(np.diff(ramp) < 0)
+    assert study.outputs.comparison['quench_deviation_ev_a']['max'] == pytest.approx(expected.max())
+
+
+def test_the_study_table_shows_both_potentials_and_writes_the_figure(study, tmp_path):
+    from aiida_boroglass.cli.data import data_boroglass
+
+    result = CliRunner().invoke(data_boroglass, ['table', str(study.pk), '-o', str(tmp_path / 'study')])
+    assert result.exit_code == 0, result.output
+    n4 = study.outputs.comparison['mlp']['n4']
+    assert f'{n4["mean"]:.3f} ± {n4["std"]:.3f}' in result.output
+    assert '2.271' in result.output  # the measured density of 40K2O-60B2O3 (Song 2024, Table 1) beside them
+    saved = json.loads((tmp_path / 'study' / 'study.json').read_text())
+    assert saved['classical']['n4'] == study.outputs.comparison['classical']['n4']
+    png = (tmp_path / 'study' / 'study.png').read_bytes()
+    assert png[:8] == b'\x89PNG\r\n\x1a\n' and len(png) > 20_000
+
+
+def test_a_study_without_models_or_with_models_on_both_sides_is_refused(lammps_code, packmol_code, deepmd_models):
+    builder = GlassStudyWorkChain.get_builder_from_protocol(
+        lammps_code, CompositionData('K2O-B2O3', x=0.4), ensemble(deepmd_models), protocol='fast', overrides=GLASS)
+    inputs = builder._inputs(prune=True)
+    both = {**inputs, 'classical': {**inputs['classical'], 'md': inputs['mlp']['md']}}
+    error = GlassStudyWorkChain.spec().inputs.validate(both)
+    assert 'classical.md.lammps.models' in str(error) and '\n' not in str(error)
+    none = {**inputs, 'mlp': {**inputs['mlp'], 'md': inputs['classical']['md']}}
+    assert 'mlp.md.lammps.models: the machine-learnt glass needs a DeePMD ensemble' in str(
+        GlassStudyWorkChain.spec().inputs.validate(none))
 
 
 def test_a_field_run_on_a_deepmd_glass_is_refused_naming_the_field(deepmd_glass, lammps_code):
