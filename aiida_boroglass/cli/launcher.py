@@ -91,6 +91,15 @@ def _output_option(default: str):
                         default=Path(default), show_default=True, help='Folder for the table (JSON) and the plots.')
 
 
+#: ``--overrides`` of the commands that melt-quench glasses.
+MELT_QUENCH_OVERRIDES = click.option(
+    '--overrides', type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None,
+    help='YAML file of values replacing the protocol\'s (keys of melt_quench.yaml default_inputs).')
+#: ``--atoms`` of the commands that melt-quench glasses.
+ATOMS_PER_GLASS = click.option('--atoms', type=click.IntRange(min=1), default=None,
+                               help='Atoms per glass (default: the protocol\'s).')
+
+
 @click.group(cls=OneLineGroup)
 def main():
     """Simulate and screen alkali borate, borophosphate and borosilicate glasses with AiiDA.
@@ -231,7 +240,7 @@ def deepmd_potential(node, model_deviation_every: int) -> dict:
 @click.argument('spec')
 @click.option('--x', 'x_text', required=True, help='x values: 0.1,0.2,0.3 or start:stop:step, e.g. 0.1:0.4:0.1.')
 @click.option('--protocol', type=click.Choice(PROTOCOLS), default='fast', show_default=True)
-@click.option('--atoms', type=click.IntRange(min=1), default=None, help='Atoms per glass (default: the protocol\'s).')
+@ATOMS_PER_GLASS
 @click.option('--forcefield', type=click.Choice(('deng_du', 'shik')), default=None,
               help='Force field (default: the protocol\'s, deng_du).')
 @click.option('--models', 'ensemble_node', type=types.WorkflowParamType(), default=None,
@@ -242,8 +251,7 @@ def deepmd_potential(node, model_deviation_every: int) -> dict:
                    'mean ± standard deviation.')
 @click.option('--max-concurrent', type=click.IntRange(min=1), default=2, show_default=True,
               help='Glasses run at the same time.')
-@click.option('--overrides', type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None,
-              help='YAML file of values replacing the protocol\'s (keys of melt_quench.yaml default_inputs).')
+@MELT_QUENCH_OVERRIDES
 @launch_options
 @_output_option('boroglass-results')
 @with_profile
@@ -298,13 +306,12 @@ def study_builder(spec: str, composition: Composition, ensemble: dict, protocol:
               help='Independent glasses per potential.')
 @click.option('--protocol', type=click.Choice(PROTOCOLS), default='fast', show_default=True,
               help='Melt-quench protocol of both potentials (cooling rate, sizes: melt_quench.yaml).')
-@click.option('--atoms', type=click.IntRange(min=1), default=None, help='Atoms per glass (default: the protocol\'s).')
+@ATOMS_PER_GLASS
 @click.option('--forcefield', type=click.Choice(('deng_du', 'shik')), default=None,
               help='Force field of the classical glasses (default: the protocol\'s, deng_du).')
 @click.option('--max-concurrent', type=click.IntRange(min=1), default=2, show_default=True,
               help='Glasses of each potential run at the same time.')
-@click.option('--overrides', type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None,
-              help='YAML file of values replacing the protocol\'s (keys of melt_quench.yaml default_inputs).')
+@MELT_QUENCH_OVERRIDES
 @launch_options
 @_output_option('boroglass-study')
 @with_profile

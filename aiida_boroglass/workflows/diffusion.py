@@ -25,9 +25,9 @@ from aiida_boroglass.functions.transport import (
     transport_settings,
 )
 from aiida_boroglass.functions.utils import site_symbols, validate_max_concurrent
-from aiida_boroglass.workflows.launch import submit_once
 from aiida_boroglass.glass.schedule import transport_stages, validate_transport_schedule
 from aiida_boroglass.workflows.lammps_base import LammpsBaseWorkChain, md_models, set_lammps_code, validate_md_potential
+from aiida_boroglass.workflows.launch import submit_once
 from aiida_boroglass.workflows.melt_quench import _MD_EXCLUDE, validate_md_parameters
 from aiida_boroglass.workflows.protocols.utils import ProtocolMixin
 from aiida_boroglass.workflows.structure_panel import settings_validator

@@ -16,10 +16,10 @@ from aiida_boroglass.functions.exit_codes import CALCFUNCTION_FAILED_MESSAGE, ch
 from aiida_boroglass.functions.glass import forcefield_parameters, reference_density, resolve_forcefield
 from aiida_boroglass.functions.learning import force_deviation_statistics
 from aiida_boroglass.functions.utils import range_validator, to_float
-from aiida_boroglass.workflows.launch import submit_once
 from aiida_boroglass.glass.forcefields import FORCEFIELDS
 from aiida_boroglass.glass.schedule import PHASES, melt_quench_phases, validate_schedule
 from aiida_boroglass.workflows.lammps_base import LammpsBaseWorkChain, md_models, set_lammps_code, validate_md_potential
+from aiida_boroglass.workflows.launch import submit_once
 from aiida_boroglass.workflows.protocols.utils import ProtocolMixin
 
 #: Inputs of the LAMMPS workflow that the melt-quench sets itself.

@@ -26,10 +26,10 @@ from aiida_boroglass.data.composition import CompositionData
 from aiida_boroglass.functions.exit_codes import CALCFUNCTION_FAILED_MESSAGE, checked_step, run_checked
 from aiida_boroglass.functions.transport import field_transport
 from aiida_boroglass.functions.utils import range_validator, to_float
-from aiida_boroglass.workflows.launch import submit_once
 from aiida_boroglass.glass.elements import FIELD_AU_V_A
 from aiida_boroglass.glass.schedule import aimd_stages, validate_ladder
 from aiida_boroglass.workflows.ab_initio.cp2k_base import BoroglassCp2kBaseWorkChain
+from aiida_boroglass.workflows.launch import submit_once
 from aiida_boroglass.workflows.melt_quench import CUTOFF_BO_RANGE_A, MeltQuenchWorkChain, attach_glass, glass_properties
 from aiida_boroglass.workflows.protocols.utils import ProtocolMixin
 

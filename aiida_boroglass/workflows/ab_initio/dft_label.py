@@ -24,8 +24,8 @@ from aiida_boroglass.functions.labels import (
     trajectory_frames,
 )
 from aiida_boroglass.functions.utils import site_symbols, validate_max_concurrent
-from aiida_boroglass.workflows.launch import submit_once
 from aiida_boroglass.workflows.ab_initio.labellers import LABELLERS, get_labeller
+from aiida_boroglass.workflows.launch import submit_once
 from aiida_boroglass.workflows.protocols.utils import ProtocolMixin
 
 

@@ -38,10 +38,10 @@ from aiida_boroglass.functions.datasets import dataset_structure, extend_dataset
 from aiida_boroglass.functions.exit_codes import CALCFUNCTION_FAILED_MESSAGE, checked_step, run_checked
 from aiida_boroglass.functions.learning import learning_report, select_frames
 from aiida_boroglass.functions.utils import is_count, is_real, site_symbols
-from aiida_boroglass.workflows.launch import submit_once
 from aiida_boroglass.workflows.ab_initio.dft_label import DftLabelWorkChain
 from aiida_boroglass.workflows.ab_initio.labellers import get_labeller
 from aiida_boroglass.workflows.lammps_base import LammpsBaseWorkChain, set_lammps_code
+from aiida_boroglass.workflows.launch import submit_once
 from aiida_boroglass.workflows.learning.deepmd_ensemble import DeepmdEnsembleWorkChain, ensemble_potential
 from aiida_boroglass.workflows.protocols.utils import ProtocolMixin
 
