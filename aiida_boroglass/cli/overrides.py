@@ -93,9 +93,17 @@ def _checked_value(value, default, name: str, option: str):
     if isinstance(default, list):
         if not isinstance(value, list):
             raise Refusal(f'{name}: must be a list, got {value!r}', option)
-        return [_checked_value(item, default[0], f'{name}[{k}]', option) for k, item in enumerate(value)] \
+        return [_checked_value(item, _list_item(default), f'{name}[{k}]', option) for k, item in enumerate(value)] \
             if default else value
     return _checked_scalar(value, default, name, option)
+
+
+def _list_item(default: list):
+    """What an item of a protocol list may hold: the keys of all its mapping items (an item may add one, e.g. a
+    quench's ``temperature_end_k``), else the kind of its first item."""
+    if all(isinstance(item, Mapping) for item in default):
+        return {key: value for item in default for key, value in item.items()}
+    return default[0]
 
 
 def _checked_scalar(value, default, name: str, option: str):

@@ -22,6 +22,19 @@ def test_integers_become_floats_where_a_number_is_expected():
     assert type(checked['n_atoms']) is int
 
 
+CONDITIONS = {'conditions': [{'name': 'glass', 'temperature_k': 300.0, 'steps': 500},
+                             {'name': 'quench', 'temperature_k': 1000.0, 'temperature_end_k': 300.0, 'steps': 500}]}
+
+
+def test_a_list_item_may_hold_any_key_of_the_protocol_items_and_no_other():
+    """A quench may come first in the user's list: its key is one the protocol's second item has."""
+    values = {'conditions': [{'name': 'quench', 'temperature_k': 1500, 'temperature_end_k': 300, 'steps': 400}]}
+    assert checked_overrides(values, CONDITIONS, '-o')['conditions'][0]['temperature_end_k'] == 300.0
+    with pytest.raises(Refusal) as refusal:
+        checked_overrides({'conditions': [{'name': 'x', 'temperature_start_k': 1.0}]}, CONDITIONS, '-o')
+    assert "unknown key 'conditions[0].temperature_start_k'" in refusal.value.format_message()
+
+
 @pytest.mark.parametrize('values, message', [
     ({'n_atom': 3}, "-o: unknown key 'n_atom'; allowed: density_g_cm3, field,"),
     ({'schedule': {'melt': 1.0}}, "-o: unknown key 'schedule.melt'; allowed in schedule: melt_ps"),
