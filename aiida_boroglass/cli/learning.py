@@ -24,8 +24,9 @@ from aiida_boroglass.cli.launching import (
 )
 from aiida_boroglass.cli.overrides import read_overrides
 from aiida_boroglass.cli.plotting import pyplot, save_figure, text_table
-from aiida_boroglass.workflows.protocols.utils import recursive_merge
 from aiida_boroglass.cli.training import LEARNING_PROCESS_TYPE
+from aiida_boroglass.workflows.protocols.utils import recursive_merge
+
 #: the labeller's code when --label-code is not given
 LABEL_CODES = {'cp2k': 'cp2k@localhost', 'classical': 'lmp@localhost'}
 #: Table columns: (title, row key, format).

@@ -21,6 +21,8 @@ STUDY_ROWS = (
 )
 STUDY_COLUMNS = (('quantity', 'quantity', '{}'), ('classical', 'classical', '{}'), ('MLP', 'mlp', '{}'),
                  ('reference', 'reference', '{:.3f}'))
+#: Potentials of a study with their colour and legend name, in table order.
+POTENTIAL_STYLES = (('classical', 'tab:blue', 'classical'), ('mlp', 'tab:red', 'MLP'))
 #: Quantities drawn as bars (fractions and per-atom counts on one axis).
 BAR_QUANTITIES = ('n4', 'nbo_fraction', 'three_rings_per_former', 'boroxol_fraction')
 
@@ -29,7 +31,7 @@ def study_rows(comparison: dict, reference: dict) -> list[dict]:
     """Table rows: each quantity's ``mean ± std`` per potential, and its reference value."""
     return [{'quantity': title, 'reference': reference.get(key),
              **{potential: spread_text(comparison[potential][key]['mean'], comparison[potential][key]['std'], fmt)
-                for potential in ('classical', 'mlp')}}
+                for potential, _, _ in POTENTIAL_STYLES}}
             for title, key, fmt in STUDY_ROWS]
 
 
@@ -39,7 +41,7 @@ def plot_study(node, comparison: dict, reference: dict, path: Path) -> Path:
     fig, (sq, quench, bars) = plt.subplots(1, 3, figsize=(14, 4.2))
     factors = node.outputs.structure_factors
     q = factors.get_array('q_a')
-    for potential, colour, name in (('classical', 'tab:blue', 'classical'), ('mlp', 'tab:red', 'MLP')):
+    for potential, colour, name in POTENTIAL_STYLES:
         mean, std = factors.get_array(f's_{potential}_mean'), factors.get_array(f's_{potential}_std')
         sq.plot(q, mean, color=colour, label=f'{name} ({comparison[potential]["replicas"]} replicas)')
         sq.fill_between(q, mean - std, mean + std, color=colour, alpha=0.25, lw=0)
@@ -57,8 +59,7 @@ def plot_study(node, comparison: dict, reference: dict, path: Path) -> Path:
     quench.set_ylabel('max force deviation (eV/Å)')
     quench.legend(fontsize=8)
     positions = np.arange(len(BAR_QUANTITIES))
-    for offset, (potential, colour, name) in zip((-0.2, 0.2), (('classical', 'tab:blue', 'classical'),
-                                                               ('mlp', 'tab:red', 'MLP'))):
+    for offset, (potential, colour, name) in zip((-0.2, 0.2), POTENTIAL_STYLES):
         values = [comparison[potential][key] for key in BAR_QUANTITIES]
         bars.bar(positions + offset, [v['mean'] for v in values], 0.4, yerr=[v['std'] or 0.0 for v in values],
                  capsize=3, color=colour, label=name)

@@ -15,14 +15,12 @@ from aiida.engine import calcfunction
 
 from aiida_boroglass.analysis.scattering import r_chi
 from aiida_boroglass.functions.exit_codes import returns_exit_codes
-from aiida_boroglass.glass.replicas import replica_statistics
+from aiida_boroglass.glass.replicas import composition_of_key, replica_statistics
 
 #: The two potentials of a study, in table order.
 POTENTIALS = ('classical', 'mlp')
 #: Quantities compared per glass (units in the names; rings per network-former atom).
 STUDY_QUANTITIES = ('density_g_cm3', 'n4', 'nbo_fraction', 'three_rings_per_former', 'boroxol_fraction')
-#: What :func:`compare_potentials` takes per glass, keyed ``{potential}_r{replica}__{name}``.
-GLASS_INPUTS = ('density', 'boron', 'oxygen', 'rings', 'neutron')
 
 
 def glass_quantities(density_g_cm3: float, boron: Mapping, oxygen: Mapping, rings: Mapping) -> dict[str, float]:
@@ -88,16 +86,15 @@ def split_glass_inputs(glasses: Mapping) -> dict[str, dict[str, dict]]:
 
     Replicas in numeric order; potentials outside :data:`POTENTIALS` are left out.
     """
-    grouped: dict[str, dict[str, dict]] = {}
+    grouped: dict[str, dict[int, tuple[str, dict]]] = {}
     for key, node in glasses.items():
         label, name = key.split('__')
-        potential = label.rpartition('_r')[0]
-        grouped.setdefault(potential, {}).setdefault(label, {})[name] = node
-    def replica(item):
-        return int(item[0].rpartition('_r')[2])
-
-    return {potential: dict(sorted(grouped[potential].items(), key=replica)) for potential in POTENTIALS
-            if potential in grouped}
+        potential, replica = composition_of_key(label)
+        if potential == label:  # no replica suffix: not a glass of the study
+            continue
+        grouped.setdefault(potential, {}).setdefault(replica, (label, {}))[1][name] = node
+    return {potential: dict(grouped[potential][replica] for replica in sorted(grouped[potential]))
+            for potential in POTENTIALS if potential in grouped}
 
 
 @calcfunction
