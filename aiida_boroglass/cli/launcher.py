@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Mapping
 from functools import partial
 from pathlib import Path
 
@@ -157,6 +158,7 @@ def composition(spec, x, atoms, as_json):
         'R': _optional(lambda: glass.ratio_r), 'K': _optional(lambda: glass.ratio_k),
         'density_g_cm3': density.value_g_cm3 if density else None,
         'density_source': density.source if density else 'none tabulated: pass a density',
+        'density_warning': density.warning if density else None,
         'reference_n4': (glass.reference_n4() or (None,))[0],
     }
     if counts:
@@ -182,6 +184,20 @@ def _optional(getter):
 def _density_hint(option: str) -> dict[str, str]:
     """How to give ``density_g_cm3`` when a composition has no tabulated one."""
     return {'density_g_cm3': f'give it in the {option} YAML file: density_g_cm3: <g/cm3>'}
+
+
+def warn_estimated_densities(glasses: Mapping[str, Composition], overrides: Mapping) -> None:
+    """Print one ``warning:`` line per glass whose density the molar-volume model extrapolates.
+
+    Nothing when ``overrides`` give ``density_g_cm3``: the user's density is used. Call it once the
+    builder is validated, so that a refused launch prints its refusal alone.
+    """
+    if 'density_g_cm3' in overrides:
+        return
+    for glass in glasses.values():
+        warning = glass.density().warning
+        if warning:
+            click.echo(f'warning: {warning}', err=True)
 
 
 def melt_quench_overrides(path: Path | None, protocol: str, option: str, **options) -> dict:
@@ -273,6 +289,7 @@ def screen(spec, x_text, protocol, atoms, forcefield, ensemble_node, replicas, m
         thermo_every = MeltQuenchWorkChain.get_protocol_inputs(protocol, values)['md']['thermo_every']
         ensemble = deepmd_potential(ensemble_node, thermo_every)
     builder = screening_builder(spec, glasses, protocol, values, max_concurrent, ensemble=ensemble, replicas=replicas)
+    warn_estimated_densities(glasses, values)
     node = launch(builder, daemon, wait, _screening_progress(glasses, replicas))
     if node is not None:
         exit_unless(show_results([node], output))
@@ -333,6 +350,7 @@ def study(spec, x_value, ensemble_node, replicas, protocol, atoms, forcefield, m
     thermo_every = MeltQuenchWorkChain.get_protocol_inputs(protocol, values)['md']['thermo_every']
     ensemble = deepmd_potential(ensemble_node, thermo_every)
     builder = study_builder(spec, composition, ensemble, protocol, values, replicas, max_concurrent)
+    warn_estimated_densities({'glass': composition}, values)
     progress = Progress(2 * 4 * replicas, lambda node: count_finished(node, levels=3), 'MD phases')
     node = launch(builder, daemon, wait, progress)
     if node is not None:
@@ -604,6 +622,8 @@ def diffusion(spec, x_text, glasses, replicas, protocol, temperatures, field_tex
         screenings = _replica_screenings(spec, parse_x_values(x_text), replicas, protocol, made, max_concurrent)
     for label, structures, potential in _transport_checks(screenings, nodes):
         diffusion_builder(code, label, structures, potential, protocol, transport)
+    if screenings:
+        warn_estimated_densities({key: data.composition for key, data in screenings[0].compositions.items()}, made)
     nodes += _made_glasses(screenings, daemon, wait)
     builders = [diffusion_builder(code, label, [node.outputs.structure for node in group], glass_potential(group[0]),
                                   protocol, transport) for label, group in _replica_groups(nodes).items()]

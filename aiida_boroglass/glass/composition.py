@@ -119,11 +119,15 @@ class DensityEstimate:
         Density in g/cm3.
     source : str
         Citation or description of how the value was obtained (``user value``,
-        ``tabulated ...``, ``interpolated between ...`` or ``estimate: ...``).
+        ``tabulated ...``, ``interpolated between ...`` or ``estimate: ...``); an estimate
+        extrapolated beyond its cited data ends with ``; WARNING: `` and :attr:`warning`.
+    warning : str or None
+        One line saying that the value is extrapolated beyond the cited data, or ``None``.
     """
 
     value_g_cm3: float
     source: str
+    warning: str | None = None
 
 
 @dataclass(frozen=True)
@@ -370,11 +374,11 @@ class Composition:
         2. a glass of ``glass/data/densities.yaml`` within 0.5 mol% of this one;
         3. linear interpolation (in mole fraction) between the two closest glasses of one series
            of that table whose join passes within 0.5 mol% of this composition;
-        4. an estimate from additive molar volumes, ``V_m = sum_i x_i V_i``, with partial molar
-           volumes ``V_i`` (cm3/mol) least-squares fitted to all glasses of the table (rms error
-           about 4%); only for oxides that occur in the table and only within the range of
-           each oxide's mole fraction covered by the table (no extrapolation: the fit would give
-           2.08 g/cm3 for pure B2O3 glass).
+        4. the additive molar-volume model ``V_m = sum_i x_i V_i``: partial molar volumes
+           ``V_i`` (cm3/mol) of every oxide of the table, least-squares fitted to all its glasses;
+           the source states the volumes and the rms and maximum error of the model on those
+           glasses. Outside the range of mole fractions the table covers, the estimate comes
+           with a :attr:`DensityEstimate.warning` (extrapolated, not refused).
 
         Parameters
         ----------
@@ -388,8 +392,8 @@ class Composition:
         Raises
         ------
         CompositionError
-            If ``density_g_cm3`` is out of range, or no density can be had from the table
-            (then the caller must pass ``density_g_cm3``).
+            If ``density_g_cm3`` is out of range, or the glass holds an oxide that no glass of
+            the table holds (then the caller must pass ``density_g_cm3``).
         """
         if density_g_cm3 is not None:
             if not _is_real(density_g_cm3) or not 0 < density_g_cm3 < 10:
@@ -874,51 +878,82 @@ def _interpolated(composition: Composition) -> DensityEstimate | None:
     return DensityEstimate(value, source)
 
 
-@functools.lru_cache(maxsize=1)
-def _table_ranges() -> dict[str, tuple[float, float]]:
-    """Oxide -> (min, max) mole fraction over the table glasses (0 where absent)."""
-    vectors = np.array([_vector(g.composition) for g in _density_table()])
-    return {oxide: (float(lo), float(hi)) for oxide, lo, hi in zip(OXIDES, vectors.min(0), vectors.max(0))}
+@dataclass(frozen=True)
+class _MolarVolumeModel:
+    """Partial molar volumes fitted to a set of glasses, the mole-fraction ranges and errors of the fit."""
+
+    volumes_cm3_mol: dict[str, float]
+    ranges: dict[str, tuple[float, float]]
+    rms_error: float
+    max_error: float
+    n_glasses: int
+    series: tuple[str, ...]
+
+
+def _fit_molar_volumes(glasses: tuple[_TableGlass, ...]) -> _MolarVolumeModel:
+    """Least-squares partial molar volumes (cm3/mol) of every oxide of ``glasses``.
+
+    Fits ``M_j / rho_j = sum_i x_ij V_i`` over the glasses j (molar mass M in g/mol, density rho
+    in g/cm3). The errors are those of the modelled density on the same glasses, relative:
+    ``rho_model / rho - 1``, as root mean square and maximum of its absolute value.
+    """
+    oxides = [oxide for oxide in OXIDES if any(oxide in g.composition.fractions for g in glasses)]
+    fractions = np.array([[g.composition.fractions.get(oxide, 0.0) for oxide in oxides] for g in glasses])
+    molar_volumes = np.array([g.composition.molar_mass_g_mol() / g.density_g_cm3 for g in glasses])
+    volumes, *_ = np.linalg.lstsq(fractions, molar_volumes, rcond=None)
+    errors = molar_volumes / (fractions @ volumes) - 1
+    return _MolarVolumeModel(
+        volumes_cm3_mol=dict(zip(oxides, volumes.tolist())),
+        ranges={oxide: (float(lo), float(hi)) for oxide, lo, hi in zip(oxides, fractions.min(0), fractions.max(0))},
+        rms_error=float(np.sqrt(np.mean(errors**2))),
+        max_error=float(np.abs(errors).max()),
+        n_glasses=len(glasses),
+        series=tuple(dict.fromkeys(g.series for g in glasses)),
+    )
 
 
 @functools.lru_cache(maxsize=1)
-def _partial_molar_volumes() -> tuple[dict[str, float], float]:
-    """Partial molar volumes (cm3/mol) least-squares fitted to the table, and the rms relative error."""
-    table = _density_table()
-    oxides = [oxide for oxide in OXIDES if any(oxide in g.composition.fractions for g in table)]
-    matrix = np.array([[g.composition.fractions.get(oxide, 0.0) for oxide in oxides] for g in table])
-    molar_volumes = np.array([g.composition.molar_mass_g_mol() / g.density_g_cm3 for g in table])
-    volumes, *_ = np.linalg.lstsq(matrix, molar_volumes, rcond=None)
-    rms = float(np.sqrt(np.mean((matrix @ volumes / molar_volumes - 1) ** 2)))
-    return dict(zip(oxides, volumes.tolist())), rms
+def _molar_volume_model() -> _MolarVolumeModel:
+    """The molar-volume model of the glasses of ``data/densities.yaml``."""
+    return _fit_molar_volumes(_density_table())
+
+
+def _out_of_range(composition: Composition, model: _MolarVolumeModel) -> list[str]:
+    """``'<oxide> <mol%> (cited data <lo>-<hi> mol%)'`` for each oxide outside the model's data, 0.5 mol% slack."""
+    outside = []
+    for oxide, (lo, hi) in model.ranges.items():
+        frac = composition.fractions.get(oxide, 0.0)
+        if not lo - _DENSITY_MATCH_TOL <= frac <= hi + _DENSITY_MATCH_TOL:
+            outside.append(f'{oxide} {_format_percent(100 * frac)} mol% '
+                           f'(cited data {_format_percent(100 * lo)}-{_format_percent(100 * hi)} mol%)')
+    return outside
 
 
 def _molar_volume_estimate(composition: Composition) -> DensityEstimate:
-    volumes, rms = _partial_molar_volumes()
-    missing = [oxide for oxide in composition.fractions if oxide not in volumes]
+    """The molar-volume model's density; with a warning outside its data; refused for an oxide it lacks."""
+    model = _molar_volume_model()
+    missing = [oxide for oxide in composition.fractions if oxide not in model.volumes_cm3_mol]
     if missing:
         raise CompositionError(
-            f'no density for {composition.label}: not in {_DENSITY_TABLE.name}, not between two of its glasses, '
-            f'and the table has no glass with {", ".join(missing)} to estimate a molar volume from; '
+            f'no density for {composition.label}: no glass of {_DENSITY_TABLE.name} holds {", ".join(missing)}, '
+            f'so its molar-volume model (oxides {", ".join(model.volumes_cm3_mol)}) cannot estimate one; '
             f'pass density_g_cm3 (g/cm3), e.g. a measured value'
         )
-    ranges = _table_ranges()
-    outside = [
-        f'{oxide} {100 * frac:g} mol% (table: {100 * ranges[oxide][0]:g}-{100 * ranges[oxide][1]:g})'
-        for oxide, frac in composition.fractions.items()
-        if not ranges[oxide][0] - _DENSITY_MATCH_TOL <= frac <= ranges[oxide][1] + _DENSITY_MATCH_TOL
-    ]
-    if outside:
-        raise CompositionError(
-            f'no density for {composition.label}: outside the composition range of {_DENSITY_TABLE.name} '
-            f'({"; ".join(outside)}), the additive molar-volume fit is not extrapolated; '
-            f'pass density_g_cm3 (g/cm3), e.g. a measured value'
-        )
-    molar_volume = math.fsum(frac * volumes[oxide] for oxide, frac in composition.fractions.items())
-    used = ', '.join(f'{oxide} {volumes[oxide]:.2f}' for oxide in composition.fractions)
+    molar_volume = math.fsum(frac * model.volumes_cm3_mol[oxide] for oxide, frac in composition.fractions.items())
+    value = composition.molar_mass_g_mol() / molar_volume
+    volumes = ', '.join(f'{oxide} {volume:.2f}' for oxide, volume in model.volumes_cm3_mol.items())
     source = (
-        f'estimate: additive molar volume V_m = sum_i x_i V_i with partial molar volumes (cm3/mol) {used}, '
-        f'least-squares fitted to the {len(_density_table())} glasses of {_DENSITY_TABLE.name} '
-        f'(paper 000 Table 1, paper 001 Table II; rms error {100 * rms:.1f}%)'
+        f'estimate: additive molar volume V_m = sum_i x_i V_i, partial molar volumes (cm3/mol) {volumes}, '
+        f'least-squares fitted to the {model.n_glasses} cited glasses of {_DENSITY_TABLE.name} '
+        f'({"; ".join(model.series)}); density error of the model on them: rms {100 * model.rms_error:.1f}%, '
+        f'max {100 * model.max_error:.1f}%'
     )
-    return DensityEstimate(composition.molar_mass_g_mol() / molar_volume, source)
+    outside = _out_of_range(composition, model)
+    if not outside:
+        return DensityEstimate(value, source)
+    warning = (
+        f'density of {composition.label} ({value:.3f} g/cm3) extrapolated by the molar-volume model beyond its '
+        f'cited data: {"; ".join(outside)}; its error there may exceed the {100 * model.max_error:.1f}% it makes '
+        f'on those data; pass density_g_cm3 to use a measured value'
+    )
+    return DensityEstimate(value, f'{source}; WARNING: {warning}', warning)

@@ -217,6 +217,24 @@ def test_bad_input_is_one_line_naming_the_field(context, nothing_launches, row, 
     assert orm.QueryBuilder().append(orm.Node).count() == before
 
 
+@pytest.mark.parametrize(('arguments', 'warned'), [
+    (['screen', 'Li2O-B2O3', '--x', '0.8'], True),
+    (['screen', 'Li2O-B2O3', '--x', '0.8', '--overrides', '{yaml:borophosphate_density}'], False),
+    (['diffusion', 'Li2O-B2O3', '--x', '0.8'], True),
+])
+def test_extrapolated_density_is_one_warning_line_not_a_refusal(context, nothing_launches, arguments, warned):
+    """80Li2O-20B2O3 lies beyond the cited densities: the model's value is used, said in one line; a user value is not."""
+    arguments = [context[argument[1:-1]] if argument.startswith('{') else argument for argument in arguments]
+    result = CliRunner().invoke(main, arguments)
+    assert isinstance(result.exception, AssertionError) and 'was launched' in str(result.exception)  # not refused
+    warnings = [line for line in result.output.splitlines() if line.startswith('warning: ')]
+    if warned:
+        assert len(warnings) == 1, result.output
+        assert warnings[0].startswith('warning: density of 80Li2O-20B2O3 (') and 'Li2O 80 mol%' in warnings[0]
+    else:
+        assert not warnings, result.output
+
+
 def test_the_table_has_a_row_for_every_command():
     commands = {arguments[0] if arguments[0] != 'verdi' else arguments[1] for _, arguments, _ in ROWS}
     assert commands == set(main.commands) - {'setup'} | set(data_boroglass.commands)
