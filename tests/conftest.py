@@ -289,10 +289,12 @@ DEEPMD_TYPE_MAP = ['B', 'K', 'O']
 
 
 def _classical_labels(frames, cell, symbols, workdir):
-    """Deng-Du energies (eV) and forces (eV/Å) of frames of one orthorhombic glass, by one LAMMPS ``rerun``.
+    """Deng-Du energies (eV), forces (eV/Å) and pressure tensors (GPa) of frames of one orthorhombic glass.
 
-    ``frames`` (n_frames, n_atoms, 3) Å in ``cell`` (3, 3) Å (diagonal, so LAMMPS' frame is the
-    input frame); returns energies (n_frames,) and forces (n_frames, n_atoms, 3).
+    One LAMMPS ``rerun`` of ``frames`` (n_frames, n_atoms, 3) Å in ``cell`` (3, 3) Å (diagonal,
+    so LAMMPS' frame is the input frame); returns energies (n_frames,), forces (n_frames,
+    n_atoms, 3) and the virial pressure tensors (n_frames, 3, 3), positive under compression
+    (LAMMPS' bar / 1e4, the frames at rest: the sign and unit of a labeller's ``stress_gpa``).
     """
     import subprocess
 
@@ -314,16 +316,18 @@ def _classical_labels(frames, cell, symbols, workdir):
             handle.write(''.join(f'0.0 {length:.12f}\n' for length in lengths) + 'ITEM: ATOMS id type x y z\n')
             handle.write(''.join(f'{i + 1} {t} {x:.12f} {y:.12f} {z:.12f}\n' for i, (t, (x, y, z)) in enumerate(zip(types, positions))))
     script = ['units metal', 'atom_style charge', 'boundary p p p', 'read_data structure.data', *commands,
-              'thermo_style custom step pe', 'thermo_modify format float %.15g', 'thermo 1',
+              'thermo_style custom step pe pxx pyy pzz pxy pxz pyz', 'thermo_modify format float %.15g', 'thermo 1',
               'dump forces all custom 1 forces.dump id type fx fy fz', 'dump_modify forces sort id format float %.15g',
               'rerun frames.dump dump x y z box yes']
     (workdir / 'rerun.in').write_text('\n'.join(script) + '\n')
     subprocess.run(['boroglass-lmp', '-in', 'rerun.in', '-log', 'rerun.log'], cwd=workdir, check=True, capture_output=True)
     lines = (workdir / 'rerun.log').read_text().splitlines()
-    header = lines.index(next(line for line in lines if line.split() == ['Step', 'PotEng']))
-    energies = np.array([float(line.split()[1]) for line in lines[header + 1:header + 1 + len(frames)]])
+    header = lines.index(next(line for line in lines if line.split()[:2] == ['Step', 'PotEng']))
+    rows = np.array([[float(value) for value in line.split()[1:]] for line in lines[header + 1:header + 1 + len(frames)]])
+    xx, yy, zz, xy, xz, yz = rows[:, 1:].T / li.BAR_PER_GPA
+    pressure = np.stack([np.stack([xx, xy, xz], -1), np.stack([xy, yy, yz], -1), np.stack([xz, yz, zz], -1)], -2)
     forces = parse_dump((workdir / 'forces.dump').read_text()).positions
-    return energies, forces
+    return rows[:, 0], forces, pressure
 
 
 def jittered_classical_system(symbols, cell, reference, workdir, n_frames=40, seed=7):
@@ -337,7 +341,7 @@ def jittered_classical_system(symbols, cell, reference, workdir, n_frames=40, se
     rng = np.random.default_rng(seed)
     sigmas = np.linspace(0.03, 0.12, n_frames)
     frames = reference[None] + rng.normal(size=(n_frames, *reference.shape)) * sigmas[:, None, None]
-    energies, forces = _classical_labels(frames, cell, symbols, workdir)
+    energies, forces, _ = _classical_labels(frames, cell, symbols, workdir)
     types = np.array([DEEPMD_TYPE_MAP.index(symbol) for symbol in symbols])
     return dpdata.LabeledSystem(data={
         'atom_names': list(DEEPMD_TYPE_MAP), 'atom_numbs': [int(np.sum(types == k)) for k in range(len(DEEPMD_TYPE_MAP))],
@@ -361,6 +365,12 @@ def _deepmd_input(seed):
         'training': {'training_data': {'systems': ['../data'], 'batch_size': 1}, 'numb_steps': 200, 'seed': seed,
                      'disp_file': 'lcurve.out', 'disp_freq': 100, 'save_freq': 200},
     }
+
+
+@pytest.fixture(scope='session')
+def classical_labels():
+    """The Deng-Du oracle of one LAMMPS ``rerun``: ``(frames, cell, symbols, workdir) -> (energies, forces, pressure)``."""
+    return _classical_labels
 
 
 @pytest.fixture(scope='session')

@@ -125,6 +125,24 @@ def test_labels_are_lammps_energy_and_the_gradient_of_it(labelled, independent):
 
 
 @pytest.mark.lammps
+def test_the_rerun_oracle_of_the_learning_tests_gives_the_labellers_numbers(labelled, classical_labels, k_borate_21,
+                                                                           tmp_path):
+    """The one-rerun Deng-Du oracle of tests/conftest.py (datasets of the learning tests) equals the labeller:
+    energy, forces and the full pressure tensor of the glass frame."""
+    reference = np.array([site.position for site in k_borate_21.sites])
+    moved = reference.copy()
+    moved[0, 0] += 0.05
+    energies, forces, pressure = classical_labels(np.stack([reference, moved]), np.array(k_borate_21.cell),
+                                                  site_symbols(k_borate_21), tmp_path)
+    dataset = labelled.outputs.dataset
+    assert energies[0] == pytest.approx(dataset.get_array('energies')[0], abs=1e-8)
+    np.testing.assert_allclose(forces[0], dataset.get_array('forces')[0], atol=1e-8)
+    np.testing.assert_allclose(pressure[0], -dataset.get_array('stress')[0], atol=1e-8)
+    assert np.abs(pressure[0] - np.diag(np.diag(pressure[0]))).max() > 1e-3  # shear terms worth checking
+    assert energies[1] != pytest.approx(energies[0], abs=1e-3)  # the second frame, one atom moved, is its own step
+
+
+@pytest.mark.lammps
 def test_labels_of_a_turned_frame_turn_with_it(labelled):
     """The rotated frame: the same energy, forces and pressure tensor rotated (LAMMPS' frame turned back)."""
     dataset = labelled.outputs.dataset

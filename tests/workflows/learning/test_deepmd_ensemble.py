@@ -1,9 +1,12 @@
 """Known-answer learning: a DeePMD ensemble learns the classical force field it was labelled with.
 
-100 jittered copies of the 21-atom K borate glass are labelled by the Deng-Du force field in
-LAMMPS through ``boroglass.dft_label`` (engine ``classical``: the same labeller interface as
-CP2K and VASP, an exact and cheap oracle), stored as a dataset, and two models are trained with
-the ``fast`` protocol. Every DeePMD-kit and LAMMPS run is real.
+100 jittered copies of the 21-atom K borate glass are labelled by the Deng-Du force field in one
+LAMMPS ``rerun`` (an exact and cheap oracle), stacked into a labelled trajectory by
+``label_dataset`` exactly as ``boroglass.dft_label`` stacks its single points, stored as a
+dataset, and two models are trained with the ``fast`` protocol. Every DeePMD-kit and LAMMPS run
+is real. (The labeller interface itself, one single point per frame, is tested in
+``test_classical_labeller.py`` and by the learning loops: 100 single-point jobs cost five minutes
+here, the rerun a second.)
 """
 import numpy as np
 import pytest
@@ -12,7 +15,7 @@ from aiida import engine, orm
 from aiida_boroglass.calculations.deepmd import DeepmdModelDeviationCalculation
 from aiida_boroglass.data.dataset import LabelledDatasetData
 from aiida_boroglass.functions.datasets import dataset_from_labels
-from aiida_boroglass.workflows.ab_initio.dft_label import DftLabelWorkChain
+from aiida_boroglass.functions.labels import frame_key, label_dataset, trajectory_frames
 from aiida_boroglass.workflows.learning.deepmd_ensemble import DeepmdEnsembleWorkChain
 
 N_FRAMES = 100
@@ -32,19 +35,20 @@ def jittered(structure: orm.StructureData, seed: int = 3) -> orm.TrajectoryData:
 
 
 @pytest.fixture(scope='module')
-def labels(aiida_profile, lammps_code, k_borate_21):
-    """The classical labels of the jittered frames: the finished ``boroglass.dft_label``."""
-    builder = DftLabelWorkChain.get_builder()
-    builder.trajectory = jittered(k_borate_21)
-    builder.engine = 'classical'
-    builder.code = lammps_code
-    builder.dft = {'forcefield': 'deng_du'}
-    builder.options = {'resources': {'num_machines': 1, 'num_mpiprocs_per_machine': 1}, 'withmpi': False,
-                       'max_wallclock_seconds': 600}
-    builder.max_concurrent = 4
-    node = engine.run_get_node(builder).node
-    assert node.is_finished_ok, node.exit_message
-    return node.outputs.dataset
+def labels(aiida_profile, k_borate_21, classical_labels, tmp_path_factory):
+    """The classical labels of the jittered frames, stacked by ``label_dataset`` as ``boroglass.dft_label`` does."""
+    trajectory = jittered(k_borate_21)
+    energies, forces, pressure = classical_labels(trajectory.get_positions(), np.array(k_borate_21.cell),
+                                                  list(trajectory.symbols), tmp_path_factory.mktemp('labels'))
+    structures = trajectory_frames(trajectory, orm.List(list(range(N_FRAMES))))
+    keys = [frame_key(index) for index in range(N_FRAMES)]
+    nodes = {key: orm.ArrayData() for key in keys}
+    for index, key in enumerate(keys):
+        nodes[key].set_array('energy_ev', energies[index:index + 1])
+        nodes[key].set_array('forces_ev_a', forces[index])
+        nodes[key].set_array('stress_gpa', pressure[index])
+    selection = orm.Dict({'engine': 'classical', 'frame_indices': dict(zip(keys, range(N_FRAMES))), 'skipped': []})
+    return label_dataset(selection, structures=structures, labels=nodes)
 
 
 @pytest.fixture(scope='module')
