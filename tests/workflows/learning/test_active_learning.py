@@ -34,7 +34,8 @@ from aiida_boroglass.workflows.learning.active_learning import ActiveLearningWor
 
 SERIAL = {'resources': {'num_machines': 1, 'num_mpiprocs_per_machine': 1}, 'withmpi': False,
           'max_wallclock_seconds': 900}
-ORACLE = {'engine': 'classical', 'dft': {'forcefield': 'deng_du'}, 'max_concurrent': 2, 'options': SERIAL}
+#: six single points at a time: each is well under a second of LAMMPS and a few seconds of job handling
+ORACLE = {'engine': 'classical', 'dft': {'forcefield': 'deng_du'}, 'max_concurrent': 6, 'options': SERIAL}
 LOOP = {
     'learning': {'trust_lo_ev_a': 0.6, 'trust_hi_ev_a': 4.0, 'max_labels': 6, 'accurate_target': 0.9,
                  'converged_iterations': 1, 'max_iterations': 6},
