@@ -25,6 +25,10 @@ BACKEND = 'tensorflow'
 TRAIN_LOG, FREEZE_LOG, TEST_LOG = 'train.log', 'freeze.log', 'test.log'
 #: ``dp test -d test`` detail files: energies per atom (eV/atom) and forces (eV/Å) of the validation frames
 DETAIL_FILES = {'energy': f'{di.DETAIL_PREFIX}.e_peratom.out', 'force': f'{di.DETAIL_PREFIX}.f.out'}
+#: the frozen model a warm-started training begins from, in the job's folder
+INIT_MODEL_FILE = 'init_model.pb'
+#: the sections of the training settings that fix a model's network: a warm start keeps them
+ARCHITECTURE_KEYS = ('descriptor', 'fitting_net')
 #: the model deviation job's files
 DEVIATION_FILE, DEVIATION_LOG, FRAMES_FOLDER = 'model_devi.out', 'model_devi.log', 'frames'
 
@@ -105,6 +109,47 @@ def validate_training(dataset: LabelledDatasetData, settings: dict) -> str | Non
     return None
 
 
+def validate_init_model(init_model: orm.SinglefileData, type_map: Sequence[str], settings: dict) -> str | None:
+    """One line naming why ``init_model`` cannot start a training of ``settings`` on ``type_map``, else None.
+
+    A warm start (``dp train --init-frz-model``) keeps the network of the frozen model: its
+    ``type_map`` attribute must equal the dataset's; its ``sel`` attribute (neighbour counts as
+    trained) must equal a ``descriptor.sel`` list, and stands for ``sel: auto``; for a model
+    trained by this package (its creator holds the settings) the other ``descriptor`` and the
+    ``fitting_net`` settings must match.
+    """
+    model_map = init_model.base.attributes.get('type_map', None)
+    if list(model_map or []) != list(type_map):
+        return (f'init_model: its type_map {model_map} differs from the dataset\'s {list(type_map)}; '
+                'a warm start keeps the model\'s types')
+    model_sel, sel = init_model.base.attributes.get('sel', None), settings['descriptor']['sel']
+    if model_sel is None and sel == 'auto':
+        return 'init_model: has no sel attribute (its neighbour counts); give descriptor.sel as a list of counts'
+    if model_sel is not None and sel not in ('auto', model_sel):
+        return f'init_model: was trained with sel {model_sel}, not {sel}; a warm start keeps the network'
+    creator = init_model.creator
+    if creator is None or 'settings' not in creator.inputs:
+        return None
+    trained = creator.inputs.settings.get_dict()
+    changed = [key for key in ARCHITECTURE_KEYS if network(trained[key]) != network(settings[key])]
+    if changed:
+        return (f'init_model: its {", ".join(changed)} settings differ from these ({trained[changed[0]]} against '
+                f'{settings[changed[0]]}); a warm start keeps the network')
+    return None
+
+
+def network(section: dict) -> dict:
+    """A ``descriptor`` or ``fitting_net`` section without ``sel`` (checked against the model's own counts)."""
+    return {key: value for key, value in section.items() if key != 'sel'}
+
+
+def warm_settings(settings: dict, init_model: orm.SinglefileData) -> dict:
+    """``settings`` with ``descriptor.sel: auto`` replaced by the neighbour counts ``init_model`` was trained with."""
+    if settings['descriptor']['sel'] != 'auto':
+        return settings
+    return {**settings, 'descriptor': {**settings['descriptor'], 'sel': init_model.base.attributes.get('sel')}}
+
+
 def serial_dp_job(spec, parser_name: str) -> None:
     """Defaults of a DeePMD-kit job: its parser, one process on one machine, no MPI."""
     options = spec.inputs['metadata']['options']
@@ -119,7 +164,9 @@ class DeepmdTrainCalculation(CalcJob):
 
     The three ``dp --tf`` commands run one after another in one job: ``train input.json``,
     ``freeze -o model.pb``, ``test -m model.pb -s validation -d test``. The model differs
-    from the other models of its ensemble only by ``seed``.
+    from the other models of its ensemble only by ``seed``. With ``init_model`` the training
+    is warm-started from that frozen model (``dp train --init-frz-model``): its weights, not
+    random ones, are the start.
     """
 
     @classmethod
@@ -132,6 +179,8 @@ class DeepmdTrainCalculation(CalcJob):
                    help='Training settings: the sections of calculations.deepmd_inputs.SETTINGS_KEYS.')
         spec.input('seed', valid_type=orm.Int, serializer=orm.to_aiida_type,
                    help='Seed of the weights, the descriptor and the batch order.')
+        spec.input('init_model', valid_type=orm.SinglefileData, required=False,
+                   help='A frozen model (.pb, attribute type_map) to warm-start from: same types and network.')
         spec.inputs.validator = cls.validate_inputs
         serial_dp_job(spec, 'boroglass.deepmd_train')
 
@@ -151,31 +200,43 @@ class DeepmdTrainCalculation(CalcJob):
 
     @classmethod
     def validate_inputs(cls, value, ctx):
-        """Settings complete and in range; a dataset with validation frames."""
+        """Settings complete and in range; a dataset with validation frames; a warm start's model that fits."""
         if any(key not in value for key in ('dataset', 'settings')):
             return None  # a wrapping workflow sets them
-        return validate_training(value['dataset'], value['settings'].get_dict())
+        settings = value['settings'].get_dict()
+        message = validate_training(value['dataset'], settings)
+        if message is None and 'init_model' in value:
+            message = validate_init_model(value['init_model'], value['dataset'].type_map, settings)
+        return message
 
     def prepare_for_submission(self, folder: Folder) -> CalcInfo:
         """Write the dataset as DeePMD systems and the input JSON; run train, freeze, test."""
         dataset = self.inputs.dataset
         systems = dataset.write_deepmd(folder.get_subfolder('.', create=True).abspath)
         use_virial = all(system['has_virials'] for system in dataset.systems)
-        content = di.train_input(self.inputs.settings.get_dict(), dataset.type_map, systems['train'],
+        settings = self.inputs.settings.get_dict()
+        if 'init_model' in self.inputs:
+            settings = warm_settings(settings, self.inputs.init_model)
+        content = di.train_input(settings, dataset.type_map, systems['train'],
                                  systems['validation'], self.inputs.seed.value, use_virial)
         with folder.open(di.INPUT_FILE, 'w') as handle:
             json.dump(content, handle, indent=1)
 
         code = self.inputs.code
         calcinfo = CalcInfo()
+        warm = ['--init-frz-model', INIT_MODEL_FILE] if 'init_model' in self.inputs else []
         calcinfo.codes_info = [
-            _dp(code, ['train', di.INPUT_FILE], TRAIN_LOG),
+            _dp(code, ['train', di.INPUT_FILE, *warm], TRAIN_LOG),
             _dp(code, ['freeze', '-o', di.MODEL_FILE], FREEZE_LOG),
             _dp(code, ['test', '-m', di.MODEL_FILE, '-s', 'validation', '-d', di.DETAIL_PREFIX], TEST_LOG),
         ]
         calcinfo.codes_run_mode = CodeRunMode.SERIAL
+        if warm:
+            model = self.inputs.init_model
+            calcinfo.local_copy_list = [(model.uuid, model.filename, INIT_MODEL_FILE)]
         calcinfo.provenance_exclude_list = ['train', 'validation']
-        calcinfo.retrieve_list = [TRAIN_LOG, FREEZE_LOG, TEST_LOG, di.LCURVE_FILE, *DETAIL_FILES.values()]
+        calcinfo.retrieve_list = [TRAIN_LOG, FREEZE_LOG, TEST_LOG, di.LCURVE_FILE, di.PARAMETERS_FILE,
+                                  *DETAIL_FILES.values()]
         calcinfo.retrieve_temporary_list = [di.MODEL_FILE]
         return calcinfo
 

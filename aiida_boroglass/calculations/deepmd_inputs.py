@@ -38,6 +38,8 @@ LEARNING_RATE_DECAYS = 100
 #: file names of the training job
 INPUT_FILE = 'input.json'
 LCURVE_FILE = 'lcurve.out'
+#: ``dp train``'s record of the parameters it trained with (``sel: auto`` resolved to counts)
+PARAMETERS_FILE = 'out.json'
 MODEL_FILE = 'model.pb'
 DETAIL_PREFIX = 'test'
 VALIDATION_LIST = 'validation_systems.txt'

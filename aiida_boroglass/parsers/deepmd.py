@@ -1,6 +1,8 @@
 """Parsers of the DeePMD-kit CalcJobs (entry points ``boroglass.deepmd_train``, ``boroglass.deepmd_model_deviation``)."""
 from __future__ import annotations
 
+import json
+
 from pathlib import Path
 
 from aiida import orm
@@ -97,7 +99,11 @@ class DeepmdTrainParser(_DeepmdParser):
         return None
 
     def _model(self, path: Path) -> orm.SinglefileData:
-        """The frozen model with the attributes a potential needs: type map, backend, seed, cutoff (Å)."""
+        """The frozen model with the attributes a potential needs: type map, backend, seed, cutoff (Å).
+
+        ``sel`` (neighbour counts per type, as trained: ``sel: auto`` resolved) is set when
+        ``dp train`` wrote its parameters file; a warm start from the model keeps it.
+        """
         inputs = self.node.inputs
         with path.open('rb') as handle:
             model = orm.SinglefileData(handle, filename=di.MODEL_FILE)
@@ -105,6 +111,9 @@ class DeepmdTrainParser(_DeepmdParser):
             'type_map': list(inputs.dataset.type_map), 'backend': BACKEND, 'seed': inputs.seed.value,
             'rcut_a': float(inputs.settings['descriptor']['rcut']),
         })
+        parameters = self._text(di.PARAMETERS_FILE)
+        if parameters:
+            model.base.attributes.set('sel', [int(count) for count in json.loads(parameters)['model']['descriptor']['sel']])
         return model
 
 

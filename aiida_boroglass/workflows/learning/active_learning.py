@@ -47,7 +47,7 @@ from aiida_boroglass.workflows.protocols.utils import ProtocolMixin
 
 #: keys of the ``learning`` settings
 LEARNING_KEYS = ('trust_lo_ev_a', 'trust_hi_ev_a', 'max_labels', 'selection', 'accurate_target',
-                 'converged_iterations', 'max_iterations')
+                 'converged_iterations', 'max_iterations', 'warm_start')
 #: keys of the ``exploration`` settings and of one exploration condition
 EXPLORATION_KEYS = ('deviation_every', 'timestep_fs', 'seed', 'conditions')
 CONDITION_KEYS = {'name', 'type', 'temperature_k', 'temperature_end_k', 'pressure_gpa', 'steps'}
@@ -87,7 +87,8 @@ def validate_learning(settings: Mapping) -> str | None:
     settings : Mapping
         :data:`LEARNING_KEYS`: trust levels in eV/Å, ``max_labels`` per iteration (>= 1),
         ``selection`` (one of ``SELECTION_METHODS``), ``accurate_target`` in (0, 1],
-        ``converged_iterations`` and ``max_iterations`` (>= 1).
+        ``converged_iterations`` and ``max_iterations`` (>= 1), ``warm_start`` (bool: each
+        model of iteration i > 0 starts from the same model of iteration i - 1).
     """
     message = key_message('learning', settings, LEARNING_KEYS)
     if message:
@@ -102,6 +103,7 @@ def validate_learning(settings: Mapping) -> str | None:
          'a fraction in (0, 1]'),
         (is_count(settings['converged_iterations'], 1), 'learning.converged_iterations', 'an integer >= 1'),
         (is_count(settings['max_iterations'], 1), 'learning.max_iterations', 'an integer >= 1'),
+        (isinstance(settings['warm_start'], bool), 'learning.warm_start', 'true or false'),
     )
     return next((f'{field}: {allowed}, got {settings[field.split(".")[1]]!r}'
                  for ok, field, allowed in checks if not ok), None)
@@ -339,9 +341,15 @@ class ActiveLearningWorkChain(ProtocolMixin, WorkChain):
         return iteration_key(self.ctx.iteration)
 
     def train(self):
-        """Train the ensemble of this iteration on the current dataset (seeds advance with the iteration)."""
+        """Train the ensemble of this iteration on the current dataset (seeds advance with the iteration).
+
+        With ``learning.warm_start`` every model after the first iteration starts from the same
+        model of the previous iteration (``dp train --init-frz-model``).
+        """
         inputs = self.exposed_inputs(DeepmdEnsembleWorkChain, 'training')
         inputs['seed'] = orm.Int(inputs['seed'].value + self.ctx.iteration * inputs['models'].value)
+        if self.ctx.iteration > 0 and self.inputs.learning['warm_start']:
+            inputs['init_models'] = dict(self.ctx.training.outputs.models)
         inputs['dataset'] = self.ctx.dataset
         inputs['metadata'] = {'call_link_label': f'{self._key}_training', 'label': f'{self._key} training'}
         node = submit_once(self, DeepmdEnsembleWorkChain, **inputs)

@@ -15,7 +15,7 @@ from aiida import orm
 from aiida.engine import WorkChain, while_
 
 from aiida_boroglass.calculations import deepmd_inputs as di
-from aiida_boroglass.calculations.deepmd import DeepmdTrainCalculation, validate_training
+from aiida_boroglass.calculations.deepmd import DeepmdTrainCalculation, validate_init_model, validate_training
 from aiida_boroglass.data.dataset import LabelledDatasetData
 from aiida_boroglass.functions.exit_codes import CALCFUNCTION_FAILED_MESSAGE, checked_step, run_checked
 from aiida_boroglass.functions.learning import ensemble_validation
@@ -87,6 +87,8 @@ class DeepmdEnsembleWorkChain(ProtocolMixin, WorkChain):
                    help='Scheduler options of every training job: resources, max_wallclock_seconds (s), withmpi.')
         spec.input('max_concurrent', valid_type=orm.Int, serializer=orm.to_aiida_type, default=lambda: orm.Int(2),
                    validator=validate_max_concurrent, help='Models training at the same time.')
+        spec.input_namespace('init_models', valid_type=orm.SinglefileData, dynamic=True, required=False,
+                             help='Frozen models by key model_i to warm-start model_i from (same types and network).')
         spec.inputs.validator = cls.validate_inputs
         spec.outline(
             cls.setup,
@@ -117,7 +119,15 @@ class DeepmdEnsembleWorkChain(ProtocolMixin, WorkChain):
         if value['models'].value < MIN_MODELS:
             return (f'models: {value["models"].value}; an ensemble needs at least {MIN_MODELS} models '
                     'for its model deviation (paper 001: 5)')
-        return validate_training(value['dataset'], value['settings'].get_dict())
+        settings = value['settings'].get_dict()
+        message = validate_training(value['dataset'], settings)
+        init_models = value.get('init_models', {})
+        unknown = sorted(set(init_models) - {model_key(index) for index in range(value['models'].value)})
+        if message is None and unknown:
+            message = f'init_models: {unknown} are not models of this ensemble (model_0 .. model_{value["models"].value - 1})'
+        for key in sorted(init_models):
+            message = message or validate_init_model(init_models[key], value['dataset'].type_map, settings)
+        return message
 
     @classmethod
     def get_builder_from_protocol(cls, code: orm.AbstractCode, dataset: LabelledDatasetData,
@@ -164,10 +174,13 @@ class DeepmdEnsembleWorkChain(ProtocolMixin, WorkChain):
         options['environment_variables'] = {**thread_environment(options), **options.get('environment_variables', {})}
         for index in batch:
             key = model_key(index)
+            warm = {'init_model': self.inputs.init_models[key]} if key in self.inputs.get('init_models', {}) else {}
             node = submit_once(self, DeepmdTrainCalculation, code=self.inputs.code, dataset=self.inputs.dataset,
-                               settings=self.inputs.settings, seed=orm.Int(self.inputs.seed.value + index),
+                               settings=self.inputs.settings, seed=orm.Int(self.inputs.seed.value + index), **warm,
                                metadata={'options': options, 'call_link_label': key, 'label': key})
-            self.report(f'training {key} (seed {self.inputs.seed.value + index}) as {node.process_label}<{node.pk}>')
+            start = f' warm-started from the model <{warm["init_model"].pk}>' if warm else ''
+            self.report(f'training {key} (seed {self.inputs.seed.value + index}){start} as '
+                        f'{node.process_label}<{node.pk}>')
             self.to_context(**{key: node})
 
     @checked_step

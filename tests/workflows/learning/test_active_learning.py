@@ -37,8 +37,9 @@ SERIAL = {'resources': {'num_machines': 1, 'num_mpiprocs_per_machine': 1}, 'with
 #: six single points at a time: each is well under a second of LAMMPS and a few seconds of job handling
 ORACLE = {'engine': 'classical', 'dft': {'forcefield': 'deng_du'}, 'max_concurrent': 6, 'options': SERIAL}
 LOOP = {
+    # models from scratch every iteration: the sequence of accurate fractions below is that of cold starts
     'learning': {'trust_lo_ev_a': 0.6, 'trust_hi_ev_a': 4.0, 'max_labels': 6, 'accurate_target': 0.9,
-                 'converged_iterations': 1, 'max_iterations': 6},
+                 'converged_iterations': 1, 'max_iterations': 6, 'warm_start': False},
     'exploration': {'deviation_every': 10, 'conditions': [
         {'name': 'glass_300k', 'type': 'nvt', 'temperature_k': 300.0, 'steps': 300},
         {'name': 'warm_600k', 'type': 'nvt', 'temperature_k': 600.0, 'steps': 300}]},

@@ -3,7 +3,8 @@
 Two jittered copies of the glass are labelled by CP2K (fast protocol: SZV-MOLOPT, 200 Ry, SCF
 to 1e-5 Ha here), two models of 200 steps are trained on them (one frame held out), a 30-step
 DeePMD NVT run at 300 K explores, and the candidate picked is labelled by CP2K and added to the
-data; the second iteration trains on the three frames and explores once more. (After 100 steps
+data; the second iteration trains on the three frames, each model warm-started from its
+predecessor (the protocol's default), and explores once more. (After 100 steps
 these models had left the glass: that frame took CP2K 87 s against 45-52 s for a jittered one.)
 The accurate target of 1.0 with a lower trust level of 0 makes every frame a candidate, so the
 loop ends after its two iterations, not converged.
@@ -78,3 +79,16 @@ def test_the_added_frames_carry_the_cp2k_labels_of_the_explored_frames(loop):
         frame = int(key.rsplit('_', 1)[1])
         np.testing.assert_allclose([site.position for site in node.inputs.cp2k.structure.sites], explored[frame])
     assert dataset.systems[0]['validation'] == loop.inputs.dataset.systems[0]['validation']
+
+
+def test_the_second_ensemble_starts_from_the_first(loop):
+    """``warm_start``: model i of iteration 1 begins from model i of iteration 0, on the same neighbour counts."""
+    first, second = (loop.base.links.get_outgoing(link_label_filter=f'iteration_0{i}_training').one().node
+                     for i in (0, 1))
+    assert 'init_models' not in first.inputs
+    assert {key: node.uuid for key, node in second.inputs.init_models.items()} == {
+        key: node.uuid for key, node in first.outputs.models.items()}
+    for key, model in second.outputs.models.items():
+        job = model.creator
+        assert job.inputs.init_model.uuid == first.outputs.models[key].uuid
+        assert model.base.attributes.get('sel') == first.outputs.models[key].base.attributes.get('sel')

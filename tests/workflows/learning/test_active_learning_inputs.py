@@ -41,6 +41,7 @@ def test_the_balanced_protocol_explores_glass_melt_quench_and_compression(defaul
     ({'accurate_target': 1.2}, 'learning.accurate_target'),
     ({'converged_iterations': 0}, 'learning.converged_iterations'),
     ({'max_iterations': True}, 'learning.max_iterations'),
+    ({'warm_start': 'yes'}, 'learning.warm_start'),
     ({'trust_low': 0.1}, "unknown keys ['trust_low']"),
 ])
 def test_bad_learning_settings_are_named(defaults, change, field):

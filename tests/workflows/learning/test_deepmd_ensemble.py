@@ -8,11 +8,13 @@ is real. (The labeller interface itself, one single point per frame, is tested i
 ``test_classical_labeller.py`` and by the learning loops: 100 single-point jobs cost five minutes
 here, the rerun a second.)
 """
+import re
+
 import numpy as np
 import pytest
 from aiida import engine, orm
 
-from aiida_boroglass.calculations.deepmd import DeepmdModelDeviationCalculation
+from aiida_boroglass.calculations.deepmd import DeepmdModelDeviationCalculation, DeepmdTrainCalculation
 from aiida_boroglass.data.dataset import LabelledDatasetData
 from aiida_boroglass.functions.datasets import dataset_from_labels
 from aiida_boroglass.functions.labels import frame_key, label_dataset, trajectory_frames
@@ -156,3 +158,48 @@ def test_models_without_a_type_map_are_refused(dp_code, labels, ensemble):
     with pytest.raises(ValueError, match='at least 2 models'):
         engine.run(DeepmdModelDeviationCalculation, code=dp_code, models={'model_0': models['model_0']},
                    trajectory=labels)
+
+
+@pytest.fixture(scope='module')
+def warm(dp_code, dataset, ensemble):
+    """``model_0`` of the ensemble trained 100 steps more on the same data, warm-started from itself (seed 7)."""
+    settings = ensemble.inputs.settings.get_dict()
+    settings['training'] = {**settings['training'], 'numb_steps': 100}
+    return engine.run_get_node(DeepmdTrainCalculation, code=dp_code, dataset=dataset, settings=orm.Dict(settings),
+                               seed=orm.Int(7), init_model=ensemble.outputs.models.model_0).node
+
+
+def test_a_warm_start_begins_where_its_model_ended(warm, ensemble):
+    """Step 0 of a warm-started learning curve is near the trained model's error, well below an untrained network's.
+
+    Measured here: 0.90 eV/Å at step 0 warm against 1.73 cold (step 0 of the model's own curve);
+    the learning curve's step 0 is one validation batch, so it is compared loosely.
+    """
+    assert warm.is_finished_ok, warm.exit_message
+    assert warm.inputs.init_model.uuid == ensemble.outputs.models.model_0.uuid
+    cold = ensemble.outputs.learning_curves.model_0.get_array('rmse_f_val')
+    warm_curve = warm.outputs.learning_curve.get_array('rmse_f_val')
+    trained = ensemble.outputs.validation['models']['model_0']['force_rmse_ev_a']
+    sel = ensemble.outputs.models.model_0.base.attributes.get('sel')  # `sel: auto` as resolved by dp train
+    assert len(sel) == 3 and all(isinstance(count, int) and count > 0 for count in sel)
+    assert warm.outputs.model.base.attributes.get('sel') == sel
+    assert warm_curve[0] < 0.7 * cold[0], (warm_curve[0], cold[0])
+    assert warm_curve[0] < 1.5 * trained, (warm_curve[0], trained)
+
+
+def test_a_warm_start_from_a_model_of_other_types_or_network_is_refused(dp_code, dataset, ensemble):
+    """One line naming init_model, nothing stored."""
+    other_types = orm.SinglefileData.from_string('not a model', filename='model.pb')
+    other_types.base.attributes.set('type_map', ['B', 'O'])
+    no_counts = orm.SinglefileData.from_string('not a model', filename='model.pb')
+    no_counts.base.attributes.set('type_map', ['B', 'K', 'O'])
+    settings = ensemble.inputs.settings.get_dict()
+    wider = {**settings, 'fitting_net': {**settings['fitting_net'], 'neuron': [64, 64]}}
+    before = orm.QueryBuilder().append(orm.Node).count()
+    for model, values, fragment in ((other_types, settings, "type_map ['B', 'O'] differs"),
+                                    (no_counts, settings, 'has no sel attribute'),
+                                    (ensemble.outputs.models.model_0, wider, 'fitting_net settings differ')):
+        with pytest.raises(ValueError, match=re.escape(fragment)):
+            engine.run(DeepmdTrainCalculation, code=dp_code, dataset=dataset, settings=orm.Dict(values),
+                       seed=orm.Int(7), init_model=model)
+    assert orm.QueryBuilder().append(orm.Node).count() == before
