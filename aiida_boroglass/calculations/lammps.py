@@ -63,8 +63,8 @@ class BoroglassLammpsCalculation(LammpsRawCalculation):
     structured inputs: the tabulated classical force field (``forcefield``) or a DeePMD model
     ensemble (``models`` + ``deepmd``, see :mod:`~aiida_boroglass.calculations.lammps_potentials`).
     Its parser returns per-stage thermodynamics, the final structure, the production
-    trajectory, the latest restart file, the ensemble's model deviation and the labels of a
-    ``single_point`` stage.
+    trajectory, the latest restart file, the ensemble's model deviation, the labels of a
+    ``single_point`` stage and, in ``results``, the pressure tensor of ``average_stress`` stages.
     """
 
     TABLE_FILENAME = 'potential.table'

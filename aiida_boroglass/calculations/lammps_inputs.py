@@ -11,11 +11,19 @@ key                       meaning
 ``steps``                 number of MD steps (not for ``minimize``)
 ``temperature_k``         thermostat temperature at the start of the stage, K
 ``temperature_end_k``     temperature at the end (linear ramp), K; default: start
-``pressure_gpa``          ``npt`` only: target hydrostatic pressure, GPa; default 0
+``pressure_gpa``          ``npt``: target hydrostatic pressure, GPa; default 0. ``minimize``: the box
+                          relaxes too, its three lengths independently (LAMMPS ``fix box/relax
+                          aniso``, tilt factors scaled with the lengths), until the virial pressure
+                          (the fix leaves the kinetic part out) is this one; absent: the box stays
+                          fixed
 ``dump_every``            write unwrapped positions every N steps; 0 = no dump
 ``max_displacement_a``    ``push_off`` only: largest move per step, Å
 ``etol``, ``ftol``        ``minimize`` only: LAMMPS tolerances (eV, eV/Å)
 ``maxiter``               ``minimize`` only: iteration limit
+``min_style``             ``minimize`` only: ``cg`` (default, conjugate gradients) or ``fire`` (damped
+                          dynamics; it needs no line search, so it converges where a tabulated
+                          potential's forces are not exactly its energy's gradient; not with
+                          ``pressure_gpa``)
 ``single_point`` stage    no keys but ``name`` and ``type``: velocities set to zero, ``run 0``; the
                           potential energy and the pressure tensor (the virial alone) are printed on
                           one :data:`SINGLE_POINT` line and the forces written to
@@ -23,6 +31,10 @@ key                       meaning
 ``efield_v_a``            ``nvt`` only: a uniform electric field ``[Ex, Ey, Ez]`` on every charge, V/Å
                           (LAMMPS ``fix efield``); the thermostat then ignores the centre-of-mass
                           drift of the integrated atoms (``temp/com``)
+``average_stress``        ``nvt`` only: ``true`` averages the pressure tensor (kinetic part included)
+                          over the stage's steps (LAMMPS ``fix ave/time``) and prints it, with the
+                          number of steps averaged, on one :data:`STRESS_AVERAGE` line; a stage
+                          continued after a restart averages the steps of its last segment only
 ``frozen_elements``       ``nvt`` only: elements held fixed (zero velocity, not integrated), e.g. the
                           network of a field run; the thermostat acts on the other atoms
 ``start_step``            MD stages: the stage's step counter at its start (default 0); set by
@@ -47,9 +59,12 @@ from aiida_boroglass.glass.elements import atomic_mass_g_mol
 
 STAGE_TYPES = ('minimize', 'push_off', 'nvt', 'npt', 'nve', 'single_point')
 MD_STAGE_TYPES = ('push_off', 'nvt', 'npt', 'nve')
+MIN_STYLES = ('cg', 'fire')
 THERMO_COLUMNS = ('step', 'time', 'temp', 'press', 'pe', 'ke', 'etotal', 'vol', 'density', 'lx', 'ly', 'lz')
 #: what a ``single_point`` stage prints after its marker: potential energy (eV), pressure tensor (bar)
 SINGLE_POINT_COLUMNS = ('pe', 'pxx', 'pyy', 'pzz', 'pxy', 'pxz', 'pyz')
+#: what an ``average_stress`` stage prints after its marker, stage index and steps averaged: pressure tensor (bar)
+STRESS_AVERAGE_COLUMNS = SINGLE_POINT_COLUMNS[1:]
 BAR_PER_GPA = 1.0e4
 DATA_FILENAME = 'structure.data'
 RESTART_IN_FILENAME = 'restart.in.bin'
@@ -58,6 +73,7 @@ FINAL_DUMP_FILENAME = 'final.dump'
 LOG_FILENAME = 'log.lammps'
 FORCES_FILENAME = 'forces.dump'
 SINGLE_POINT = 'BOROGLASS_SINGLE_POINT'
+STRESS_AVERAGE = 'BOROGLASS_STRESS_AVERAGE'
 STAGE_BEGIN = 'BOROGLASS_STAGE_BEGIN'
 STAGE_END = 'BOROGLASS_STAGE_END'
 
@@ -72,10 +88,10 @@ DEFAULT_PARAMETERS = {
 }
 _ALLOWED_PARAMETERS = set(DEFAULT_PARAMETERS) | {'stages', 'timeout_s', 'timeout_every'}
 _STAGE_KEYS = {
-    'minimize': {'name', 'type', 'etol', 'ftol', 'maxiter'},
+    'minimize': {'name', 'type', 'etol', 'ftol', 'maxiter', 'pressure_gpa', 'min_style'},
     'push_off': {'name', 'type', 'steps', 'start_step', 'temperature_k', 'max_displacement_a', 'dump_every'},
     'nvt': {'name', 'type', 'steps', 'start_step', 'temperature_k', 'temperature_end_k', 'dump_every', 'efield_v_a',
-            'frozen_elements'},
+            'frozen_elements', 'average_stress'},
     'npt': {'name', 'type', 'steps', 'start_step', 'temperature_k', 'temperature_end_k', 'pressure_gpa',
             'dump_every'},
     'nve': {'name', 'type', 'steps', 'start_step', 'dump_every'},
@@ -187,6 +203,12 @@ def _validate_stage(stage: Mapping) -> str | None:
     if 'frozen_elements' in stage and not (isinstance(stage['frozen_elements'], Sequence) and stage['frozen_elements']
                                            and all(isinstance(e, str) for e in stage['frozen_elements'])):
         return f'frozen_elements must be a non-empty list of element symbols, got {stage["frozen_elements"]!r}'
+    if stage.get('min_style', 'cg') not in MIN_STYLES:
+        return f'min_style must be one of {MIN_STYLES}, got {stage["min_style"]!r}'
+    if stage.get('min_style') == 'fire' and 'pressure_gpa' in stage:
+        return 'min_style fire cannot relax the box: leave pressure_gpa out or use cg'
+    if not isinstance(stage.get('average_stress', False), bool):
+        return f'average_stress must be true or false, got {stage["average_stress"]!r}'
     if 'pressure_gpa' in stage and not is_real(stage['pressure_gpa']):
         return f'pressure_gpa must be a number (GPa), got {stage["pressure_gpa"]!r}'
     for key in ('temperature_k', 'temperature_end_k'):
@@ -323,6 +345,22 @@ def _single_point_commands() -> list[str]:
             f'write_dump all custom {FORCES_FILENAME} id type fx fy fz modify sort id format float %.15g']
 
 
+def _stress_average_commands(index: int, stage: Mapping) -> tuple[list[str], list[str]]:
+    """Commands before and after the run of a stage that averages its pressure tensor (bar) over its steps.
+
+    ``fix ave/time`` samples steps ``start + 1`` to ``start + steps`` and holds the mean at the
+    last one (its ``Nfreq`` is that step), where the :data:`STRESS_AVERAGE` line prints it. A
+    stage without steps averages nothing and prints no line.
+    """
+    steps = stage['steps']
+    if not stage.get('average_stress') or not steps:
+        return [], []
+    columns = ' '.join(f'c_thermo_press[{k}]' for k in range(1, len(STRESS_AVERAGE_COLUMNS) + 1))
+    values = ' '.join(f'$(f_md_stress[{k}]:%.15g)' for k in range(1, len(STRESS_AVERAGE_COLUMNS) + 1))
+    return ([f'fix md_stress all ave/time 1 {steps} {stage.get("start_step", 0) + steps} {columns}'],
+            [f'print "{STRESS_AVERAGE} {index} {steps} {values}"', 'unfix md_stress'])
+
+
 def _stage_commands(index: int, stage: Mapping, parameters: Mapping, species_order: Sequence[str],
                     potential_commands: Sequence[str] = ()) -> list[str]:
     """LAMMPS commands of one stage, between its begin and end markers; ``potential_commands`` open it."""
@@ -338,7 +376,13 @@ def _stage_commands(index: int, stage: Mapping, parameters: Mapping, species_ord
         lines += _single_point_commands()
     elif kind == 'minimize':
         etol, ftol, maxiter = stage.get('etol', 1e-6), stage.get('ftol', 1e-4), stage.get('maxiter', 1000)
-        lines += ['min_style cg', f'minimize {etol} {ftol} {maxiter} {10 * maxiter}']
+        box = 'pressure_gpa' in stage
+        if box:
+            bar = stage['pressure_gpa'] * BAR_PER_GPA
+            lines.append(f'fix md_box all box/relax aniso {bar} vmax 0.001')
+        lines += [f'min_style {stage.get("min_style", "cg")}', f'minimize {etol} {ftol} {maxiter} {10 * maxiter}']
+        if box:
+            lines.append('unfix md_box')
     else:
         t0 = stage.get('temperature_k')
         t1 = stage.get('temperature_end_k', t0)
@@ -356,12 +400,15 @@ def _stage_commands(index: int, stage: Mapping, parameters: Mapping, species_ord
             lines.append(f'fix md all npt temp {t0} {t1} {t_damp} iso {bar} {bar} {p_damp}')
         else:
             lines.append('fix md all nve')
+        averaging, averaged = _stress_average_commands(index, stage)
+        lines += averaging
         if stage.get('dump_every'):
             lines += [
                 f'dump traj all custom {stage["dump_every"]} {TRAJECTORY_FILENAME} id type xu yu zu',
                 'dump_modify traj sort id format float %.8g',
             ]
         lines.append(f'run {stage["steps"]}')
+        lines += averaged
         if stage.get('dump_every'):
             lines.append('undump traj')
         lines += ['unfix md'] + (['unfix md_t'] if kind == 'push_off' else [])

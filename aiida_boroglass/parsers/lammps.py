@@ -18,6 +18,7 @@ from aiida_boroglass.parsers.parse_raw.lammps import (
     parse_model_deviation,
     parse_single_point,
     parse_stdout,
+    parse_stress_averages,
 )
 
 THERMO_UNITS = {
@@ -184,6 +185,11 @@ class BoroglassLammpsParser(Parser):
         final_density = [s['thermo']['density'][-1] for s in log['stages'] if s['thermo']['density']]
         if final_density:
             results['final_density_g_cm3'] = final_density[-1]
+        averages = parse_stress_averages(log_text)
+        if averages:
+            results['stress_average_gpa'] = {stages[index]['name']: self._input_frame_gpa(pressure).tolist()
+                                             for index, (pressure, _) in averages.items()}
+            results['stress_average_steps'] = {stages[index]['name']: steps for index, (_, steps) in averages.items()}
         self.out('results', orm.Dict(results))
 
         unfinished = any(d is None or d < s.get('steps', 0) for d, s in zip(done, stages))
@@ -275,9 +281,14 @@ class BoroglassLammpsParser(Parser):
         labels = orm.ArrayData()
         labels.set_array('energy_ev', np.array([energy_ev]))
         labels.set_array('forces_ev_a', forces @ rotation.T)
-        labels.set_array('stress_gpa', rotation @ pressure_bar @ rotation.T / li.BAR_PER_GPA)
+        labels.set_array('stress_gpa', self._input_frame_gpa(pressure_bar))
         labels.base.attributes.set('units', {'energy_ev': 'eV', 'forces_ev_a': 'eV/A', 'stress_gpa': 'GPa'})
         return labels
+
+    def _input_frame_gpa(self, pressure_bar: np.ndarray) -> np.ndarray:
+        """A (3, 3) pressure tensor of the LAMMPS frame, bar, as ``M P M.T`` in the input structure's frame, GPa."""
+        _, rotation = li.lammps_cell(np.array(self.node.inputs.structure.cell))
+        return rotation @ pressure_bar @ rotation.T / li.BAR_PER_GPA
 
     def _final_structure(self) -> orm.StructureData:
         """Build the final structure from the sorted final dump (wrapped positions)."""

@@ -11,6 +11,8 @@ from aiida_boroglass.calculations.lammps_inputs import (
     SINGLE_POINT_COLUMNS,
     STAGE_BEGIN,
     STAGE_END,
+    STRESS_AVERAGE,
+    STRESS_AVERAGE_COLUMNS,
     THERMO_COLUMNS,
 )
 
@@ -277,6 +279,34 @@ def parse_single_point(text: str) -> tuple[float, np.ndarray] | None:
     for line in text.splitlines():
         if line.startswith(SINGLE_POINT):
             values = dict(zip(SINGLE_POINT_COLUMNS, map(float, line.split()[1:])))
-            xx, yy, zz, xy, xz, yz = (values[f'p{pair}'] for pair in ('xx', 'yy', 'zz', 'xy', 'xz', 'yz'))
-            return values['pe'], np.array([[xx, xy, xz], [xy, yy, yz], [xz, yz, zz]])
+            return values['pe'], _pressure_tensor(values)
     return None
+
+
+def _pressure_tensor(values: dict[str, float]) -> np.ndarray:
+    """The symmetric (3, 3) tensor of the components ``pxx pyy pzz pxy pxz pyz`` in ``values``."""
+    xx, yy, zz, xy, xz, yz = (values[column] for column in STRESS_AVERAGE_COLUMNS)
+    return np.array([[xx, xy, xz], [xy, yy, yz], [xz, yz, zz]])
+
+
+def parse_stress_averages(text: str) -> dict[int, tuple[np.ndarray, int]]:
+    """Pressure tensors averaged by the ``average_stress`` stages of a run.
+
+    Parameters
+    ----------
+    text : str
+        Content of ``log.lammps``.
+
+    Returns
+    -------
+    dict of int to tuple (np.ndarray of shape (3, 3), int)
+        Stage index -> the symmetric pressure tensor averaged over the stage's steps (kinetic
+        part included; positive under compression), bar, in the LAMMPS frame, and the number
+        of steps averaged. Empty when no stage averaged.
+    """
+    averages = {}
+    for line in text.splitlines():
+        if line.startswith(STRESS_AVERAGE):
+            _, index, steps, *numbers = line.split()
+            averages[int(index)] = (_pressure_tensor(dict(zip(STRESS_AVERAGE_COLUMNS, map(float, numbers)))), int(steps))
+    return averages

@@ -1,0 +1,1 @@
+"""Mechanics workflows: elastic constants (and later deformation and fracture) of glasses."""
