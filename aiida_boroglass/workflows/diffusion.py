@@ -10,10 +10,8 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 
 from aiida import orm
-from aiida.common import AttributeDict
 from aiida.engine import WorkChain, if_, while_
 
-from aiida_boroglass.calculations.lammps_inputs import DEFAULT_PARAMETERS
 from aiida_boroglass.functions.exit_codes import CALCFUNCTION_FAILED_MESSAGE, checked_step, run_checked
 from aiida_boroglass.functions.transport import (
     arrhenius_transport,
@@ -24,12 +22,11 @@ from aiida_boroglass.functions.transport import (
     mobile_species,
     transport_settings,
 )
-from aiida_boroglass.functions.utils import site_symbols, validate_max_concurrent
+from aiida_boroglass.functions.utils import site_symbols
 from aiida_boroglass.glass.schedule import transport_stages, validate_transport_schedule
-from aiida_boroglass.workflows.lammps_base import LammpsBaseWorkChain, md_models, set_lammps_code, validate_md_potential
-from aiida_boroglass.workflows.launch import submit_once
-from aiida_boroglass.workflows.melt_quench import _MD_EXCLUDE, validate_md_parameters
+from aiida_boroglass.workflows.lammps_base import md_models, validate_md_potential
 from aiida_boroglass.workflows.protocols.utils import ProtocolMixin
+from aiida_boroglass.workflows.replica_runs import ReplicaRunsMixin, replica_elements, timestep_fs
 from aiida_boroglass.workflows.structure_panel import settings_validator
 
 #: Keys of the ``field`` input.
@@ -81,13 +78,12 @@ def production_frames(inputs: Mapping) -> tuple[float, int]:
         The workflow inputs: ``schedule`` (ps) and optionally ``md_parameters``
         (``timestep_fs``, fs).
     """
-    md_parameters = inputs['md_parameters'].get_dict() if inputs.get('md_parameters') is not None else {}
-    timestep_fs = md_parameters.get('timestep_fs', DEFAULT_PARAMETERS['timestep_fs'])
-    production = transport_stages(1.0, inputs['schedule'].get_dict(), timestep_fs)[-1]
-    return production['dump_every'] * timestep_fs / 1000.0, production['steps'] // production['dump_every'] + 1
+    step_fs = timestep_fs(inputs)
+    production = transport_stages(1.0, inputs['schedule'].get_dict(), step_fs)[-1]
+    return production['dump_every'] * step_fs / 1000.0, production['steps'] // production['dump_every'] + 1
 
 
-class DiffusionWorkChain(ProtocolMixin, WorkChain):
+class DiffusionWorkChain(ReplicaRunsMixin, ProtocolMixin, WorkChain):
     """NVT MD at every temperature and replica -> MSD, D(T) -> Arrhenius, Nernst-Einstein -> field, D_cum."""
 
     _protocol_file = 'diffusion.yaml'
@@ -97,28 +93,17 @@ class DiffusionWorkChain(ProtocolMixin, WorkChain):
     def define(cls, spec):
         """Define the process specification."""
         super().define(spec)
-        spec.input_namespace('structures', valid_type=orm.StructureData, dynamic=True,
-                             help='Independent replicas of one glass (e.g. melt-quench outputs), keyed r0, r1, ...')
-        spec.input('forcefield', valid_type=orm.Dict, required=False,
-                   help='Resolved force-field parameters (the melt-quench `forcefield` output); leave it unset for a '
-                        'DeePMD ensemble (md.lammps.models + md.lammps.deepmd).')
+        cls.define_replica_runs(spec)
         spec.input('temperatures_k', valid_type=orm.List, serializer=orm.to_aiida_type, validator=validate_temperatures,
                    help='Temperatures of the NVT runs, K (paper 002: 700, 750, 800).')
         spec.input('schedule', valid_type=orm.Dict, serializer=orm.to_aiida_type,
                    validator=lambda v, _: validate_transport_schedule(v.get_dict()),
                    help='equilibration_ps, production_ps, dump_every_ps (ps).')
-        spec.input('md_parameters', valid_type=orm.Dict, serializer=orm.to_aiida_type, required=False,
-                   validator=validate_md_parameters,
-                   help='Time step (fs), thermo/restart intervals (steps), velocity seed, damping (ps).')
         spec.input('parameters', valid_type=orm.Dict, serializer=orm.to_aiida_type, default=lambda: orm.Dict(),
                    validator=settings_validator(transport_settings),
                    help='Analysis settings: see `functions.transport.TRANSPORT_DEFAULTS`.')
         spec.input('field', valid_type=orm.Dict, serializer=orm.to_aiida_type, required=False, validator=validate_field,
                    help='Applied-field run: efield_v_a (V/Å), freeze_network (bool, default false), temperature_k (None: hottest).')
-        spec.input('max_concurrent', valid_type=orm.Int, serializer=orm.to_aiida_type, default=lambda: orm.Int(2),
-                   validator=validate_max_concurrent,
-                   help='LAMMPS runs at the same time (match it to the free cores).')
-        spec.expose_inputs(LammpsBaseWorkChain, namespace='md', exclude=_MD_EXCLUDE)
         spec.inputs.validator = cls.validate_inputs
 
         spec.outline(
@@ -143,21 +128,13 @@ class DiffusionWorkChain(ProtocolMixin, WorkChain):
                               help='Per run: cumulative non-affine displacement of every ion (Å), mobile flags.')
         spec.output_namespace('rearrangement', valid_type=orm.Dict, dynamic=True,
                               help='Per run: D_cum threshold (Å), mobile fraction, quartiles.')
-        spec.exit_code(401, 'ERROR_MD_FAILED', message='The LAMMPS runs {runs} failed.')
         spec.exit_code(402, 'ERROR_CALCFUNCTION_FAILED', message=CALCFUNCTION_FAILED_MESSAGE)
 
     @classmethod
     def validate_inputs(cls, value, _):
         """Replicas of one composition, covered by the force field, holding a mobile ion; analysis fits the runs."""
-        structures = value.get('structures', {})
-        if not structures:
-            return 'structures: give at least one glass (replicas keyed r0, r1, ...)'
-        symbols = {key: sorted(site_symbols(node)) for key, node in structures.items()}
-        first = next(iter(symbols.values()))
-        different = sorted(key for key, s in symbols.items() if s != first)
-        if different:
-            return f'structures: {different} hold other atoms than the first replica; replicas must be one glass'
-        message = cls._validate_potential(value, first)
+        first, message = replica_elements(value.get('structures', {}))
+        message = message or cls._validate_potential(value, first)
         if message:
             return message
         try:
@@ -216,25 +193,18 @@ class DiffusionWorkChain(ProtocolMixin, WorkChain):
             :func:`~aiida_boroglass.workflows.learning.deepmd_ensemble.ensemble_potential`).
         """
         inputs = cls.get_protocol_inputs(protocol, overrides)
-        if not isinstance(structures, Mapping):
-            structures = {f'r{index}': node for index, node in enumerate(structures)}
         builder = cls.get_builder()
-        builder.structures = dict(structures)
-        if forcefield is not None:
-            builder.forcefield = forcefield
+        cls.fill_replica_runs(builder, code, structures, forcefield, inputs, options, ensemble)
         builder.temperatures_k = [float(t) for t in inputs['temperatures_k']]
         builder.schedule = inputs['schedule']
-        builder.md_parameters = inputs['md']
         builder.parameters = inputs['parameters']
-        builder.max_concurrent = inputs['max_concurrent']
         if inputs['field'] is not None:
             builder.field = inputs['field']
-        set_lammps_code(builder.md, code, inputs['lammps_cmdline'], options, ensemble)
         return builder
 
     def setup(self):
         """Plan one run per temperature and replica, plus the field runs."""
-        md_parameters = {**DEFAULT_PARAMETERS, **(self.inputs.md_parameters.get_dict() if 'md_parameters' in self.inputs else {})}
+        md_parameters = self.md_parameters()
         schedule = self.inputs.schedule.get_dict()
         replicas = sorted(self.inputs.structures)
         temperatures = self.inputs.temperatures_k.get_list()
@@ -244,8 +214,9 @@ class DiffusionWorkChain(ProtocolMixin, WorkChain):
             field = self.field_settings()
             stages = transport_stages(field['temperature_k'], schedule, md_parameters['timestep_fs'], field)
             runs.update({f'field_{r}': (r, stages) for r in replicas})
-        self.ctx.md_parameters = md_parameters
-        self.ctx.runs = runs
+        # run k of the plan draws its velocities with seed + k
+        self.ctx.runs = {key: (self.inputs.structures[replica], stages, md_parameters['seed'] + index)
+                         for index, (key, (replica, stages)) in enumerate(runs.items())}
         self.ctx.pending = list(runs)
         self.report(f'{len(runs)} LAMMPS runs: {len(temperatures)} temperatures x {len(replicas)} replicas'
                     + (' + field runs' if 'field' in self.inputs else ''))
@@ -260,33 +231,11 @@ class DiffusionWorkChain(ProtocolMixin, WorkChain):
         return {'efield_v_a': [float(e) for e in field['efield_v_a']], 'frozen_elements': frozen,
                 'temperature_k': float(temperature)}
 
-    def has_pending(self) -> bool:
-        """Whether runs are left to launch."""
-        return bool(self.ctx.pending)
-
-    def launch_batch(self):
-        """Launch the next ``max_concurrent`` runs, each with its own velocity seed."""
-        size = self.inputs.max_concurrent.value
-        batch, self.ctx.pending = self.ctx.pending[:size], self.ctx.pending[size:]
-        for key in batch:
-            replica, stages = self.ctx.runs[key]
-            inputs = AttributeDict(self.exposed_inputs(LammpsBaseWorkChain, namespace='md'))
-            inputs.lammps = AttributeDict(inputs.lammps)
-            inputs.lammps.structure = self.inputs.structures[replica]
-            if 'forcefield' in self.inputs:
-                inputs.lammps.forcefield = self.inputs.forcefield
-            seed = self.ctx.md_parameters['seed'] + list(self.ctx.runs).index(key)
-            inputs.lammps.parameters = orm.Dict({**self.ctx.md_parameters, 'seed': seed, 'stages': stages})
-            inputs.metadata = {'call_link_label': key, 'label': key}
-            node = submit_once(self, LammpsBaseWorkChain, **inputs)
-            self.report(f'launched {key} as {node.process_label}<{node.pk}>')
-            self.to_context(**{f'run_{key}': node})
-
     def inspect_batch(self):
         """Stop at the first failed run; keep the trajectories."""
-        failed = [key for key in self.ctx.runs if f'run_{key}' in self.ctx and not self.ctx[f'run_{key}'].is_finished_ok]
-        if failed:
-            return self.exit_codes.ERROR_MD_FAILED.format(runs=', '.join(failed))
+        failure = self.failed_runs()
+        if failure:
+            return failure
         for key in self.ctx.runs:
             if f'run_{key}' in self.ctx and key not in self.outputs.get('trajectories', {}):
                 self.out(f'trajectories.{key}', self.ctx[f'run_{key}'].outputs.trajectory)

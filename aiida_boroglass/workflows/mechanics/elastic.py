@@ -26,20 +26,18 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 
 from aiida import orm
-from aiida.common import AttributeDict
 from aiida.engine import WorkChain, while_
 
 from aiida_boroglass.analysis.mechanics.elastic import strain_set
 from aiida_boroglass.calculations.lammps import BoroglassLammpsCalculation
-from aiida_boroglass.calculations.lammps_inputs import DEFAULT_PARAMETERS, validate_parameters
+from aiida_boroglass.calculations.lammps_inputs import validate_parameters
 from aiida_boroglass.functions.exit_codes import CALCFUNCTION_FAILED_MESSAGE, checked_step, run_checked
 from aiida_boroglass.functions.mechanics import elastic_constants, elastic_replica_average, strained_structures
-from aiida_boroglass.functions.utils import is_count, is_real, site_symbols, validate_max_concurrent
+from aiida_boroglass.functions.utils import is_count, is_real
 from aiida_boroglass.glass.replicas import replica_seed
-from aiida_boroglass.workflows.lammps_base import LammpsBaseWorkChain, md_models, set_lammps_code, validate_md_potential
-from aiida_boroglass.workflows.launch import submit_once
-from aiida_boroglass.workflows.melt_quench import _MD_EXCLUDE, validate_md_parameters
+from aiida_boroglass.workflows.lammps_base import md_models, validate_md_potential
 from aiida_boroglass.workflows.protocols.utils import ProtocolMixin
+from aiida_boroglass.workflows.replica_runs import ReplicaRunsMixin, replica_elements, timestep_fs
 
 ROUTES = ('static', 'nvt')
 DEFAULT_ROUTE = 'static'
@@ -160,7 +158,7 @@ def validate_nvt(value, _):
     return None
 
 
-class ElasticWorkChain(ProtocolMixin, WorkChain):
+class ElasticWorkChain(ReplicaRunsMixin, ProtocolMixin, WorkChain):
     """Relax a reference cell, strain it +- in each Voigt component, fit C (6 x 6), report E, nu, B, G per replica."""
 
     _protocol_file = 'elastic.yaml'
@@ -170,11 +168,7 @@ class ElasticWorkChain(ProtocolMixin, WorkChain):
     def define(cls, spec):
         """Define the process specification."""
         super().define(spec)
-        spec.input_namespace('structures', valid_type=orm.StructureData, dynamic=True,
-                             help='Independent replicas of one glass (e.g. melt-quench outputs), keyed r0, r1, ...')
-        spec.input('forcefield', valid_type=orm.Dict, required=False,
-                   help='Resolved force-field parameters (the melt-quench `forcefield` output); leave it unset for a '
-                        'DeePMD ensemble (md.lammps.models + md.lammps.deepmd).')
+        cls.define_replica_runs(spec)
         spec.input('route', valid_type=orm.Str, serializer=orm.to_aiida_type, default=lambda: orm.Str(DEFAULT_ROUTE),
                    validator=validate_route,
                    help='`static`: energy-minimised strained cells (screening); `nvt`: paper 002, strained cells '
@@ -193,13 +187,6 @@ class ElasticWorkChain(ProtocolMixin, WorkChain):
                    validator=validate_nvt,
                    help='NVT route: temperature_k (K), reference_ps, relax_ps, average_ps (ps); defaults '
                         '`NVT_DEFAULTS` (paper 002: 300 K, 1 ps + 1 ps).')
-        spec.input('md_parameters', valid_type=orm.Dict, serializer=orm.to_aiida_type, required=False,
-                   validator=validate_md_parameters,
-                   help='Time step (fs), thermo/restart intervals (steps), velocity seed, damping (ps).')
-        spec.input('max_concurrent', valid_type=orm.Int, serializer=orm.to_aiida_type, default=lambda: orm.Int(2),
-                   validator=validate_max_concurrent,
-                   help='LAMMPS runs at the same time (match it to the free cores).')
-        spec.expose_inputs(LammpsBaseWorkChain, namespace='md', exclude=_MD_EXCLUDE)
         spec.inputs.validator = cls.validate_inputs
 
         spec.outline(
@@ -218,21 +205,13 @@ class ElasticWorkChain(ProtocolMixin, WorkChain):
         spec.output('average', valid_type=orm.Dict,
                     help='Mean and standard deviation (ddof 1; None for one replica) over replicas of E, nu, B, G, '
                          'C11, C12, C44 and the anisotropy index.')
-        spec.exit_code(401, 'ERROR_MD_FAILED', message='The LAMMPS runs {runs} failed.')
         spec.exit_code(402, 'ERROR_CALCFUNCTION_FAILED', message=CALCFUNCTION_FAILED_MESSAGE)
 
     @classmethod
     def validate_inputs(cls, value, _):
         """Replicas of one glass, a potential that covers it, and LAMMPS stages that the runs accept."""
-        structures = value.get('structures', {})
-        if not structures:
-            return 'structures: give at least one glass (replicas keyed r0, r1, ...)'
-        symbols = {key: sorted(site_symbols(node)) for key, node in structures.items()}
-        first = next(iter(symbols.values()))
-        different = sorted(key for key, s in symbols.items() if s != first)
-        if different:
-            return f'structures: {different} hold other atoms than the first replica; replicas must be one glass'
-        message = cls._validate_potential(value, first)
+        first, message = replica_elements(value.get('structures', {}))
+        message = message or cls._validate_potential(value, first)
         if message:
             return message
         largest = (value['strain'].value if 'strain' in value else DEFAULT_STRAIN) * \
@@ -240,9 +219,8 @@ class ElasticWorkChain(ProtocolMixin, WorkChain):
         if largest > STRAIN_RANGE[1]:
             return f'strain: the largest strain, strain x strain_steps = {largest:g}, exceeds {STRAIN_RANGE[1]:g}'
         route = value['route'].value if 'route' in value else DEFAULT_ROUTE
-        md_parameters = value['md_parameters'].get_dict() if value.get('md_parameters') is not None else {}
         stages = elastic_stages(route, minimize_settings(value.get('minimize')), nvt_settings(value.get('nvt')),
-                                md_parameters.get('timestep_fs', DEFAULT_PARAMETERS['timestep_fs']), len(first))
+                                timestep_fs(value), len(first))
         field = 'minimize' if route == 'static' else 'nvt'
         for run in stages:
             message = validate_parameters({'stages': run})
@@ -287,23 +265,16 @@ class ElasticWorkChain(ProtocolMixin, WorkChain):
             :func:`~aiida_boroglass.workflows.learning.deepmd_ensemble.ensemble_potential`).
         """
         inputs = cls.get_protocol_inputs(protocol, overrides)
-        if not isinstance(structures, Mapping):
-            structures = {f'r{index}': node for index, node in enumerate(structures)}
         builder = cls.get_builder()
-        builder.structures = dict(structures)
-        if forcefield is not None:
-            builder.forcefield = forcefield
-        for key in ('route', 'strain', 'strain_steps', 'minimize', 'nvt', 'max_concurrent'):
+        cls.fill_replica_runs(builder, code, structures, forcefield, inputs, options, ensemble)
+        for key in ('route', 'strain', 'strain_steps', 'minimize', 'nvt'):
             builder[key] = inputs[key]
-        builder.md_parameters = inputs['md']
-        set_lammps_code(builder.md, code, inputs['lammps_cmdline'], options, ensemble)
         return builder
 
     def setup(self):
         """Plan the reference run of every replica and the strained cells that follow."""
-        md_parameters = {**DEFAULT_PARAMETERS, **(self.inputs.md_parameters.get_dict() if 'md_parameters' in self.inputs else {})}
+        md_parameters = self.md_parameters()
         route = self.inputs.route.value
-        self.ctx.md_parameters = md_parameters
         replicas = sorted(self.inputs.structures)
         self.ctx.stages = elastic_stages(route, minimize_settings(self.inputs.minimize), nvt_settings(self.inputs.nvt),
                                          md_parameters['timestep_fs'], len(self.inputs.structures[replicas[0]].sites))
@@ -317,33 +288,9 @@ class ElasticWorkChain(ProtocolMixin, WorkChain):
         self.report(f'{route} route: {len(replicas)} replica(s) x (1 reference + {len(self.ctx.strains)} cells) '
                     f'LAMMPS runs, strain {self.inputs.strain.value:g} x {self.inputs.strain_steps.value} steps')
 
-    def has_pending(self) -> bool:
-        """Whether runs are left to launch."""
-        return bool(self.ctx.pending)
-
-    def launch_batch(self):
-        """Launch the next ``max_concurrent`` runs."""
-        size = self.inputs.max_concurrent.value
-        batch, self.ctx.pending = self.ctx.pending[:size], self.ctx.pending[size:]
-        for key in batch:
-            structure, stages, seed = self.ctx.runs[key]
-            inputs = AttributeDict(self.exposed_inputs(LammpsBaseWorkChain, namespace='md'))
-            inputs.lammps = AttributeDict(inputs.lammps)
-            inputs.lammps.structure = structure
-            if 'forcefield' in self.inputs:
-                inputs.lammps.forcefield = self.inputs.forcefield
-            inputs.lammps.parameters = orm.Dict({**self.ctx.md_parameters, 'seed': seed, 'stages': stages})
-            inputs.metadata = {'call_link_label': key, 'label': key}
-            node = submit_once(self, LammpsBaseWorkChain, **inputs)
-            self.report(f'launched {key} as {node.process_label}<{node.pk}>')
-            self.to_context(**{f'run_{key}': node})
-
     def inspect_batch(self):
         """Stop at the first failed run."""
-        failed = [key for key in self.ctx.runs if f'run_{key}' in self.ctx and not self.ctx[f'run_{key}'].is_finished_ok]
-        if failed:
-            return self.exit_codes.ERROR_MD_FAILED.format(runs=', '.join(failed))
-        return None
+        return self.failed_runs()
 
     @checked_step
     def strain_references(self):

@@ -1,0 +1,115 @@
+"""LAMMPS runs on replicas of one glass, launched in batches: the part transport and mechanics share.
+
+A workflow with :class:`ReplicaRunsMixin` defines its inputs with :meth:`define_replica_runs`,
+plans ``self.ctx.runs`` (``{key: (StructureData, stages, velocity seed)}``) and
+``self.ctx.pending`` (keys to launch), then loops
+``while_(cls.has_pending)(cls.launch_batch, cls.inspect_batch)``: each run is a
+``boroglass.lammps_base`` on the workflow's potential (a force field or a DeePMD ensemble),
+called ``key``, found again as ``self.ctx['run_' + key]``.
+"""
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+from aiida import orm
+from aiida.common import AttributeDict
+
+from aiida_boroglass.calculations.lammps_inputs import DEFAULT_PARAMETERS
+from aiida_boroglass.functions.utils import site_symbols, validate_max_concurrent
+from aiida_boroglass.workflows.lammps_base import LammpsBaseWorkChain, set_lammps_code
+from aiida_boroglass.workflows.launch import submit_once
+from aiida_boroglass.workflows.melt_quench import _MD_EXCLUDE, validate_md_parameters
+
+
+def replica_elements(structures: Mapping[str, orm.StructureData]) -> tuple[list[str], str | None]:
+    """Sorted elements of every atom of the first replica, and one line naming what is wrong, else None.
+
+    Replicas are one glass: every structure must hold the same atoms (as a multiset).
+    """
+    if not structures:
+        return [], 'structures: give at least one glass (replicas keyed r0, r1, ...)'
+    symbols = {key: sorted(site_symbols(node)) for key, node in structures.items()}
+    first = next(iter(symbols.values()))
+    different = sorted(key for key, elements in symbols.items() if elements != first)
+    if different:
+        return first, f'structures: {different} hold other atoms than the first replica; replicas must be one glass'
+    return first, None
+
+
+def timestep_fs(inputs: Mapping) -> float:
+    """The MD time step (fs) of a workflow's ``md_parameters`` input, or LAMMPS runs' default."""
+    md_parameters = inputs['md_parameters'].get_dict() if inputs.get('md_parameters') is not None else {}
+    return md_parameters.get('timestep_fs', DEFAULT_PARAMETERS['timestep_fs'])
+
+
+class ReplicaRunsMixin:
+    """Inputs, builder and batched launches of ``boroglass.lammps_base`` runs on replicas of one glass."""
+
+    @classmethod
+    def define_replica_runs(cls, spec):
+        """The replicas, the potential, MD settings and concurrency; exit code 401 for a failed run."""
+        spec.input_namespace('structures', valid_type=orm.StructureData, dynamic=True,
+                             help='Independent replicas of one glass (e.g. melt-quench outputs), keyed r0, r1, ...')
+        spec.input('forcefield', valid_type=orm.Dict, required=False,
+                   help='Resolved force-field parameters (the melt-quench `forcefield` output); leave it unset for a '
+                        'DeePMD ensemble (md.lammps.models + md.lammps.deepmd).')
+        spec.input('md_parameters', valid_type=orm.Dict, serializer=orm.to_aiida_type, required=False,
+                   validator=validate_md_parameters,
+                   help='Time step (fs), thermo/restart intervals (steps), velocity seed, damping (ps).')
+        spec.input('max_concurrent', valid_type=orm.Int, serializer=orm.to_aiida_type, default=lambda: orm.Int(2),
+                   validator=validate_max_concurrent,
+                   help='LAMMPS runs at the same time (match it to the free cores).')
+        spec.expose_inputs(LammpsBaseWorkChain, namespace='md', exclude=_MD_EXCLUDE)
+        spec.exit_code(401, 'ERROR_MD_FAILED', message='The LAMMPS runs {runs} failed.')
+
+    @staticmethod
+    def fill_replica_runs(builder, code: orm.AbstractCode, structures: Sequence[orm.StructureData] | Mapping,
+                          forcefield: orm.Dict | None, inputs: Mapping, options: Mapping | None,
+                          ensemble: Mapping | None):
+        """Set the replicas (a sequence is keyed ``r0, r1, ...``), the potential and MD settings on ``builder``.
+
+        ``inputs`` are the protocol's (``md``, ``max_concurrent``, ``lammps_cmdline``); ``options`` the
+        scheduler options of the LAMMPS jobs; ``ensemble`` a DeePMD ensemble instead of ``forcefield``.
+        """
+        if not isinstance(structures, Mapping):
+            structures = {f'r{index}': node for index, node in enumerate(structures)}
+        builder.structures = dict(structures)
+        if forcefield is not None:
+            builder.forcefield = forcefield
+        builder.md_parameters = inputs['md']
+        builder.max_concurrent = inputs['max_concurrent']
+        set_lammps_code(builder.md, code, inputs['lammps_cmdline'], options, ensemble)
+
+    def md_parameters(self) -> dict:
+        """The ``md_parameters`` input over the LAMMPS runs' defaults."""
+        given = self.inputs.md_parameters.get_dict() if 'md_parameters' in self.inputs else {}
+        return {**DEFAULT_PARAMETERS, **given}
+
+    def has_pending(self) -> bool:
+        """Whether runs are left to launch."""
+        return bool(self.ctx.pending)
+
+    def launch_batch(self):
+        """Launch the next ``max_concurrent`` runs of ``self.ctx.runs``, each with its own velocity seed."""
+        size = self.inputs.max_concurrent.value
+        batch, self.ctx.pending = self.ctx.pending[:size], self.ctx.pending[size:]
+        md_parameters = self.md_parameters()
+        for key in batch:
+            structure, stages, seed = self.ctx.runs[key]
+            inputs = AttributeDict(self.exposed_inputs(LammpsBaseWorkChain, namespace='md'))
+            inputs.lammps = AttributeDict(inputs.lammps)
+            inputs.lammps.structure = structure
+            if 'forcefield' in self.inputs:
+                inputs.lammps.forcefield = self.inputs.forcefield
+            inputs.lammps.parameters = orm.Dict({**md_parameters, 'seed': seed, 'stages': stages})
+            inputs.metadata = {'call_link_label': key, 'label': key}
+            node = submit_once(self, LammpsBaseWorkChain, **inputs)
+            self.report(f'launched {key} as {node.process_label}<{node.pk}>')
+            self.to_context(**{f'run_{key}': node})
+
+    def failed_runs(self):
+        """``ERROR_MD_FAILED`` naming the launched runs that did not finish ok, else None."""
+        failed = [key for key in self.ctx.runs if f'run_{key}' in self.ctx and not self.ctx[f'run_{key}'].is_finished_ok]
+        if failed:
+            return self.exit_codes.ERROR_MD_FAILED.format(runs=', '.join(failed))
+        return None
