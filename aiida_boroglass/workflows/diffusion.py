@@ -167,40 +167,14 @@ class DiffusionWorkChain(ReplicaRunsMixin, ProtocolMixin, WorkChain):
             return f'forcefield: no parameters for elements {missing}; it covers {sorted(charges)}'
         return None
 
-    @classmethod
-    def get_builder_from_protocol(cls, code: orm.AbstractCode, structures: Sequence[orm.StructureData] | Mapping,
-                                  forcefield: orm.Dict | None, protocol: str | None = None,
-                                  overrides: Mapping | None = None, options: Mapping | None = None,
-                                  ensemble: Mapping | None = None):
-        """Return a builder filled from a protocol.
-
-        Parameters
-        ----------
-        code : AbstractCode
-            LAMMPS code (``lmp``).
-        structures : sequence or mapping of StructureData
-            Independent replicas of one glass; a sequence is keyed ``r0, r1, ...``.
-        forcefield : Dict or None
-            Resolved force-field parameters (a melt-quench's ``forcefield`` output); None with ``ensemble``.
-        protocol : str, optional
-            ``fast``, ``balanced`` or ``stringent``; default from the protocol file.
-        overrides : Mapping, optional
-            Nested values replacing the protocol's (keys of the YAML ``default_inputs``).
-        options : Mapping, optional
-            Scheduler options of the LAMMPS jobs.
-        ensemble : Mapping, optional
-            A DeePMD ensemble instead of ``forcefield``: ``models`` and ``deepmd`` (see
-            :func:`~aiida_boroglass.workflows.learning.deepmd_ensemble.ensemble_potential`).
-        """
-        inputs = cls.get_protocol_inputs(protocol, overrides)
-        builder = cls.get_builder()
-        cls.fill_replica_runs(builder, code, structures, forcefield, inputs, options, ensemble)
+    @staticmethod
+    def fill_protocol_inputs(builder, inputs: Mapping):
+        """Temperatures (K), schedule (ps), analysis settings and the optional field run of the protocol."""
         builder.temperatures_k = [float(t) for t in inputs['temperatures_k']]
         builder.schedule = inputs['schedule']
         builder.parameters = inputs['parameters']
         if inputs['field'] is not None:
             builder.field = inputs['field']
-        return builder
 
     def setup(self):
         """Plan one run per temperature and replica, plus the field runs."""

@@ -62,23 +62,48 @@ class ReplicaRunsMixin:
         spec.expose_inputs(LammpsBaseWorkChain, namespace='md', exclude=_MD_EXCLUDE)
         spec.exit_code(401, 'ERROR_MD_FAILED', message='The LAMMPS runs {runs} failed.')
 
-    @staticmethod
-    def fill_replica_runs(builder, code: orm.AbstractCode, structures: Sequence[orm.StructureData] | Mapping,
-                          forcefield: orm.Dict | None, inputs: Mapping, options: Mapping | None,
-                          ensemble: Mapping | None):
-        """Set the replicas (a sequence is keyed ``r0, r1, ...``), the potential and MD settings on ``builder``.
+    @classmethod
+    def get_builder_from_protocol(cls, code: orm.AbstractCode, structures: Sequence[orm.StructureData] | Mapping,
+                                  forcefield: orm.Dict | None, protocol: str | None = None,
+                                  overrides: Mapping | None = None, options: Mapping | None = None,
+                                  ensemble: Mapping | None = None):
+        """Return a builder filled from a protocol of the workflow's protocol file.
 
-        ``inputs`` are the protocol's (``md``, ``max_concurrent``, ``lammps_cmdline``); ``options`` the
-        scheduler options of the LAMMPS jobs; ``ensemble`` a DeePMD ensemble instead of ``forcefield``.
+        Parameters
+        ----------
+        code : AbstractCode
+            LAMMPS code (``lmp``).
+        structures : sequence or mapping of StructureData
+            Independent replicas of one glass; a sequence is keyed ``r0, r1, ...``.
+        forcefield : Dict or None
+            Resolved force-field parameters (a melt-quench's ``forcefield`` output); None with ``ensemble``.
+        protocol : str, optional
+            ``fast``, ``balanced`` or ``stringent``; default from the protocol file.
+        overrides : Mapping, optional
+            Nested values replacing the protocol's (keys of the YAML ``default_inputs``).
+        options : Mapping, optional
+            Scheduler options of the LAMMPS jobs.
+        ensemble : Mapping, optional
+            A DeePMD ensemble instead of ``forcefield``: ``models`` and ``deepmd`` (see
+            :func:`~aiida_boroglass.workflows.learning.deepmd_ensemble.ensemble_potential`).
         """
+        inputs = cls.get_protocol_inputs(protocol, overrides)
         if not isinstance(structures, Mapping):
             structures = {f'r{index}': node for index, node in enumerate(structures)}
+        builder = cls.get_builder()
         builder.structures = dict(structures)
         if forcefield is not None:
             builder.forcefield = forcefield
         builder.md_parameters = inputs['md']
         builder.max_concurrent = inputs['max_concurrent']
         set_lammps_code(builder.md, code, inputs['lammps_cmdline'], options, ensemble)
+        cls.fill_protocol_inputs(builder, inputs)
+        return builder
+
+    @staticmethod
+    def fill_protocol_inputs(builder, inputs: Mapping):
+        """Set the workflow's own inputs on ``builder`` from the protocol's ``inputs``."""
+        raise NotImplementedError
 
     def md_parameters(self) -> dict:
         """The ``md_parameters`` input over the LAMMPS runs' defaults."""

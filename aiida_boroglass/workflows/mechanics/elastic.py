@@ -239,37 +239,11 @@ class ElasticWorkChain(ReplicaRunsMixin, ProtocolMixin, WorkChain):
             return 'forcefield: required (the melt-quench `forcefield` output), or give md.lammps.models'
         return BoroglassLammpsCalculation._validate_forcefield(value['forcefield'].get_dict(), list(symbols))
 
-    @classmethod
-    def get_builder_from_protocol(cls, code: orm.AbstractCode, structures: Sequence[orm.StructureData] | Mapping,
-                                  forcefield: orm.Dict | None, protocol: str | None = None,
-                                  overrides: Mapping | None = None, options: Mapping | None = None,
-                                  ensemble: Mapping | None = None):
-        """Return a builder filled from a protocol.
-
-        Parameters
-        ----------
-        code : AbstractCode
-            LAMMPS code (``lmp``).
-        structures : sequence or mapping of StructureData
-            Independent replicas of one glass; a sequence is keyed ``r0, r1, ...``.
-        forcefield : Dict or None
-            Resolved force-field parameters (a melt-quench's ``forcefield`` output); None with ``ensemble``.
-        protocol : str, optional
-            ``fast`` (static route), ``balanced`` (paper 002) or ``stringent``; default from the protocol file.
-        overrides : Mapping, optional
-            Nested values replacing the protocol's (keys of the YAML ``default_inputs``).
-        options : Mapping, optional
-            Scheduler options of the LAMMPS jobs.
-        ensemble : Mapping, optional
-            A DeePMD ensemble instead of ``forcefield``: ``models`` and ``deepmd`` (see
-            :func:`~aiida_boroglass.workflows.learning.deepmd_ensemble.ensemble_potential`).
-        """
-        inputs = cls.get_protocol_inputs(protocol, overrides)
-        builder = cls.get_builder()
-        cls.fill_replica_runs(builder, code, structures, forcefield, inputs, options, ensemble)
+    @staticmethod
+    def fill_protocol_inputs(builder, inputs: Mapping):
+        """Route, strain, strain steps and the minimise / NVT settings of the protocol."""
         for key in ('route', 'strain', 'strain_steps', 'minimize', 'nvt'):
             builder[key] = inputs[key]
-        return builder
 
     def setup(self):
         """Plan the reference run of every replica and the strained cells that follow."""
