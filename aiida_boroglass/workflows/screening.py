@@ -1,4 +1,4 @@
-"""Melt-quench a grid of compositions, each in one or more independent replicas, a few at a time."""
+"""Melt-quench a grid of compositions, each in one or more independent replicas, a few at a time, no slot idle."""
 from __future__ import annotations
 
 from collections.abc import Mapping
@@ -21,6 +21,7 @@ from aiida_boroglass.glass.replicas import (
 )
 from aiida_boroglass.workflows.launch import submit_once
 from aiida_boroglass.workflows.melt_quench import MeltQuenchWorkChain
+from aiida_boroglass.workflows.slots import BusySlotsMixin
 
 
 def screening_glasses(node: orm.WorkflowNode) -> dict[str, orm.WorkflowNode]:
@@ -80,8 +81,11 @@ def summarize_screening(**properties) -> orm.Dict:
     return orm.Dict({'rows': rows, 'compositions': compositions})
 
 
-class ScreeningWorkChain(WorkChain):
-    """Run :class:`MeltQuenchWorkChain` for every composition and replica, ``max_concurrent`` at a time."""
+class ScreeningWorkChain(BusySlotsMixin, WorkChain):
+    """Run :class:`MeltQuenchWorkChain` for every composition and replica, ``max_concurrent`` at a time.
+
+    A queued glass starts as soon as any running one ends (:class:`~.slots.BusySlotsMixin`).
+    """
 
     @classmethod
     def define(cls, spec):
@@ -98,7 +102,7 @@ class ScreeningWorkChain(WorkChain):
                         f'{REPLICA_SEED_STRIDE} per replica), in {list(REPLICA_RANGE)}.')
         spec.expose_inputs(MeltQuenchWorkChain, namespace='melt_quench', exclude=('composition',))
         spec.inputs.validator = cls.validate_inputs
-        spec.outline(cls.setup, while_(cls.has_pending)(cls.launch_batch, cls.inspect_batch), cls.results)
+        spec.outline(cls.setup, while_(cls.slots_busy)(cls.fill_slots), cls.results)
         spec.output('summary', valid_type=orm.Dict,
                     help='One row per glass (density, N4, NBO fraction) and their mean and spread per composition.')
         spec.exit_code(410, 'ERROR_SUB_PROCESS_FAILED', message='Melt-quench failed for: {keys}')
@@ -122,36 +126,27 @@ class ScreeningWorkChain(WorkChain):
         replicas = self.inputs.replicas.value
         self.ctx.glasses = {replica_key(key, replica, replicas): (key, replica)
                             for key in sorted(self.inputs.compositions) for replica in range(replicas)}
-        self.ctx.pending = list(self.ctx.glasses)
+        self.setup_slots(self.ctx.glasses)
 
-    def has_pending(self) -> bool:
-        """Whether glasses are left to launch."""
-        return bool(self.ctx.pending)
+    def launch_child(self, label: str) -> orm.ProcessNode:
+        """Launch the melt-quench of glass ``label`` with its replica's seeds."""
+        key, replica = self.ctx.glasses[label]
+        composition = self.inputs.compositions[key]
+        name = composition.label_text if self.inputs.replicas.value == 1 else f'{composition.label_text} r{replica}'
+        inputs = replica_inputs(self.exposed_inputs(MeltQuenchWorkChain, namespace='melt_quench'), replica)
+        node = submit_once(self, MeltQuenchWorkChain, **{**inputs, 'composition': composition,
+                           'metadata': {'call_link_label': label, 'label': name}})
+        self.report(f'launched {name} as {node.process_label}<{node.pk}>')
+        return node
 
-    def launch_batch(self):
-        """Launch the next ``max_concurrent`` melt-quench workflows."""
-        inputs = self.exposed_inputs(MeltQuenchWorkChain, namespace='melt_quench')
-        size = self.inputs.max_concurrent.value
-        self.ctx.batch, self.ctx.pending = self.ctx.pending[:size], self.ctx.pending[size:]
-        for label in self.ctx.batch:
-            key, replica = self.ctx.glasses[label]
-            composition = self.inputs.compositions[key]
-            name = composition.label_text if self.inputs.replicas.value == 1 else f'{composition.label_text} r{replica}'
-            node = submit_once(self, MeltQuenchWorkChain, **{**replica_inputs(inputs, replica), 'composition': composition,
-                               'metadata': {'call_link_label': label, 'label': name}})
-            self.report(f'launched {name} as {node.process_label}<{node.pk}>')
-            self.to_context(**{f'glass_{label}': node})
-
-    def inspect_batch(self):
-        """Report how each workflow of the batch ended (failures are collected in ``results``)."""
-        for key in self.ctx.batch:
-            node = self.ctx[f'glass_{key}']
-            self.report(f'{node.label}: finished with exit status {node.exit_status}')
+    def child_ended(self, label: str, node: orm.ProcessNode) -> None:
+        """Report how a glass's workflow ended (failures are collected in ``results``)."""
+        self.report(f'{node.label}: finished with exit status {node.exit_status}')
 
     @checked_step
     def results(self):
         """Tabulate the finished glasses; fail if any glass failed."""
-        nodes = {label: self.ctx[f'glass_{label}'] for label in self.ctx.glasses}
+        nodes = {label: orm.load_node(pk) for label, pk in self.ctx.slot_children.items()}
         failed = sorted(label for label, node in nodes.items() if not node.is_finished_ok)
         properties = {}
         for label, node in nodes.items():
