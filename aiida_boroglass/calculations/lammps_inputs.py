@@ -37,11 +37,26 @@ key                       meaning
                           continued after a restart averages the steps of its last segment only
 ``frozen_elements``       ``nvt`` only: elements held fixed (zero velocity, not integrated), e.g. the
                           network of a field run; the thermostat acts on the other atoms
+``direction``             ``deform`` only: the axis strained, ``x``, ``y`` or ``z`` (of LAMMPS' frame, the
+                          input cell's for an orthorhombic box)
+``strain_rate_per_ps``    ``deform`` only: engineering strain rate of the strained axis (each axis with
+                          ``triaxial``), 1/ps, > 0 in tension, < 0 in compression; the length grows
+                          linearly, ``L(t) = L0 (1 + rate t)`` (LAMMPS ``fix deform ... vel``)
+``lateral``               ``deform`` only, one axis: ``stress`` (default) holds the other two axes at zero
+                          stress (their lengths under a barostat, ``fix npt`` on them alone), ``strain``
+                          holds their lengths (``fix nvt``)
+``triaxial``              ``deform`` only: ``true`` strains all three axes at the rate (``fix nvt``); then
+                          no ``direction`` nor ``lateral``
 ``start_step``            MD stages: the stage's step counter at its start (default 0); set by
                           :func:`remaining_stages` when a stage is continued, so that frames,
                           thermo lines and restart files keep the step numbers (and times) of an
                           uninterrupted run
 ========================  =====================================================
+
+A ``deform`` stage prints the pressure tensor with its thermo lines (columns
+:data:`DEFORM_THERMO_COLUMNS`, the instantaneous ``pxx ... pyz`` of LAMMPS' frame, bar, positive
+in compression); a continued ``deform`` stage keeps the rate of the uninterrupted run, since
+its velocity is ``rate L0`` with ``L0`` recovered from the length at its ``start_step``.
 
 The timestep counter is reset to ``start_step`` (0 unless continued) at the start of every
 stage, so a restart file ``restart.s{k}.{step}.bin`` names its stage ``k`` and the step
@@ -57,14 +72,21 @@ import numpy as np
 from aiida_boroglass.functions.utils import is_count, is_real
 from aiida_boroglass.glass.elements import atomic_mass_g_mol
 
-STAGE_TYPES = ('minimize', 'push_off', 'nvt', 'npt', 'nve', 'single_point')
-MD_STAGE_TYPES = ('push_off', 'nvt', 'npt', 'nve')
+STAGE_TYPES = ('minimize', 'push_off', 'nvt', 'npt', 'nve', 'single_point', 'deform')
+MD_STAGE_TYPES = ('push_off', 'nvt', 'npt', 'nve', 'deform')
 MIN_STYLES = ('cg', 'fire')
 THERMO_COLUMNS = ('step', 'time', 'temp', 'press', 'pe', 'ke', 'etotal', 'vol', 'density', 'lx', 'ly', 'lz')
 #: what a ``single_point`` stage prints after its marker: potential energy (eV), pressure tensor (bar)
 SINGLE_POINT_COLUMNS = ('pe', 'pxx', 'pyy', 'pzz', 'pxy', 'pxz', 'pyz')
 #: what an ``average_stress`` stage prints after its marker, stage index and steps averaged: pressure tensor (bar)
 STRESS_AVERAGE_COLUMNS = SINGLE_POINT_COLUMNS[1:]
+#: thermo columns of a ``deform`` stage: the usual ones and the pressure tensor (bar)
+DEFORM_THERMO_COLUMNS = THERMO_COLUMNS + STRESS_AVERAGE_COLUMNS
+#: axes a ``deform`` stage strains, and how it holds the other two
+DEFORM_AXES = ('x', 'y', 'z')
+LATERAL_CONDITIONS = ('stress', 'strain')
+#: largest strain rate magnitude a ``deform`` stage accepts, 1/ps (paper 004: 0.05, paper 001: 0.001)
+MAX_STRAIN_RATE_PER_PS = 1.0
 BAR_PER_GPA = 1.0e4
 DATA_FILENAME = 'structure.data'
 RESTART_IN_FILENAME = 'restart.in.bin'
@@ -96,6 +118,8 @@ _STAGE_KEYS = {
             'dump_every'},
     'nve': {'name', 'type', 'steps', 'start_step', 'dump_every'},
     'single_point': {'name', 'type'},
+    'deform': {'name', 'type', 'steps', 'start_step', 'temperature_k', 'direction', 'strain_rate_per_ps', 'lateral',
+               'triaxial', 'dump_every'},
 }
 
 
@@ -214,8 +238,28 @@ def _validate_stage(stage: Mapping) -> str | None:
     for key in ('temperature_k', 'temperature_end_k'):
         if key in stage and not (is_real(stage[key]) and 0 < stage[key] < 20000):
             return f'{key} must lie in (0, 20000) K, got {stage[key]}'
-    if kind in ('push_off', 'nvt', 'npt') and 'temperature_k' not in stage:
+    if kind in ('push_off', 'nvt', 'npt', 'deform') and 'temperature_k' not in stage:
         return f'temperature_k is required for a {kind} stage'
+    if kind == 'deform':
+        return _validate_deform(stage)
+    return None
+
+
+def _validate_deform(stage: Mapping) -> str | None:
+    """Return an error message for the deformation keys of a ``deform`` stage, or ``None``."""
+    rate = stage.get('strain_rate_per_ps')
+    if not (is_real(rate) and 0 < abs(rate) <= MAX_STRAIN_RATE_PER_PS):
+        return (f'strain_rate_per_ps must be a number of 1/ps with 0 < |rate| <= {MAX_STRAIN_RATE_PER_PS:g} '
+                f'(> 0 tension, < 0 compression), got {rate!r}')
+    if not isinstance(stage.get('triaxial', False), bool):
+        return f'triaxial must be true or false, got {stage["triaxial"]!r}'
+    if stage.get('triaxial'):
+        given = sorted({'direction', 'lateral'} & set(stage))
+        return f'{given} not with triaxial (all three axes are strained)' if given else None
+    if stage.get('direction') not in DEFORM_AXES:
+        return f'direction must be one of {DEFORM_AXES}, got {stage.get("direction")!r}'
+    if stage.get('lateral', 'stress') not in LATERAL_CONDITIONS:
+        return f'lateral must be one of {LATERAL_CONDITIONS}, got {stage["lateral"]!r}'
     return None
 
 
@@ -361,6 +405,32 @@ def _stress_average_commands(index: int, stage: Mapping) -> tuple[list[str], lis
             [f'print "{STRESS_AVERAGE} {index} {steps} {values}"', 'unfix md_stress'])
 
 
+def _thermo_commands(columns: Sequence[str]) -> list[str]:
+    """``thermo_style`` with ``columns`` and the ``thermo_modify`` settings it resets."""
+    return [f'thermo_style custom {" ".join(columns)}', 'thermo_modify flush yes lost error norm no']
+
+
+def _deform_commands(stage: Mapping, parameters: Mapping) -> tuple[list[str], list[str]]:
+    """Fixes of a ``deform`` stage before its run, and the commands that undo them after it.
+
+    Each strained axis moves at ``rate * L0`` Å/ps, ``L0`` its length at the stage's step 0:
+    ``L / (1 + rate * start_step * timestep)`` from the length ``L`` when the fix is defined.
+    """
+    rate = stage['strain_rate_per_ps']
+    t_damp, p_damp = parameters['thermostat_damping_ps'], parameters['barostat_damping_ps']
+    t = stage['temperature_k']
+    start_ps = stage.get('start_step', 0) * parameters['timestep_fs'] * 1e-3
+    axes = DEFORM_AXES if stage.get('triaxial') else (stage['direction'],)
+    moves = ' '.join(f'{axis} vel $(l{axis}*{rate}/(1.0+{rate}*{start_ps}))' for axis in axes)
+    lines = _thermo_commands(DEFORM_THERMO_COLUMNS) + [f'fix md_deform all deform 1 {moves} remap x units box']
+    if not stage.get('triaxial') and stage.get('lateral', 'stress') == 'stress':
+        barostat = ' '.join(f'{axis} 0.0 0.0 {p_damp}' for axis in DEFORM_AXES if axis != stage['direction'])
+        lines.append(f'fix md all npt temp {t} {t} {t_damp} {barostat} couple none')
+    else:
+        lines.append(f'fix md all nvt temp {t} {t} {t_damp}')
+    return lines, ['unfix md_deform', *_thermo_commands(THERMO_COLUMNS)]
+
+
 def _stage_commands(index: int, stage: Mapping, parameters: Mapping, species_order: Sequence[str],
                     potential_commands: Sequence[str] = ()) -> list[str]:
     """LAMMPS commands of one stage, between its begin and end markers; ``potential_commands`` open it."""
@@ -398,6 +468,9 @@ def _stage_commands(index: int, stage: Mapping, parameters: Mapping, species_ord
         elif kind == 'npt':
             bar = stage.get('pressure_gpa', 0.0) * BAR_PER_GPA
             lines.append(f'fix md all npt temp {t0} {t1} {t_damp} iso {bar} {bar} {p_damp}')
+        elif kind == 'deform':
+            deforming, cleanup = _deform_commands(stage, parameters)
+            lines += deforming
         else:
             lines.append('fix md all nve')
         averaging, averaged = _stress_average_commands(index, stage)
@@ -412,7 +485,7 @@ def _stage_commands(index: int, stage: Mapping, parameters: Mapping, species_ord
         if stage.get('dump_every'):
             lines.append('undump traj')
         lines += ['unfix md'] + (['unfix md_t'] if kind == 'push_off' else [])
-        if kind == 'nvt':
+        if kind in ('nvt', 'deform'):
             lines += cleanup
     if parameters['restart_every'] and kind in MD_STAGE_TYPES:
         lines.append('restart 0')
@@ -465,8 +538,7 @@ def write_script(parameters: Mapping, potential_commands: Sequence[str], from_re
         f'neighbor {parameters["neighbor_skin_a"]} bin',
         'neigh_modify every 1 delay 0 check yes',
         f'timestep {parameters["timestep_fs"] * 1e-3}',
-        f'thermo_style custom {" ".join(THERMO_COLUMNS)}',
-        'thermo_modify flush yes lost error norm no',
+        *_thermo_commands(THERMO_COLUMNS),
         f'thermo {parameters["thermo_every"]}',
     ]
     t_start = first_temperature_k(parameters['stages'])

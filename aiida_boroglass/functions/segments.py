@@ -6,7 +6,7 @@ from aiida import orm
 from aiida.engine import calcfunction
 
 from aiida_boroglass.analysis.segments import check_increasing, kept_rows
-from aiida_boroglass.calculations.lammps_inputs import THERMO_COLUMNS
+from aiida_boroglass.calculations.lammps_inputs import DEFORM_THERMO_COLUMNS, THERMO_COLUMNS
 from aiida_boroglass.functions.exit_codes import returns_exit_codes
 
 
@@ -52,12 +52,14 @@ def _join_thermo(parts: list[dict], thermos: list[orm.ArrayData]) -> orm.ArrayDa
     names = list(dict.fromkeys(name for part in parts for name in part['stages']))
     joined = orm.ArrayData()
     for name in names:
-        pieces = {column: [] for column in THERMO_COLUMNS}
+        wide = any(f'{name}_{DEFORM_THERMO_COLUMNS[-1]}' in thermo.get_arraynames() for thermo in thermos)
+        columns = DEFORM_THERMO_COLUMNS if wide else THERMO_COLUMNS  # a deform stage prints the pressure tensor too
+        pieces = {column: [] for column in columns}
         for part, thermo in zip(parts, thermos):
             if f'{name}_step' not in thermo.get_arraynames():
                 continue
             keep = kept_rows(thermo.get_array(f'{name}_step'), name, part['stages'], part['cut_stage'], part['cut_step'])
-            for column in THERMO_COLUMNS:
+            for column in columns:
                 pieces[column].append(thermo.get_array(f'{name}_{column}')[keep])
         for column, arrays in pieces.items():
             joined.set_array(f'{name}_{column}', np.concatenate(arrays) if arrays else np.zeros(0))

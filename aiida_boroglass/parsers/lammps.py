@@ -24,6 +24,7 @@ from aiida_boroglass.parsers.parse_raw.lammps import (
 THERMO_UNITS = {
     'step': 'step', 'time': 'ps', 'temp': 'K', 'press': 'bar', 'pe': 'eV', 'ke': 'eV', 'etotal': 'eV',
     'vol': 'A^3', 'density': 'g/cm^3', 'lx': 'A', 'ly': 'A', 'lz': 'A',
+    **{column: 'bar' for column in li.STRESS_AVERAGE_COLUMNS},  # the pressure tensor of deform stages
 }
 _PERIODIC_RESTART = re.compile(r'^restart\.s(\d+)\.(\d+)\.bin$')
 _MODEL_DEVIATION_FILE = re.compile(r'^model_devi\.s(\d+)\.out$')

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from aiida_boroglass.calculations.lammps_inputs import (
+    DEFORM_THERMO_COLUMNS,
     SINGLE_POINT,
     SINGLE_POINT_COLUMNS,
     STAGE_BEGIN,
@@ -39,7 +40,8 @@ def parse_log(text: str) -> dict:
         ``version`` (str or None); ``stages``: list of dicts with ``index``, ``name``,
         ``finished`` (end marker seen), ``loop_steps`` (steps LAMMPS reports for the stage's
         run, which may stop between thermo lines on a timeout) and ``thermo`` (column name -> list of floats, in
-        LAMMPS metal units: step, ps, K, bar, eV, Å^3, g/cm^3, Å); ``errors`` and
+        LAMMPS metal units: step, ps, K, bar, eV, Å^3, g/cm^3, Å; a ``deform`` stage adds the
+        pressure tensor ``pxx ... pyz``, bar); ``errors`` and
         ``warnings`` (lists of str); ``timeout`` (bool, LAMMPS' ``timer timeout`` fired);
         ``wall_time_s`` (float or None); ``atom_steps_per_s`` (list of float, one per run).
     """
@@ -70,7 +72,10 @@ def parse_log(text: str) -> dict:
                 current['loop_steps'] = int(match.group(1))
                 columns = None
         elif current is not None and line.split()[:2] == ['Step', 'Time']:
-            columns = THERMO_COLUMNS  # the script sets ``thermo_style custom`` with these columns
+            # the script sets ``thermo_style custom`` with these columns, a deform stage with the pressure tensor too
+            columns = DEFORM_THERMO_COLUMNS if len(line.split()) == len(DEFORM_THERMO_COLUMNS) else THERMO_COLUMNS
+            for column in columns:
+                current['thermo'].setdefault(column, [])
             continue
         _scan_messages(line, result)
     return result
