@@ -35,9 +35,9 @@ Both ratios are printed per repeat (``--repeats``) and as mean and spread (max -
 
 Run it on demand (not collected by pytest), from the repository root::
 
-    python benchmarks/deepmd.py                      # 60 frames, 1500 training steps (protocol), 2000 MD steps
-    python benchmarks/deepmd.py --quick --repeats 1  # 10 frames, 100 training steps, 500 MD steps: 9 min, 2 busy cores
-    python benchmarks/deepmd.py --steps 5000 --repeats 3 --json /tmp/deepmd.json
+    python benchmarks/deepmd_training.py                      # 60 frames, 1500 training steps (protocol), 2000 MD steps
+    python benchmarks/deepmd_training.py --quick --repeats 1  # 10 frames, 100 training steps, 500 MD steps: 9 min, 2 busy cores
+    python benchmarks/deepmd_training.py --steps 5000 --repeats 3 --json /tmp/deepmd.json
 
 ``boroglass-lmp``, ``packmol`` and ``dp`` are taken from the running Python's environment (then
 PATH). Everything (AiiDA configuration, profile, job folders, plain runs) lives in one temporary
