@@ -12,12 +12,16 @@ from aiida_boroglass.cli.errors import Refusal, refusing
 from aiida_boroglass.cli.launching import (
     Progress,
     check_launch_options,
+    code_option,
     count_finished,
+    engine_code,
     exit_unless,
     field_vector,
+    job_options,
     launch,
     launch_options,
-    load_engine_code,
+    md_code_options,
+    md_codes,
     validated,
     with_profile,
 )
@@ -60,19 +64,25 @@ def aimd_overrides(path: Path | None, protocol: str, atoms: int | None, field: l
     return values
 
 
-def aimd_builders(glasses: dict, structure, protocol: str, overrides: dict) -> dict:
-    """Validated builders of one AIMD workflow per glass (key -> builder); nothing is stored."""
+def aimd_builders(glasses: dict, structure, protocol: str, overrides: dict, codes: tuple = (None, None, None),
+                  options: dict | None = None) -> dict:
+    """Validated builders of one AIMD workflow per glass (key -> builder); nothing is stored.
+
+    ``codes`` are the ``--cp2k-code``, ``--lammps-code`` and ``--packmol-code`` values (None: the
+    codes that setup registers; LAMMPS and packmol only without ``structure``); ``options`` the
+    scheduler options of every job.
+    """
     from aiida_boroglass.data.composition import CompositionData
     from aiida_boroglass.workflows.ab_initio.aimd import AimdWorkChain
 
-    code = load_engine_code(CP2K_CODE)
+    code = engine_code(codes[0], CP2K_CODE)
+    lammps, packmol = (None, None) if structure is not None else md_codes(*codes[1:])
     builders = {}
     for key, glass in glasses.items():
         with refusing():
-            lammps = None if structure is not None else load_engine_code('lmp@localhost')
             builder = AimdWorkChain.get_builder_from_protocol(
                 code, CompositionData(glass), structure=structure, protocol=protocol, overrides=overrides,
-                lammps_code=lammps, packmol_code=None if structure is not None else load_engine_code('packmol@localhost'))
+                options=options, lammps_code=lammps, packmol_code=packmol)
             builder.metadata.label = f'aimd {glass.label}'
         builders[key] = validated(builder)
     return builders
@@ -102,11 +112,15 @@ def _aimd_progress(builder) -> Progress:
               help='With --field: its duration, ps (default: the production time).')
 @click.option('--overrides', type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None,
               help='YAML file of values replacing the protocol\'s (keys of aimd.yaml default_inputs).')
+@code_option('--cp2k-code', 'CP2K', CP2K_CODE, 'boroglass.cp2k')
+@md_code_options
+@job_options
 @launch_options
 @click.option('--output', '-o', type=click.Path(file_okay=False, writable=True, path_type=Path),
               default=Path('boroglass-aimd'), show_default=True, help='Folder for the table (JSON) and the plots.')
 @with_profile
-def aimd(spec, x_text, protocol, atoms, structure, field_text, fix_network, field_ps, overrides, daemon, wait, output):
+def aimd(spec, x_text, protocol, atoms, structure, field_text, fix_network, field_ps, overrides, cp2k_code, lammps_code,
+         packmol_code, options, daemon, wait, output):
     """Ab initio melt-quench of SPEC with CP2K (paper 000): classical glass, DFT relaxation, NVT ladder, production."""
     from aiida_boroglass.cli.launcher import parse_glass, parse_glasses, parse_x_values
     from aiida_boroglass.cli.results import show_results
@@ -117,7 +131,7 @@ def aimd(spec, x_text, protocol, atoms, structure, field_text, fix_network, fiel
         raise Refusal('one structure is one glass: give a single composition (one --x) with it', '--structure')
     field = field_vector(field_text, 'atomic units', '0,0,0.02')
     values = aimd_overrides(overrides, protocol, atoms, field, fix_network, field_ps)
-    builders = aimd_builders(glasses, structure, protocol, values)
+    builders = aimd_builders(glasses, structure, protocol, values, (cp2k_code, lammps_code, packmol_code), options)
     nodes = [launch(builder, daemon, wait, _aimd_progress(builder)) for builder in builders.values()]
     if all(node is not None for node in nodes):
         exit_unless(show_results(nodes, output))

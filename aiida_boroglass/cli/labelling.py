@@ -14,11 +14,13 @@ from aiida_boroglass.cli.errors import Refusal, refusing
 from aiida_boroglass.cli.launching import (
     Progress,
     check_launch_options,
+    code_option,
     count_finished,
+    engine_code,
     exit_unless,
+    job_options,
     launch,
     launch_options,
-    load_engine_code,
     validated,
     with_profile,
 )
@@ -67,12 +69,17 @@ def load_structures(text: str) -> list:
     return nodes
 
 
-def label_builder(code, source, protocol: str, overrides: dict, stride: int | None, frames: list[int] | None):
-    """A validated ``boroglass.dft_label`` builder of ``source`` (a trajectory or a list of structures)."""
+def label_builder(code, source, protocol: str, overrides: dict, stride: int | None, frames: list[int] | None,
+                  options: dict | None = None):
+    """A validated ``boroglass.dft_label`` builder of ``source`` (a trajectory or a list of structures).
+
+    ``options``: scheduler options of the single points, over the protocol's.
+    """
     from aiida_boroglass.workflows.ab_initio.dft_label import DftLabelWorkChain
 
     with refusing():
-        builder = DftLabelWorkChain.get_builder_from_protocol(code, source, protocol=protocol, overrides=overrides)
+        builder = DftLabelWorkChain.get_builder_from_protocol(code, source, protocol=protocol, overrides=overrides,
+                                                              options=options)
         if stride is not None:
             builder.stride = stride
         if frames is not None:
@@ -127,16 +134,17 @@ def show_labels(nodes: Sequence, output: Path) -> bool:
 @click.option('--protocol', type=click.Choice(('fast', 'balanced', 'stringent')), default='balanced',
               show_default=True, help='balanced: DZVP-MOLOPT 400 Ry (training data); stringent: DZVP-MOLOPT 600 Ry; '
                                       'fast: SZV-MOLOPT 200 Ry (tests only: not training data).')
-@click.option('--code', 'code_label', default=CP2K_CODE, show_default=True, help='The CP2K code.')
+@code_option('--code', 'labeller\'s (CP2K)', CP2K_CODE)
 @click.option('--max-concurrent', type=click.IntRange(min=1), default=None,
               help='Single points at the same time (default: the protocol\'s, 2).')
 @click.option('--overrides', type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None,
               help='YAML file of values replacing the protocol\'s (keys of dft_label.yaml default_inputs).')
+@job_options
 @launch_options
 @click.option('--output', '-o', type=click.Path(file_okay=False, writable=True, path_type=Path),
               default=Path('boroglass-labels'), show_default=True, help='Folder for the table (JSON).')
 @with_profile
-def label(trajectory, stride, frames_text, structures_text, protocol, code_label, max_concurrent, overrides, daemon,
+def label(trajectory, stride, frames_text, structures_text, protocol, code, max_concurrent, overrides, options, daemon,
           wait, output):
     """DFT energies, forces and stress of trajectory frames or structures, stored as one training dataset.
 
@@ -153,7 +161,8 @@ def label(trajectory, stride, frames_text, structures_text, protocol, code_label
     if max_concurrent is not None:
         values['max_concurrent'] = max_concurrent
     source = trajectory if trajectory is not None else load_structures(structures_text)
-    builder = label_builder(load_engine_code(code_label), source, protocol, values, stride, parse_indices(frames_text))
+    builder = label_builder(engine_code(code, CP2K_CODE), source, protocol, values, stride, parse_indices(frames_text),
+                            options)
     progress = Progress(len(selected_frames(builder)), count_finished, 'single points')
     node = launch(builder, daemon, wait, progress)
     if node is not None:

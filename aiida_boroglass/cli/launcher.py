@@ -24,14 +24,18 @@ from aiida_boroglass.cli.datasets import dataset
 from aiida_boroglass.cli.analysis_commands import analyze, medium_range, softness
 from aiida_boroglass.cli.errors import OneLineGroup, Refusal, refusing
 from aiida_boroglass.cli.launching import (
+    LAMMPS_CODE,
     Progress,
     check_launch_options,
     count_finished,
+    engine_code,
     exit_unless,
     field_vector,
+    job_options,
     launch,
     launch_options,
-    load_engine_code,
+    md_code_options,
+    md_codes,
     validated,
     with_profile,
 )
@@ -43,12 +47,6 @@ from aiida_boroglass.glass.replicas import REPLICA_RANGE, replica_seed
 from aiida_boroglass.workflows.protocols.utils import recursive_merge
 
 PROTOCOLS = ('fast', 'balanced', 'stringent')
-
-#: The LAMMPS code that ``aiida-boroglass setup`` registers.
-LAMMPS_CODE = 'lmp@localhost'
-
-#: The packmol code that ``aiida-boroglass setup`` registers.
-PACKMOL_CODE = 'packmol@localhost'
 
 
 def parse_x_values(text: str) -> list[float]:
@@ -122,20 +120,30 @@ main.add_command(learn)
 
 @main.command()
 @click.option('--profile', 'profile_name', default=None, help='Profile to use or create (default: the default one).')
-def setup(profile_name):
+@click.option('--slurm', is_flag=True,
+              help='Also the computer localhost-slurm and its codes: jobs through the one-node Slurm cluster of '
+                   'scripts/slurm.sh (docs/cluster.md).')
+def setup(profile_name, slurm):
     """Create an embedded AiiDA profile if none exists, the local computer and the engine codes."""
+    import shutil
+
     from aiida import load_profile
 
-    from aiida_boroglass.cli.setup import ensure_codes, ensure_computer, ensure_profile
+    from aiida_boroglass.cli.setup import (COMPUTER_LABEL, SLURM_COMPUTER_LABEL, ensure_codes, ensure_computer,
+                                           ensure_profile)
 
     name = ensure_profile(profile_name)
     load_profile(name, allow_switch=True)
-    computer = ensure_computer()
-    found = ensure_codes(computer)
     click.echo(f'profile: {name}')
-    click.echo(f'computer: {computer.label}')
-    for label, path in found.items():
-        click.echo(f'code: {label}@{computer.label} -> {path}')
+    for computer_label in (COMPUTER_LABEL, SLURM_COMPUTER_LABEL) if slurm else (COMPUTER_LABEL,):
+        computer = ensure_computer(label=computer_label)
+        found = ensure_codes(computer)
+        click.echo(f'computer: {computer.label}')
+        for label, path in found.items():
+            click.echo(f'code: {label}@{computer.label} -> {path}')
+    if slurm and shutil.which('sinfo') is None:
+        click.echo('note: Slurm is not installed here: install slurm-wlm and munge, then start it with scripts/slurm.sh',
+                   err=True)
     missing = {'lmp', 'packmol'} - set(found)
     if missing:
         raise click.ClickException(f'required engines not found: {sorted(missing)}; install with pip install ".[engines]"')
@@ -210,22 +218,25 @@ def melt_quench_overrides(path: Path | None, protocol: str, option: str, **optio
 
 def screening_builder(label: str, glasses: dict[str, Composition], protocol: str, overrides: dict,
                       max_concurrent: int, option: str = '--overrides', ensemble: dict | None = None,
-                      replicas: int = 1):
+                      replicas: int = 1, codes: tuple = (None, None), options: dict | None = None):
     """A validated builder of a screening that melt-quenches every composition of ``glasses`` (key -> Composition)
     in ``replicas`` independent glasses.
 
     ``option`` names the overrides file in the hint of a refusal for a missing density;
-    ``ensemble`` (``models``, ``deepmd``) replaces the force field by a DeePMD ensemble.
+    ``ensemble`` (``models``, ``deepmd``) replaces the force field by a DeePMD ensemble;
+    ``codes`` are the ``--lammps-code`` and ``--packmol-code`` values (:func:`md_codes`) and
+    ``options`` the scheduler options of every job (:func:`job_options`).
     """
     from aiida_boroglass.data.composition import CompositionData
     from aiida_boroglass.workflows.melt_quench import MeltQuenchWorkChain
     from aiida_boroglass.workflows.screening import ScreeningWorkChain
 
-    code, packmol = load_engine_code(LAMMPS_CODE), load_engine_code(PACKMOL_CODE)
+    code, packmol = md_codes(*codes)
     first = next(iter(glasses.values()))
     with refusing():
         single = MeltQuenchWorkChain.get_builder_from_protocol(
-            code, CompositionData(first), protocol=protocol, overrides=overrides, packmol_code=packmol, ensemble=ensemble)
+            code, CompositionData(first), protocol=protocol, overrides=overrides, options=options,
+            packmol_code=packmol, ensemble=ensemble)
         builder = ScreeningWorkChain.get_builder()
         builder.compositions = {key: CompositionData(glass) for key, glass in glasses.items()}
         builder.max_concurrent = max_concurrent
@@ -268,11 +279,13 @@ def deepmd_potential(node, model_deviation_every: int) -> dict:
 @click.option('--max-concurrent', type=click.IntRange(min=1), default=2, show_default=True,
               help='Glasses run at the same time.')
 @MELT_QUENCH_OVERRIDES
+@md_code_options
+@job_options
 @launch_options
 @_output_option('boroglass-results')
 @with_profile
-def screen(spec, x_text, protocol, atoms, forcefield, ensemble_node, replicas, max_concurrent, overrides, daemon,
-           wait, output):
+def screen(spec, x_text, protocol, atoms, forcefield, ensemble_node, replicas, max_concurrent, overrides, lammps_code,
+           packmol_code, options, daemon, wait, output):
     """Melt-quench SPEC at every --x (in --replicas glasses each) and tabulate density, N4 and NBO fraction."""
     from aiida_boroglass.cli.results import show_results
 
@@ -288,7 +301,8 @@ def screen(spec, x_text, protocol, atoms, forcefield, ensemble_node, replicas, m
 
         thermo_every = MeltQuenchWorkChain.get_protocol_inputs(protocol, values)['md']['thermo_every']
         ensemble = deepmd_potential(ensemble_node, thermo_every)
-    builder = screening_builder(spec, glasses, protocol, values, max_concurrent, ensemble=ensemble, replicas=replicas)
+    builder = screening_builder(spec, glasses, protocol, values, max_concurrent, ensemble=ensemble, replicas=replicas,
+                                codes=(lammps_code, packmol_code), options=options)
     warn_estimated_densities(glasses, values)
     node = launch(builder, daemon, wait, _screening_progress(glasses, replicas))
     if node is not None:
@@ -299,16 +313,19 @@ def screen(spec, x_text, protocol, atoms, forcefield, ensemble_node, replicas, m
 
 
 def study_builder(spec: str, composition: Composition, ensemble: dict, protocol: str, overrides: dict,
-                  replicas: int, max_concurrent: int):
-    """A validated ``boroglass.glass_study`` builder of ``composition`` (MLP and classical melt-quenches)."""
+                  replicas: int, max_concurrent: int, codes: tuple = (None, None), options: dict | None = None):
+    """A validated ``boroglass.glass_study`` builder of ``composition`` (MLP and classical melt-quenches).
+
+    ``codes`` and ``options`` as :func:`screening_builder`.
+    """
     from aiida_boroglass.data.composition import CompositionData
     from aiida_boroglass.workflows.learning.glass_study import GlassStudyWorkChain
 
-    code, packmol = load_engine_code(LAMMPS_CODE), load_engine_code(PACKMOL_CODE)
+    code, packmol = md_codes(*codes)
     with refusing():
         builder = GlassStudyWorkChain.get_builder_from_protocol(
             code, CompositionData(composition), ensemble, protocol=protocol, overrides=overrides,
-            packmol_code=packmol, replicas=replicas)
+            packmol_code=packmol, replicas=replicas, options=options)
         builder.max_concurrent = max_concurrent
         builder.metadata.label = f'{spec} study'
     return validated(builder, hints=_density_hint('--overrides'))
@@ -329,11 +346,13 @@ def study_builder(spec: str, composition: Composition, ensemble: dict, protocol:
 @click.option('--max-concurrent', type=click.IntRange(min=1), default=2, show_default=True,
               help='Glasses of each potential run at the same time.')
 @MELT_QUENCH_OVERRIDES
+@md_code_options
+@job_options
 @launch_options
 @_output_option('boroglass-study')
 @with_profile
-def study(spec, x_value, ensemble_node, replicas, protocol, atoms, forcefield, max_concurrent, overrides, daemon, wait,
-          output):
+def study(spec, x_value, ensemble_node, replicas, protocol, atoms, forcefield, max_concurrent, overrides, lammps_code,
+          packmol_code, options, daemon, wait, output):
     """Paper 001's study: SPEC melt-quenched on a DeePMD ensemble and on the force field, compared.
 
     Both make --replicas glasses (NPT quench at the protocol's cooling rate); the table gives
@@ -349,7 +368,8 @@ def study(spec, x_value, ensemble_node, replicas, protocol, atoms, forcefield, m
     values = melt_quench_overrides(overrides, protocol, '--overrides', n_atoms=atoms, forcefield=forcefield)
     thermo_every = MeltQuenchWorkChain.get_protocol_inputs(protocol, values)['md']['thermo_every']
     ensemble = deepmd_potential(ensemble_node, thermo_every)
-    builder = study_builder(spec, composition, ensemble, protocol, values, replicas, max_concurrent)
+    builder = study_builder(spec, composition, ensemble, protocol, values, replicas, max_concurrent,
+                            (lammps_code, packmol_code), options)
     warn_estimated_densities({'glass': composition}, values)
     progress = Progress(2 * 4 * replicas, lambda node: count_finished(node, levels=3), 'MD phases')
     node = launch(builder, daemon, wait, progress)
@@ -482,8 +502,11 @@ def potential_key(node):
 
 
 def _replica_screenings(spec: str, x_values: list[float], replicas: int, protocol: str, overrides: dict,
-                        max_concurrent: int) -> list:
-    """Validated screening builders of ``replicas`` independent glasses per x (packing and velocity seeds shifted)."""
+                        max_concurrent: int, codes: tuple, options: dict) -> list:
+    """Validated screening builders of ``replicas`` independent glasses per x (packing and velocity seeds shifted).
+
+    ``codes`` and ``options`` as :func:`screening_builder`.
+    """
     from aiida_boroglass.workflows.melt_quench import MeltQuenchWorkChain
 
     glasses = parse_glasses(spec, x_values)
@@ -493,7 +516,7 @@ def _replica_screenings(spec: str, x_values: list[float], replicas: int, protoco
         seeds = {'packing': {'seed': replica_seed(defaults['packing']['seed'], replica)},
                  'md': {'seed': replica_seed(defaults['md']['seed'], replica)}}
         builders.append(screening_builder(spec, glasses, protocol, recursive_merge(overrides, seeds), max_concurrent,
-                                          '--glass-overrides'))
+                                          '--glass-overrides', codes=codes, options=options))
     return builders
 
 
@@ -550,17 +573,19 @@ def _transport_overrides(path: Path | None, protocol: str, max_concurrent: int, 
     return recursive_merge(values, options)
 
 
-def diffusion_builder(code, label: str, structures: list, potential: tuple, protocol: str, transport: dict):
+def diffusion_builder(code, label: str, structures: list, potential: tuple, protocol: str, transport: dict,
+                      options: dict | None = None):
     """A validated builder of the transport runs of one glass (its replicas), labelled ``label``.
 
-    ``potential`` is ``(forcefield, ensemble)``, as :func:`glass_potential` gives it.
+    ``potential`` is ``(forcefield, ensemble)``, as :func:`glass_potential` gives it; ``options``
+    are the scheduler options of the LAMMPS jobs.
     """
     from aiida_boroglass.workflows.diffusion import DiffusionWorkChain
 
     forcefield, ensemble = potential
     with refusing():
         builder = DiffusionWorkChain.get_builder_from_protocol(code, structures, forcefield, protocol, transport,
-                                                               ensemble=ensemble)
+                                                               options, ensemble=ensemble)
         builder.metadata.label = label
     return validated(builder)
 
@@ -593,11 +618,13 @@ def _transport_progress(builder) -> Progress:
               help='YAML replacing the melt-quench protocol\'s values, e.g. {density_g_cm3: 2.35} for borophosphates.')
 @click.option('--max-concurrent', type=click.IntRange(min=1), default=2, show_default=True,
               help='LAMMPS runs (and melt-quenches) at the same time.')
+@md_code_options
+@job_options
 @launch_options
 @_output_option('boroglass-transport')
 @with_profile
 def diffusion(spec, x_text, glasses, replicas, protocol, temperatures, field_text, freeze_network, haven_ratio,
-              overrides, glass_overrides, max_concurrent, daemon, wait, output):
+              overrides, glass_overrides, max_concurrent, lammps_code, packmol_code, options, daemon, wait, output):
     """Ion transport of glasses: D(T), E_a, D and sigma at 300 K (Nernst-Einstein), optional field drift.
 
     Give SPEC with --x to melt-quench the glasses first, or --glass of finished melt-quenches.
@@ -614,19 +641,20 @@ def diffusion(spec, x_text, glasses, replicas, protocol, temperatures, field_tex
                       '--daemon')
     transport = _transport_overrides(overrides, protocol, max_concurrent, haven_ratio, _temperatures(temperatures),
                                      field_vector(field_text, 'V/Å', '0,0,0.05'), freeze_network)
-    code = load_engine_code(LAMMPS_CODE)
+    code = engine_code(lammps_code, LAMMPS_CODE)
     nodes = _melt_quenches(glasses)
     screenings = []
     if spec:
         made = melt_quench_overrides(glass_overrides, protocol, '--glass-overrides')
-        screenings = _replica_screenings(spec, parse_x_values(x_text), replicas, protocol, made, max_concurrent)
+        screenings = _replica_screenings(spec, parse_x_values(x_text), replicas, protocol, made, max_concurrent,
+                                         (code, packmol_code), options)
     for label, structures, potential in _transport_checks(screenings, nodes):
-        diffusion_builder(code, label, structures, potential, protocol, transport)
+        diffusion_builder(code, label, structures, potential, protocol, transport, options)
     if screenings:
         warn_estimated_densities({key: data.composition for key, data in screenings[0].compositions.items()}, made)
     nodes += _made_glasses(screenings, daemon, wait)
     builders = [diffusion_builder(code, label, [node.outputs.structure for node in group], glass_potential(group[0]),
-                                  protocol, transport) for label, group in _replica_groups(nodes).items()]
+                                  protocol, transport, options) for label, group in _replica_groups(nodes).items()]
     runs = [launch(builder, daemon, wait, _transport_progress(builder)) for builder in builders]
     if all(run is not None for run in runs):
         exit_unless(show_results(runs, output))

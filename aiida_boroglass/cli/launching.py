@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import functools
 import math
+import re
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 import click
+from aiida.cmdline.params import types
 
 from aiida_boroglass.cli.errors import Refusal, one_line
 
@@ -93,6 +95,111 @@ def load_engine_code(label: str):
         return orm.load_code(label)
     except (NotExistent, MultipleObjectsError) as error:
         raise Refusal(f'{error}; run `aiida-boroglass setup` first', 'code') from None
+
+
+def code_option(flag: str, engine: str, default: str, entry_point: str | None = None):
+    """``flag`` (e.g. ``--lammps-code``): the ``engine`` code as label@computer, PK or UUID.
+
+    The command receives the loaded code, or None when the option is not given:
+    :func:`engine_code` then loads ``default`` (shown in the help), once the profile is loaded.
+    ``entry_point`` refuses a code whose default calculation plugin is another one.
+    """
+    return click.option(flag, type=types.CodeParamType(entry_point=entry_point), default=None, show_default=default,
+                        help=f'The {engine} code (label@computer, PK or UUID), e.g. on a Slurm computer '
+                             '(docs/cluster.md).')
+
+
+def engine_code(code, default: str):
+    """``code`` given with a :func:`code_option`, else the code labelled ``default``; refuse when it is not set up."""
+    return code if code is not None else load_engine_code(default)
+
+
+#: The codes that ``aiida-boroglass setup`` registers on this machine: the defaults of the code options.
+LAMMPS_CODE = 'lmp@localhost'
+PACKMOL_CODE = 'packmol@localhost'
+
+
+def md_code_options(command):
+    """Add ``--lammps-code`` and ``--packmol-code`` (the engines of a melt-quench) to ``command``; see :func:`md_codes`."""
+    command = code_option('--packmol-code', 'packmol', PACKMOL_CODE, 'boroglass.packmol')(command)
+    return code_option('--lammps-code', 'LAMMPS', LAMMPS_CODE, 'boroglass.lammps')(command)
+
+
+def md_codes(lammps_code, packmol_code) -> tuple:
+    """``(LAMMPS, packmol)`` codes of :func:`md_code_options`: the given ones, else those that setup registers."""
+    return engine_code(lammps_code, LAMMPS_CODE), engine_code(packmol_code, PACKMOL_CODE)
+
+
+class WallTime(click.ParamType):
+    """A wall time, ``3600`` (seconds) or ``1:00:00`` (hours:minutes:seconds), converted to int seconds > 0."""
+
+    name = 'walltime'
+    _CLOCK = re.compile(r'(\d+):([0-5]?\d):([0-5]?\d)')
+
+    def convert(self, value, param, ctx) -> int:
+        """Seconds of ``value``; fail naming the option unless it is a positive whole number of seconds or H:MM:SS."""
+        if isinstance(value, int):
+            seconds = value
+        elif str(value).strip().isdigit():
+            seconds = int(value)
+        elif match := self._CLOCK.fullmatch(str(value).strip()):
+            hours, minutes, rest = (int(group) for group in match.groups())
+            seconds = 3600 * hours + 60 * minutes + rest
+        else:
+            seconds = 0
+        if seconds <= 0:
+            self.fail(f'{value!r} is not a wall time > 0: give seconds (3600) or hours:minutes:seconds (1:00:00)',
+                      param, ctx)
+        return seconds
+
+
+def calcjob_options(walltime: int | None = None, mpi_procs: int | None = None, queue: str | None = None,
+                    account: str | None = None) -> dict:
+    """The CalcJob ``metadata.options`` of the given scheduler settings; {} when none is given.
+
+    Parameters
+    ----------
+    walltime : int, optional
+        Wall-time limit of every job, s (``max_wallclock_seconds``).
+    mpi_procs : int, optional
+        MPI processes of every job, on one machine (``resources``, launched with MPI: ``withmpi``).
+    queue, account : str, optional
+        Scheduler queue (Slurm partition) and account to charge (``queue_name``, ``account``).
+    """
+    options = {'max_wallclock_seconds': walltime, 'queue_name': queue, 'account': account}
+    if mpi_procs is not None:
+        options.update(resources={'num_machines': 1, 'num_mpiprocs_per_machine': mpi_procs}, withmpi=True)
+    return {key: value for key, value in options.items() if value is not None}
+
+
+#: The options of :func:`job_options`, ``--mpi-procs`` last.
+_JOB_OPTIONS = (
+    click.option('--walltime', type=WallTime(), default=None,
+                 help='Wall-time limit of every job: seconds or H:MM:SS (default: none).'),
+    click.option('--queue', default=None, help='Scheduler queue of the jobs (Slurm partition).'),
+    click.option('--account', default=None, help='Scheduler account charged for the jobs (Slurm --account).'),
+    click.option('--mpi-procs', type=click.IntRange(min=1), default=None,
+                 help='MPI processes of every parallel job, on one machine (default: 1).'),
+)
+
+
+def job_options(command=None, *, mpi: bool = True):
+    """Add ``--walltime``, ``--queue``, ``--account`` and (``mpi``) ``--mpi-procs``; ``command`` receives ``options``.
+
+    ``options`` is :func:`calcjob_options` of the given values, the scheduler options of every
+    job the command launches ({} keeps the local defaults). Commands whose jobs do not run
+    under MPI (DeePMD-kit training) take ``mpi=False``: ``@job_options(mpi=False)``.
+    """
+    if command is None:
+        return functools.partial(job_options, mpi=mpi)
+
+    @functools.wraps(command)
+    def with_options(*args, walltime, queue, account, mpi_procs=None, **kwargs):
+        return command(*args, options=calcjob_options(walltime, mpi_procs, queue, account), **kwargs)
+
+    for option in reversed(_JOB_OPTIONS if mpi else _JOB_OPTIONS[:-1]):
+        with_options = option(with_options)
+    return with_options
 
 
 def validated(builder, hints: Mapping[str, str] | None = None):

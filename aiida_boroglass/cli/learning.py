@@ -10,25 +10,29 @@ import click
 import numpy as np
 from aiida.cmdline.params import types
 
+from aiida_boroglass.cli.aimd import CP2K_CODE
 from aiida_boroglass.cli.errors import Refusal, refusing
 from aiida_boroglass.cli.launching import (
     Progress,
     check_launch_options,
+    LAMMPS_CODE,
+    code_option,
     count_finished,
+    engine_code,
     exit_unless,
+    job_options,
     launch,
     launch_options,
-    load_engine_code,
     validated,
     with_profile,
 )
 from aiida_boroglass.cli.overrides import read_overrides
 from aiida_boroglass.cli.plotting import pyplot, save_figure, text_table
-from aiida_boroglass.cli.training import LEARNING_PROCESS_TYPE
+from aiida_boroglass.cli.training import DP_CODE, LEARNING_PROCESS_TYPE
 from aiida_boroglass.workflows.protocols.utils import recursive_merge
 
 #: the labeller's code when --label-code is not given
-LABEL_CODES = {'cp2k': 'cp2k@localhost', 'classical': 'lmp@localhost'}
+LABEL_CODES = {'cp2k': CP2K_CODE, 'classical': LAMMPS_CODE}
 #: Table columns: (title, row key, format).
 LEARNING_COLUMNS = (
     ('iteration', 'iteration', '{}'),
@@ -133,13 +137,14 @@ def check_composition(spec: str, x: float | None, symbols: Sequence[str]) -> Non
                       f'{dict(counts)}: give the dataset of this glass, or --structure', 'SPEC/--x')
 
 
-def learning_builder(codes: dict, dataset, structure, protocol: str, overrides: dict):
-    """A validated ``boroglass.active_learning`` builder."""
+def learning_builder(codes: dict, dataset, structure, protocol: str, overrides: dict, options: dict | None = None):
+    """A validated ``boroglass.active_learning`` builder; ``options``: scheduler options of every job."""
     from aiida_boroglass.workflows.learning.active_learning import ActiveLearningWorkChain
 
     with refusing():
         builder = ActiveLearningWorkChain.get_builder_from_protocol(
-            codes['lammps'], codes['dp'], codes['label'], dataset, structure, protocol=protocol, overrides=overrides)
+            codes['lammps'], codes['dp'], codes['label'], dataset, structure, protocol=protocol, overrides=overrides,
+            options=options)
         builder.metadata.label = f'concurrent learning from dataset {dataset.pk}'
     return validated(builder)
 
@@ -172,18 +177,18 @@ def option_overrides(engine: str, max_iterations, max_labels, trust_lo, trust_hi
 @click.option('--trust-lo', type=click.FloatRange(min=0), default=None, help='Lower trust level, eV/Å.')
 @click.option('--trust-hi', type=click.FloatRange(min=0), default=None, help='Upper trust level, eV/Å.')
 @click.option('--models', type=click.IntRange(min=2), default=None, help='Models of every ensemble.')
-@click.option('--lammps-code', default='lmp@localhost', show_default=True, help='LAMMPS of the explorations.')
-@click.option('--dp-code', default='dp@localhost', show_default=True, help='DeePMD-kit\'s dp.')
-@click.option('--label-code', default=None,
-              help='Code of the labeller (default: cp2k@localhost for cp2k, lmp@localhost for classical).')
+@code_option('--lammps-code', 'LAMMPS (with DeePMD-kit)', LAMMPS_CODE, 'boroglass.lammps')
+@code_option('--dp-code', 'DeePMD-kit (dp)', DP_CODE)
+@code_option('--label-code', 'labeller\'s', f'{LABEL_CODES["cp2k"]} for cp2k, {LABEL_CODES["classical"]} for classical')
 @click.option('--overrides', type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None,
               help='YAML file of values replacing the protocol\'s (keys of active_learning.yaml default_inputs).')
+@job_options(mpi=False)
 @launch_options
 @click.option('--output', '-o', type=click.Path(file_okay=False, writable=True, path_type=Path),
               default=Path('boroglass-learning'), show_default=True, help='Folder for the table and the plot.')
 @with_profile
 def learn(spec, x_value, dataset, structure, engine, protocol, max_iterations, max_labels, trust_lo, trust_hi, models,
-          lammps_code, dp_code, label_code, overrides, daemon, wait, output):
+          lammps_code, dp_code, label_code, overrides, options, daemon, wait, output):
     """Learn a DeePMD potential of the glass SPEC by concurrent learning (DP-GEN's loop) from an initial dataset.
 
     Each iteration trains an ensemble, explores with it in LAMMPS (glass, melt, quench,
@@ -195,12 +200,12 @@ def learn(spec, x_value, dataset, structure, engine, protocol, max_iterations, m
     check_launch_options(daemon, wait)
     if label_code is None and engine not in LABEL_CODES:
         raise Refusal(f'required with --engine {engine}: the code of the labeller', '--label-code')
-    codes = {'lammps': load_engine_code(lammps_code), 'dp': load_engine_code(dp_code),
-             'label': load_engine_code(label_code or LABEL_CODES[engine])}
+    codes = {'lammps': engine_code(lammps_code, LAMMPS_CODE), 'dp': engine_code(dp_code, DP_CODE),
+             'label': engine_code(label_code, LABEL_CODES.get(engine))}
     values = read_overrides(overrides, ActiveLearningWorkChain.get_protocol_inputs(protocol), '--overrides')
     values = recursive_merge(values, option_overrides(engine, max_iterations, max_labels, trust_lo, trust_hi, models))
     check_composition(spec, x_value, exploration_symbols({'dataset': dataset, 'structure': structure}))
-    builder = learning_builder(codes, dataset, structure, protocol, values)
+    builder = learning_builder(codes, dataset, structure, protocol, values, options)
     progress = Progress(builder.learning['max_iterations'],
                         lambda node: count_finished(node, process_label='DeepmdEnsembleWorkChain'), 'iterations')
     node = launch(builder, daemon, wait, progress)

@@ -14,6 +14,12 @@ ENGINES = {
     'dp': ('dp', None),
 }
 COMPUTER_LABEL = 'localhost'
+#: The computer of the one-node Slurm cluster that scripts/slurm.sh starts on this machine (docs/cluster.md).
+SLURM_COMPUTER_LABEL = 'localhost-slurm'
+#: Scheduler of each computer ``setup`` registers.
+SCHEDULERS = {COMPUTER_LABEL: 'core.direct', SLURM_COMPUTER_LABEL: 'core.slurm'}
+#: Seconds between two ``squeue`` calls of the local Slurm computer (aiida's default, 10 s, suits remote clusters).
+SLURM_POLL_INTERVAL_S = 1.0
 
 
 def find_executable(name: str) -> str | None:
@@ -50,20 +56,24 @@ def ensure_profile(profile_name: str | None) -> str:
     return name
 
 
-def ensure_computer(workdir: str | None = None):
-    """Return the local computer, configured to launch MPI with this environment's ``mpirun``.
+def ensure_computer(workdir: str | None = None, label: str = COMPUTER_LABEL):
+    """Return the computer ``label`` of this machine, configured to launch MPI with this environment's ``mpirun``.
 
-    ``workdir`` (default ``~/.aiida_run``) is where jobs run when the computer is created here.
+    ``label`` is ``localhost`` (jobs run directly) or ``localhost-slurm`` (jobs go through the
+    local Slurm of scripts/slurm.sh, polled every :data:`SLURM_POLL_INTERVAL_S`); ``workdir``
+    (default ``~/.aiida_run``) is where jobs run when the computer is created here.
     """
     from aiida import orm
     from aiida.common.exceptions import NotExistent
 
     try:
-        computer = orm.load_computer(COMPUTER_LABEL)
+        computer = orm.load_computer(label)
     except NotExistent:
-        computer = orm.Computer(label=COMPUTER_LABEL, hostname='localhost', transport_type='core.local',
-                                scheduler_type='core.direct', workdir=workdir or str(Path.home() / '.aiida_run')).store()
+        computer = orm.Computer(label=label, hostname='localhost', transport_type='core.local',
+                                scheduler_type=SCHEDULERS[label], workdir=workdir or str(Path.home() / '.aiida_run')).store()
         computer.configure()
+        if label == SLURM_COMPUTER_LABEL:
+            computer.set_minimum_job_poll_interval(SLURM_POLL_INTERVAL_S)
     mpirun = find_executable('mpirun')
     if mpirun:
         computer.set_mpirun_command([mpirun, '-np', '{tot_num_mpiprocs}'])

@@ -13,11 +13,13 @@ from aiida_boroglass.cli.errors import Refusal, refusing
 from aiida_boroglass.cli.launching import (
     Progress,
     check_launch_options,
+    code_option,
     count_finished,
+    engine_code,
     exit_unless,
+    job_options,
     launch,
     launch_options,
-    load_engine_code,
     validated,
     with_profile,
 )
@@ -111,13 +113,13 @@ def show_ensemble(ensemble, output: Path) -> bool:
     return ensemble.is_finished_ok
 
 
-def ensemble_builder(code, dataset, protocol: str, overrides: dict):
-    """A validated ``boroglass.deepmd_ensemble`` builder."""
+def ensemble_builder(code, dataset, protocol: str, overrides: dict, options: dict | None = None):
+    """A validated ``boroglass.deepmd_ensemble`` builder; ``options``: scheduler options of the training jobs."""
     from aiida_boroglass.workflows.learning.deepmd_ensemble import DeepmdEnsembleWorkChain
 
     with refusing():
         builder = DeepmdEnsembleWorkChain.get_builder_from_protocol(code, dataset, protocol=protocol,
-                                                                    overrides=overrides)
+                                                                    overrides=overrides, options=options)
         builder.metadata.label = f'deepmd ensemble on dataset {dataset.pk}'
     return validated(builder, {'models': 'set it with --models'})
 
@@ -130,14 +132,15 @@ def ensemble_builder(code, dataset, protocol: str, overrides: dict):
               show_default=True, help='fast: a tiny network in ~1 min per model (tests); balanced: exploration; '
                                       'stringent: production (1e6 steps).')
 @click.option('--seed', type=int, default=None, help='Seed of the first model (default: the protocol\'s, 1).')
-@click.option('--code', 'code_label', default=DP_CODE, show_default=True, help='DeePMD-kit\'s dp.')
+@code_option('--code', 'DeePMD-kit (dp)', DP_CODE)
 @click.option('--overrides', type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None,
               help='YAML file of values replacing the protocol\'s (keys of deepmd.yaml default_inputs).')
+@job_options(mpi=False)
 @launch_options
 @click.option('--output', '-o', type=click.Path(file_okay=False, writable=True, path_type=Path),
               default=Path('boroglass-models'), show_default=True, help='Folder for the table and the plots.')
 @with_profile
-def train(dataset, models, protocol, seed, code_label, overrides, daemon, wait, output):
+def train(dataset, models, protocol, seed, code, overrides, options, daemon, wait, output):
     """Train an ensemble of DeePMD models on a labelled dataset (TensorFlow backend, se_e2_a).
 
     The models differ only in their seeds; their spread is the model deviation that
@@ -148,7 +151,7 @@ def train(dataset, models, protocol, seed, code_label, overrides, daemon, wait, 
     check_launch_options(daemon, wait)
     values = read_overrides(overrides, DeepmdEnsembleWorkChain.get_protocol_inputs(protocol), '--overrides')
     values.update({key: value for key, value in (('models', models), ('seed', seed)) if value is not None})
-    builder = ensemble_builder(load_engine_code(code_label), dataset, protocol, values)
+    builder = ensemble_builder(engine_code(code, DP_CODE), dataset, protocol, values, options)
     progress = Progress(builder.models.value, lambda node: count_finished(node, process_class=_calcjob()), 'models')
     node = launch(builder, daemon, wait, progress)
     if node is not None:

@@ -255,7 +255,8 @@ class MeltQuenchWorkChain(ProtocolMixin, WorkChain):
         overrides : Mapping, optional
             Nested values that replace the protocol's (keys of the YAML ``default_inputs``).
         options : Mapping, optional
-            Scheduler options of the LAMMPS jobs (resources, wall time in s, ...).
+            Scheduler options of the LAMMPS jobs (resources, wall time in s, queue, ...); the
+            packing job takes them on one process, without MPI.
         packmol_code : AbstractCode, optional
             packmol code; default: the code labelled ``packmol`` on the LAMMPS code's computer.
         ensemble : Mapping, optional
@@ -282,6 +283,9 @@ class MeltQuenchWorkChain(ProtocolMixin, WorkChain):
         builder.packing.code = packmol_code
         builder.packing.tolerance_a = inputs['packing']['tolerance_a']
         builder.packing.seed = inputs['packing']['seed']
+        if options:
+            builder.packing.metadata.options = {**options, 'withmpi': False,
+                                                'resources': {'num_machines': 1, 'num_mpiprocs_per_machine': 1}}
         set_lammps_code(builder.md, code, inputs['lammps_cmdline'], options, ensemble)
         return builder
 

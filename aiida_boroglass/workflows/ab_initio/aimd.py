@@ -260,7 +260,8 @@ class AimdWorkChain(ProtocolMixin, WorkChain):
         overrides : Mapping, optional
             Nested values that replace the protocol's (keys of ``aimd.yaml`` ``default_inputs``).
         options : Mapping, optional
-            Scheduler options of the CP2K jobs, merged over the protocol's.
+            Scheduler options of the CP2K jobs, merged over the protocol's; also those of the
+            classical melt-quench's jobs.
         lammps_code, packmol_code : AbstractCode, optional
             Codes of the classical starting glass; default: ``lmp`` and ``packmol`` on the CP2K
             code's computer.
@@ -277,7 +278,7 @@ class AimdWorkChain(ProtocolMixin, WorkChain):
                 lammps_code = lammps_code or orm.load_code(f'lmp@{code.computer.label}')
                 classical = MeltQuenchWorkChain.get_builder_from_protocol(
                     lammps_code, composition, protocol=inputs['melt_quench_protocol'],
-                    overrides={'n_atoms': inputs['n_atoms']}, packmol_code=packmol_code)
+                    overrides={'n_atoms': inputs['n_atoms']}, options=options, packmol_code=packmol_code)
                 builder.melt_quench = {k: v for k, v in classical._inputs(prune=True).items()
                                        if k not in ('composition', 'n_atoms')}
         for key in ('dft', 'geo_opt', 'md', 'schedule'):

@@ -280,7 +280,7 @@ class ActiveLearningWorkChain(ProtocolMixin, WorkChain):
     def get_builder_from_protocol(cls, lammps_code: orm.AbstractCode, dp_code: orm.AbstractCode,
                                   label_code: orm.AbstractCode, dataset: LabelledDatasetData,
                                   structure: orm.StructureData | None = None, protocol: str | None = None,
-                                  overrides: Mapping | None = None):
+                                  overrides: Mapping | None = None, options: Mapping | None = None):
         """Return a builder filled from a protocol of ``active_learning.yaml`` (and its training and labelling ones).
 
         Parameters
@@ -298,6 +298,8 @@ class ActiveLearningWorkChain(ProtocolMixin, WorkChain):
         overrides : Mapping, optional
             Keys of ``default_inputs``; ``training`` and ``labelling`` hold overrides of
             ``deepmd.yaml`` and ``dft_label.yaml``.
+        options : Mapping, optional
+            Scheduler options of every job (explorations, training, labels), merged over the protocols'.
         """
         inputs = cls.get_protocol_inputs(protocol, overrides)
         builder = cls.get_builder()
@@ -307,10 +309,11 @@ class ActiveLearningWorkChain(ProtocolMixin, WorkChain):
         builder.learning = inputs['learning']
         builder.exploration = inputs['exploration']
         builder.lammps_code = lammps_code
-        builder.lammps_options = inputs['lammps_options']
-        training = DeepmdEnsembleWorkChain.get_builder_from_protocol(dp_code, dataset, protocol, inputs['training'])
+        builder.lammps_options = {**inputs['lammps_options'], **(options or {})}
+        training = DeepmdEnsembleWorkChain.get_builder_from_protocol(dp_code, dataset, protocol, inputs['training'],
+                                                                     options)
         builder.training = {key: training[key] for key in training if key not in ('dataset', 'metadata')}
-        labelling = DftLabelWorkChain.get_builder_from_protocol(label_code, {}, protocol, inputs['labelling'])
+        labelling = DftLabelWorkChain.get_builder_from_protocol(label_code, {}, protocol, inputs['labelling'], options)
         builder.labelling = {key: labelling[key] for key in labelling
                              if key not in (*LABELLING_EXCLUDED, 'metadata')}
         return builder

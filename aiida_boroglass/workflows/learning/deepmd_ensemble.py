@@ -131,7 +131,8 @@ class DeepmdEnsembleWorkChain(ProtocolMixin, WorkChain):
 
     @classmethod
     def get_builder_from_protocol(cls, code: orm.AbstractCode, dataset: LabelledDatasetData,
-                                  protocol: str | None = None, overrides: Mapping | None = None):
+                                  protocol: str | None = None, overrides: Mapping | None = None,
+                                  options: Mapping | None = None):
         """Return a builder filled from a protocol of ``deepmd.yaml``.
 
         Parameters
@@ -144,6 +145,8 @@ class DeepmdEnsembleWorkChain(ProtocolMixin, WorkChain):
             ``fast``, ``balanced`` or ``stringent``; default from the protocol file.
         overrides : Mapping, optional
             Nested values replacing the protocol's (keys of the YAML ``default_inputs``).
+        options : Mapping, optional
+            Scheduler options of the training jobs, merged over the protocol's.
         """
         inputs = cls.get_protocol_inputs(protocol, overrides)
         builder = cls.get_builder()
@@ -153,7 +156,7 @@ class DeepmdEnsembleWorkChain(ProtocolMixin, WorkChain):
         builder.seed = inputs['seed']
         builder.max_concurrent = inputs['max_concurrent']
         builder.settings = {section: inputs[section] for section in di.SETTINGS_KEYS}
-        builder.options = inputs['options']
+        builder.options = {**inputs['options'], **(options or {})}
         return builder
 
     def setup(self):

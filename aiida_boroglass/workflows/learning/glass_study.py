@@ -86,7 +86,8 @@ class GlassStudyWorkChain(WorkChain):
     @classmethod
     def get_builder_from_protocol(cls, code: orm.AbstractCode, composition: CompositionData | str,
                                   ensemble: Mapping, protocol: str | None = None, overrides: Mapping | None = None,
-                                  packmol_code: orm.AbstractCode | None = None, replicas: int = 3):
+                                  packmol_code: orm.AbstractCode | None = None, replicas: int = 3,
+                                  options: Mapping | None = None):
         """A builder whose two melt-quenches share the protocol and overrides of ``boroglass.melt_quench``.
 
         Parameters
@@ -102,11 +103,14 @@ class GlassStudyWorkChain(WorkChain):
             the protocol's force field (or ``overrides['forcefield']``).
         replicas : int
             Glasses per potential.
+        options : Mapping, optional
+            Scheduler options of every job, as :meth:`MeltQuenchWorkChain.get_builder_from_protocol`.
         """
         builder = cls.get_builder()
         for potential, models in (('mlp', ensemble), ('classical', None)):
             single = MeltQuenchWorkChain.get_builder_from_protocol(
-                code, composition, protocol=protocol, overrides=overrides, packmol_code=packmol_code, ensemble=models)
+                code, composition, protocol=protocol, overrides=overrides, options=options, packmol_code=packmol_code,
+                ensemble=models)
             builder.composition = single.composition
             builder[potential] = {key: value for key, value in single._inputs(prune=True).items()
                                   if key != 'composition'}
