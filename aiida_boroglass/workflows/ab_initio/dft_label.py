@@ -27,6 +27,7 @@ from aiida_boroglass.functions.utils import site_symbols, validate_max_concurren
 from aiida_boroglass.workflows.ab_initio.labellers import LABELLERS, get_labeller
 from aiida_boroglass.workflows.launch import submit_once
 from aiida_boroglass.workflows.protocols.utils import ProtocolMixin
+from aiida_boroglass.workflows.slots import BusySlotsMixin
 
 
 def _optional_value(inputs: Mapping, key: str):
@@ -65,8 +66,11 @@ def selected_frames(inputs: Mapping) -> dict[str, int]:
     return {frame_key(index): index for index in indices}
 
 
-class DftLabelWorkChain(ProtocolMixin, WorkChain):
-    """Frames -> single points, ``max_concurrent`` at a time -> one dataset of energies, forces and stress."""
+class DftLabelWorkChain(BusySlotsMixin, ProtocolMixin, WorkChain):
+    """Frames -> single points, ``max_concurrent`` at a time -> one dataset of energies, forces and stress.
+
+    A queued frame starts as soon as any single point ends (:class:`~..slots.BusySlotsMixin`).
+    """
 
     _protocol_file = 'dft_label.yaml'
     _protocol_open_sections = ('dft', 'options')
@@ -97,7 +101,7 @@ class DftLabelWorkChain(ProtocolMixin, WorkChain):
 
         spec.outline(
             cls.setup,
-            while_(cls.has_pending)(cls.launch_batch, cls.inspect_batch),
+            while_(cls.slots_busy)(cls.fill_slots),
             cls.results,
         )
         spec.output('dataset', valid_type=orm.TrajectoryData,
@@ -182,44 +186,34 @@ class DftLabelWorkChain(ProtocolMixin, WorkChain):
         else:
             self.ctx.structures = dict(self.inputs.structures)
         self.ctx.frames = frames
-        self.ctx.pending = list(frames)
+        self.setup_slots(frames)
         self.ctx.labelled = []
         self.ctx.skipped = []
         self.report(f'{len(frames)} frames to label with {self.inputs.engine.value}, '
                     f'{self.inputs.max_concurrent.value} at a time')
 
-    def has_pending(self) -> bool:
-        """Whether frames are left to launch."""
-        return bool(self.ctx.pending)
-
-    def launch_batch(self):
-        """Launch the single points of the next ``max_concurrent`` frames."""
+    def launch_child(self, key: str) -> orm.ProcessNode:
+        """Launch the single point of frame ``key``."""
         labeller = get_labeller(self.inputs.engine.value)
-        size = self.inputs.max_concurrent.value
-        batch, self.ctx.pending = self.ctx.pending[:size], self.ctx.pending[size:]
-        for key in batch:
-            builder = labeller.builder(self.inputs.code, self.ctx.structures[key], self.inputs.dft.get_dict(),
-                                       self.inputs.options.get_dict())
-            builder.metadata.call_link_label = key
-            builder.metadata.label = key
-            node = submit_once(self, builder)
-            self.report(f'launched {key} (frame {self.ctx.frames[key]}) as {node.process_label}<{node.pk}>')
-            self.to_context(**{f'label_{key}': node})
-        self.ctx.batch = batch
+        builder = labeller.builder(self.inputs.code, self.ctx.structures[key], self.inputs.dft.get_dict(),
+                                   self.inputs.options.get_dict())
+        builder.metadata.call_link_label = key
+        builder.metadata.label = key
+        node = submit_once(self, builder)
+        self.report(f'launched {key} (frame {self.ctx.frames[key]}) as {node.process_label}<{node.pk}>')
+        return node
 
-    def inspect_batch(self):
-        """Keep the frames that were labelled; report and record the others as skipped."""
-        for key in self.ctx.batch:
-            node = self.ctx[f'label_{key}']
-            if node.is_finished_ok:
-                self.ctx.labelled.append(key)
-                continue
-            status = node.exit_status
-            message = node.exit_message or node.process_state.value
-            self.ctx.skipped.append({'frame': self.ctx.frames[key], 'key': key, 'pk': node.pk,
-                                     'exit_status': status, 'message': message})
-            self.report(f'frame {self.ctx.frames[key]} ({key}) skipped: {node.process_label}<{node.pk}> failed '
-                        f'with exit status {status}: {message}')
+    def child_ended(self, key: str, node: orm.ProcessNode) -> None:
+        """Keep a frame that was labelled; report and record one that was not as skipped."""
+        if node.is_finished_ok:
+            self.ctx.labelled.append(key)
+            return
+        status = node.exit_status
+        message = node.exit_message or node.process_state.value
+        self.ctx.skipped.append({'frame': self.ctx.frames[key], 'key': key, 'pk': node.pk,
+                                 'exit_status': status, 'message': message})
+        self.report(f'frame {self.ctx.frames[key]} ({key}) skipped: {node.process_label}<{node.pk}> failed '
+                    f'with exit status {status}: {message}')
 
     @checked_step
     def results(self):
@@ -228,11 +222,14 @@ class DftLabelWorkChain(ProtocolMixin, WorkChain):
             self.report(f'no frame was labelled: all {len(self.ctx.frames)} single points failed')
             return self.exit_codes.ERROR_ALL_FRAMES_FAILED.format(count=len(self.ctx.frames))
         labeller = get_labeller(self.inputs.engine.value)
-        selection = orm.Dict({'engine': labeller.name, 'skipped': self.ctx.skipped,
-                              'frame_indices': {key: self.ctx.frames[key] for key in self.ctx.labelled}})
+        labelled = sorted(self.ctx.labelled, key=self.ctx.frames.get)
+        skipped = sorted(self.ctx.skipped, key=lambda row: row['frame'])
+        selection = orm.Dict({'engine': labeller.name, 'skipped': skipped,
+                              'frame_indices': {key: self.ctx.frames[key] for key in labelled}})
         dataset = run_checked(label_dataset, selection,
-                              structures={key: self.ctx.structures[key] for key in self.ctx.labelled},
-                              labels={key: labeller.labels(self.ctx[f'label_{key}']) for key in self.ctx.labelled})
+                              structures={key: self.ctx.structures[key] for key in labelled},
+                              labels={key: labeller.labels(orm.load_node(self.ctx.slot_children[key]))
+                                      for key in labelled})
         self.out('dataset', dataset)
         self.report(f'dataset TrajectoryData<{dataset.pk}>: {len(self.ctx.labelled)} frames labelled, '
                     f'{len(self.ctx.skipped)} skipped')
