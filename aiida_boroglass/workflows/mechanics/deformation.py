@@ -29,6 +29,7 @@ from aiida.engine import WorkChain, while_
 
 from aiida_boroglass.analysis.neighbors import max_cutoff
 from aiida_boroglass.calculations.lammps_inputs import (
+    DEFAULT_PARAMETERS,
     DEFORM_AXES,
     LATERAL_CONDITIONS,
     MAX_STRAIN_RATE_PER_PS,
@@ -247,7 +248,8 @@ class DeformationWorkChain(ReplicaRunsMixin, ProtocolMixin, WorkChain):
         if message:
             return f'strain_rate_per_ps / max_strain / frames: {message}'
         md = value['md_parameters'].get_dict() if value.get('md_parameters') is not None else {}
-        thermo_strain = inputs['strain_rate_per_ps'] * timestep * 1e-3 * md.get('thermo_every', 100)
+        thermo_strain = inputs['strain_rate_per_ps'] * timestep * 1e-3 * md.get('thermo_every',
+                                                                                DEFAULT_PARAMETERS['thermo_every'])
         if analysis['modulus_strain'] < 2 * thermo_strain or analysis['modulus_strain'] > inputs['max_strain']:
             return (f'analysis.modulus_strain: must lie in [{2 * thermo_strain:g}, {inputs["max_strain"]:g}] (two thermo '
                     f'lines at least, at most max_strain), got {analysis["modulus_strain"]!r}')
@@ -280,8 +282,9 @@ class DeformationWorkChain(ReplicaRunsMixin, ProtocolMixin, WorkChain):
                 self.ctx.axes[key] = [DEFORM_AXES.index(direction)] if direction else [0, 1, 2]
                 self.ctx.replica_of[key] = replica
         self.ctx.pending = list(self.ctx.runs)
-        self.report(f'{mode} at {MODES[mode] * rate:g} 1/ps to strain {MODES[mode] * steps * rate * md_parameters["timestep_fs"] * 1e-3:g} '
-                    f'({steps} steps, a frame every {every}): {len(self.ctx.runs)} LAMMPS run(s)')
+        final = MODES[mode] * steps * rate * md_parameters['timestep_fs'] * 1e-3
+        self.report(f'{mode} at {MODES[mode] * rate:g} 1/ps to strain {final:g} ({steps} steps, a frame every {every}): '
+                    f'{len(self.ctx.runs)} LAMMPS run(s)')
 
     @checked_step
     def find_cutoffs(self):
