@@ -34,17 +34,21 @@ def show(node):
 
 
 @data_boroglass.command('table')
-@arguments.WORKFLOWS(required=True)
+@click.argument('nodes', nargs=-1, required=True)
 @click.option('--output', '-o', type=click.Path(file_okay=False, path_type=Path), default=None,
               help='Folder for the table (JSON) and the plots (default: boroglass-table-PK).')
 @with_profile
-def table(workflows, output):
+def table(nodes, output):
     """Tabulate and plot stored results: screening, diffusion, hopping, medium-range or structure-panel workflows.
 
-    A screening that was interrupted or failed is tabulated from the glasses that finished.
+    NODES are workflows (PK, UUID or label) or the NAME of a screening's group boroglass/NAME
+    (e.g. after `verdi archive import`). A screening that was interrupted or failed is
+    tabulated from the glasses that finished.
     """
+    from aiida_boroglass.cli.archive import resolve_workflows
     from aiida_boroglass.cli.results import show_results
 
+    workflows = resolve_workflows(nodes)
     show_results(workflows, output or Path(f'boroglass-table-{workflows[0].pk}'))
 
 

@@ -18,6 +18,7 @@ import numpy as np
 from aiida.cmdline.params import types
 
 from aiida_boroglass.cli.aimd import aimd
+from aiida_boroglass.cli.archive import export
 from aiida_boroglass.cli.labelling import label
 from aiida_boroglass.cli.learning import learn
 from aiida_boroglass.cli.datasets import dataset
@@ -116,6 +117,7 @@ main.add_command(medium_range)
 main.add_command(softness)
 main.add_command(train)
 main.add_command(learn)
+main.add_command(export)
 
 
 @main.command()
@@ -218,14 +220,16 @@ def melt_quench_overrides(path: Path | None, protocol: str, option: str, **optio
 
 def screening_builder(label: str, glasses: dict[str, Composition], protocol: str, overrides: dict,
                       max_concurrent: int, option: str = '--overrides', ensemble: dict | None = None,
-                      replicas: int = 1, codes: tuple = (None, None), options: dict | None = None):
+                      replicas: int = 1, codes: tuple = (None, None), options: dict | None = None,
+                      group: str | None = None):
     """A validated builder of a screening that melt-quenches every composition of ``glasses`` (key -> Composition)
     in ``replicas`` independent glasses.
 
     ``option`` names the overrides file in the hint of a refusal for a missing density;
     ``ensemble`` (``models``, ``deepmd``) replaces the force field by a DeePMD ensemble;
     ``codes`` are the ``--lammps-code`` and ``--packmol-code`` values (:func:`md_codes`) and
-    ``options`` the scheduler options of every job (:func:`job_options`).
+    ``options`` the scheduler options of every job (:func:`job_options`); ``group`` names the
+    group ``boroglass/<group>`` of the screening (``--name``).
     """
     from aiida_boroglass.data.composition import CompositionData
     from aiida_boroglass.workflows.melt_quench import MeltQuenchWorkChain
@@ -243,6 +247,9 @@ def screening_builder(label: str, glasses: dict[str, Composition], protocol: str
         builder.replicas = replicas
         builder.melt_quench = {k: v for k, v in single._inputs(prune=True).items() if k != 'composition'}
         builder.metadata.label = label
+    if group is not None:
+        with refusing('--name'):
+            builder.group = group
     return validated(builder, hints=_density_hint(option))
 
 
@@ -277,15 +284,18 @@ def deepmd_potential(node, model_deviation_every: int) -> dict:
               help='Independent glasses per composition (packing and velocity seeds shifted); the table shows '
                    'mean ± standard deviation.')
 @click.option('--max-concurrent', type=click.IntRange(min=1), default=2, show_default=True,
-              help='Glasses run at the same time.')
+              help='Glasses run at the same time (the next starts as soon as one ends).')
+@click.option('--name', default=None,
+              help='Put the screening, its glasses and its summary in the group boroglass/NAME (share it with '
+                   '`aiida-boroglass export NAME`; `verdi data boroglass table NAME` tabulates it).')
 @MELT_QUENCH_OVERRIDES
 @md_code_options
 @job_options
 @launch_options
 @_output_option('boroglass-results')
 @with_profile
-def screen(spec, x_text, protocol, atoms, forcefield, ensemble_node, replicas, max_concurrent, overrides, lammps_code,
-           packmol_code, options, daemon, wait, output):
+def screen(spec, x_text, protocol, atoms, forcefield, ensemble_node, replicas, max_concurrent, name, overrides,
+           lammps_code, packmol_code, options, daemon, wait, output):
     """Melt-quench SPEC at every --x (in --replicas glasses each) and tabulate density, N4 and NBO fraction."""
     from aiida_boroglass.cli.results import show_results
 
@@ -302,7 +312,7 @@ def screen(spec, x_text, protocol, atoms, forcefield, ensemble_node, replicas, m
         thermo_every = MeltQuenchWorkChain.get_protocol_inputs(protocol, values)['md']['thermo_every']
         ensemble = deepmd_potential(ensemble_node, thermo_every)
     builder = screening_builder(spec, glasses, protocol, values, max_concurrent, ensemble=ensemble, replicas=replicas,
-                                codes=(lammps_code, packmol_code), options=options)
+                                codes=(lammps_code, packmol_code), options=options, group=name)
     warn_estimated_densities(glasses, values)
     node = launch(builder, daemon, wait, _screening_progress(glasses, replicas))
     if node is not None:

@@ -33,6 +33,24 @@ def screening_glasses(node: orm.WorkflowNode) -> dict[str, orm.WorkflowNode]:
     return dict(sorted(((link.link_label, link.node) for link in links), key=lambda item: (item[0], item[1].pk)))
 
 
+#: Groups of screenings are labelled ``boroglass/<name>``.
+GROUP_PREFIX = 'boroglass/'
+
+
+def validate_group_name(value: orm.Str, _) -> str | None:
+    """Port validator of ``group``: letters, digits and ``-_.``, at most 100 characters."""
+    name = value.value
+    if not name or len(name) > 100 or not all(char.isalnum() or char in '-_.' for char in name):
+        return f'group: use 1-100 letters, digits, "-", "_" or ".", got {name!r}'
+    return None
+
+
+def screening_group(name: str) -> orm.Group:
+    """The group ``boroglass/<name>`` that holds a screening, its glasses and its summary; made if missing."""
+    group, _ = orm.Group.collection.get_or_create(label=f'{GROUP_PREFIX}{name}')
+    return group
+
+
 def validate_replicas(value: orm.Int, _) -> str | None:
     """Port validator of ``replicas``."""
     low, high = REPLICA_RANGE
@@ -100,6 +118,11 @@ class ScreeningWorkChain(BusySlotsMixin, WorkChain):
                    validator=validate_replicas,
                    help=f'Independent glasses per composition (packing and velocity seeds shifted by '
                         f'{REPLICA_SEED_STRIDE} per replica), in {list(REPLICA_RANGE)}.')
+        spec.input('group', valid_type=orm.Str, serializer=orm.to_aiida_type, required=False,
+                   validator=validate_group_name,
+                   help=f'Name of the group {GROUP_PREFIX}<name> that will hold the screening, every glass '
+                        'workflow it launches and its summary (made if missing; export it with '
+                        '`aiida-boroglass export NAME`).')
         spec.expose_inputs(MeltQuenchWorkChain, namespace='melt_quench', exclude=('composition',))
         spec.inputs.validator = cls.validate_inputs
         spec.outline(cls.setup, while_(cls.slots_busy)(cls.fill_slots), cls.results)
@@ -127,6 +150,12 @@ class ScreeningWorkChain(BusySlotsMixin, WorkChain):
         self.ctx.glasses = {replica_key(key, replica, replicas): (key, replica)
                             for key in sorted(self.inputs.compositions) for replica in range(replicas)}
         self.setup_slots(self.ctx.glasses)
+        self.add_to_group(self.node)
+
+    def add_to_group(self, node: orm.Node) -> None:
+        """Put ``node`` in the screening's group, when the ``group`` input is given."""
+        if 'group' in self.inputs:
+            screening_group(self.inputs.group.value).add_nodes(node)
 
     def launch_child(self, label: str) -> orm.ProcessNode:
         """Launch the melt-quench of glass ``label`` with its replica's seeds."""
@@ -137,6 +166,7 @@ class ScreeningWorkChain(BusySlotsMixin, WorkChain):
         node = submit_once(self, MeltQuenchWorkChain, **{**inputs, 'composition': composition,
                            'metadata': {'call_link_label': label, 'label': name}})
         self.report(f'launched {name} as {node.process_label}<{node.pk}>')
+        self.add_to_group(node)
         return node
 
     def child_ended(self, label: str, node: orm.ProcessNode) -> None:
@@ -156,7 +186,9 @@ class ScreeningWorkChain(BusySlotsMixin, WorkChain):
                                orm.Int(len(node.outputs.structure.sites)), f'{label}__density': node.outputs.density_g_cm3,
                                f'{label}__boron': node.outputs.boron, f'{label}__oxygen': node.outputs.oxygen})
         if properties:
-            self.out('summary', run_checked(summarize_screening, **properties))
+            summary = run_checked(summarize_screening, **properties)
+            self.out('summary', summary)
+            self.add_to_group(summary)
         if failed:
             return self.exit_codes.ERROR_SUB_PROCESS_FAILED.format(keys=', '.join(failed))
         return None
