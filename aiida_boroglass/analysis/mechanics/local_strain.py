@@ -26,6 +26,14 @@ coordinates are taken nearest to its reference ones, so wrapped and unwrapped fr
 the same ``F`` (valid while an atom's non-affine displacement stays below half a cell). A
 uniform deformation ``x -> F x`` of the atoms and the cell gives ``F_i = F`` for every atom.
 
+Computation. With ``h0``, ``h`` the reference and current cells (rows), ``d_j`` the fractional
+displacement of atom j and ``G = (h0^-1 h)^T`` the cell's own deformation gradient,
+``r_ij = R_ij h0^-1 h + (d_j - d_i) h`` exactly, so eqs. 2-3 become
+``F_i = G + h^T (D_i - d_i (x) b_i) M_i^-1`` with ``b_i = sum_j w_ij R_ij`` and
+``D_i = sum_j w_ij d_j (x) R_ij``. ``M_i^-1`` and ``b_i`` are computed once; per frame ``D`` is one
+sparse (3 n_atoms x n_atoms) product with the displacements, so a frame costs about as much
+as its fractional coordinates, not a pass over every pair.
+
 Atom classes (paper 001, Figs. 9 and 13) come from the reference frame:
 :func:`..rings.ring_atom_types` (``B3r``, ``B3n``, ``B4r``, ``B4n``, ``Or``, ``On``, ``Sir``,
 ...) tags every former and oxygen as in or out of a 3-ring.
@@ -35,6 +43,7 @@ from __future__ import annotations
 from typing import Mapping, NamedTuple, Sequence
 
 import numpy as np
+from scipy import sparse
 
 from ..neighbors import as_cell, as_distance, as_frames, as_positions, as_species, neighbor_pairs
 from ..rings import frame_rings, ring_atom_types
@@ -62,12 +71,16 @@ class LocalNeighbourhoods(NamedTuple):
     weight: np.ndarray
     #: ``R_ij``, minimum image in the reference frame, Å, shape (n_pairs, 3).
     vectors: np.ndarray
-    #: Lattice image of j as seen from i for the reference fractional coordinates, shape (n_pairs, 3).
-    images: np.ndarray
+    #: Reference cell, Å, rows, shape (3, 3).
+    cell: np.ndarray
     #: Reference fractional coordinates (not wrapped), shape (n_atoms, 3).
     fractional: np.ndarray
     #: ``M_i^-1``, Å^-2, NaN for atoms that are excluded, have no neighbours or a singular M, shape (n_atoms, 3, 3).
     m_inverse: np.ndarray
+    #: ``b_i = sum_j w_ij R_ij``, Å, shape (n_atoms, 3).
+    weighted_sum: np.ndarray
+    #: Sparse (3 n_atoms, n_atoms) matrix, row ``3 i + b``, column j: ``w_ij R_ij[b]`` (Å).
+    coupling: sparse.csr_matrix
 
 
 def local_neighbourhoods(reference_positions, reference_cell, species: Sequence[str], window_a: float = DEFAULT_WINDOW_A,
@@ -101,20 +114,18 @@ def local_neighbourhoods(reference_positions, reference_cell, species: Sequence[
     cutoff = h if cutoff_a is None else as_distance(cutoff_a, 'cutoff_a')
     kept = np.flatnonzero(~np.isin(spec, list(excluded)))
     i, j, d, vectors = neighbor_pairs(ref, cell, cutoff, centers=kept, others=kept, return_vectors=True)
+    n_atoms = ref.shape[0]
     weight = np.exp(-(d / h) ** 2)
-    fractional = np.linalg.solve(cell.T, ref.T).T
-    images = np.rint(vectors @ np.linalg.inv(cell) - (fractional[j] - fractional[i]))
-    m = _per_centre(i, weight[:, None, None] * vectors[:, :, None] * vectors[:, None, :], ref.shape[0])
-    return LocalNeighbourhoods(i, j, weight, vectors, images, fractional, _safe_inverse(m))
-
-
-def _per_centre(i: np.ndarray, terms: np.ndarray, n_atoms: int) -> np.ndarray:
-    """Sum of ``terms`` (n_pairs, 3, 3) over the pairs of each centre (``i`` sorted), shape (n_atoms, 3, 3)."""
-    total = np.zeros((n_atoms, 3, 3))
+    weighted = weight[:, None] * vectors
+    m = np.zeros((n_atoms, 3, 3))
     if i.size:
         centres, starts = np.unique(i, return_index=True)
-        total[centres] = np.add.reduceat(terms, starts, axis=0)
-    return total
+        m[centres] = np.add.reduceat(weighted[:, :, None] * vectors[:, None, :], starts, axis=0)
+    weighted_sum = np.stack([np.bincount(i, weighted[:, b], n_atoms) for b in range(3)], axis=1)
+    rows = (3 * i[:, None] + np.arange(3)).ravel()
+    coupling = sparse.csr_matrix((weighted.ravel(), (rows, np.repeat(j, 3))), shape=(3 * n_atoms, n_atoms))
+    return LocalNeighbourhoods(i, j, weight, vectors, cell, np.linalg.solve(cell.T, ref.T).T, _safe_inverse(m),
+                               weighted_sum, coupling)
 
 
 def _safe_inverse(m: np.ndarray) -> np.ndarray:
@@ -150,15 +161,14 @@ def deformation_gradients(neighbourhoods: LocalNeighbourhoods, positions, cell) 
     n_atoms = nb.fractional.shape[0]
     if pos.shape[1] != n_atoms:
         raise ValueError(f'positions has {pos.shape[1]} atoms but the reference frame {n_atoms}')
-    weighted = nb.weight[:, None] * nb.vectors
+    inverse_cell = np.linalg.inv(nb.cell)
     result = np.empty((pos.shape[0], n_atoms, 3, 3))
     for frame, (frame_pos, frame_cell) in enumerate(zip(pos, cells)):
-        fractional = np.linalg.solve(frame_cell.T, frame_pos.T).T
-        shift = fractional - nb.fractional
-        nearest = nb.fractional + shift - np.rint(shift)
-        current = (nearest[nb.j] - nearest[nb.i] + nb.images) @ frame_cell
-        n = _per_centre(nb.i, current[:, :, None] * weighted[:, None, :], n_atoms)
-        result[frame] = n @ nb.m_inverse
+        shift = np.linalg.solve(frame_cell.T, frame_pos.T).T - nb.fractional
+        shift -= np.rint(shift)
+        coupled = (nb.coupling @ shift).reshape(n_atoms, 3, 3).transpose(0, 2, 1)  # D_i[c, b]
+        coupled -= shift[:, :, None] * nb.weighted_sum[:, None, :]
+        result[frame] = (inverse_cell @ frame_cell).T + frame_cell.T @ coupled @ nb.m_inverse
     return result[0] if single else result
 
 
