@@ -7,8 +7,8 @@
 missing=()
 command -v dot >/dev/null || missing+=(graphviz)
 command -v cp2k.psmp >/dev/null || missing+=(cp2k)
-command -v slurmctld >/dev/null || missing+=(slurm-wlm)
-command -v munged >/dev/null || missing+=(munge)
+command -v slurmctld >/dev/null || [ -x /usr/sbin/slurmctld ] || missing+=(slurm-wlm)
+command -v munged >/dev/null || [ -x /usr/sbin/munged ] || missing+=(munge)
 if [ ${#missing[@]} -gt 0 ]; then
     if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
         apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null

@@ -3,7 +3,9 @@
 Every command checks each builder with :func:`validated` before it launches anything, so a
 refused input stores no node; then :func:`launch` runs it in this process (Ctrl-C stops
 it, see :mod:`aiida_boroglass.cli.foreground`), or submits it to the daemon and returns at
-once, or (``--wait``) follows it with a progress bar.
+once, or (``--wait``) follows it with a progress bar. The code and scheduler options that
+send the jobs of a command to another computer (:func:`code_option`, :func:`job_options`,
+docs/cluster.md) are defined here once for every command.
 """
 from __future__ import annotations
 

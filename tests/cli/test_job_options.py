@@ -89,6 +89,25 @@ def test_screen_puts_the_codes_and_options_on_its_lammps_and_packmol_jobs(other_
                                               'resources': {'num_machines': 1, 'num_mpiprocs_per_machine': 1}}
 
 
+def test_diffusion_puts_the_codes_and_options_on_its_glasses_and_transport_runs(other_lammps, launched):
+    """The screening that makes the glasses (launched first) and the transport runs checked before it."""
+    from aiida_boroglass.cli.launcher import _stand_in_glass, _transport_overrides, diffusion_builder
+
+    screening = invoke(['diffusion', 'Li2O-B2O3', '--x', '0.3', '--lammps-code', other_lammps.full_label,
+                        *JOB_ARGUMENTS], launched)
+    assert screening.melt_quench.md.lammps.code.pk == other_lammps.pk
+    assert JOB_OPTIONS.items() <= filled(screening.melt_quench.md.lammps.metadata.options).items()
+    assert JOB_OPTIONS.items() <= filled(screening.melt_quench.packing.metadata.options).items()
+    composition = next(iter(screening.compositions.values())).composition
+    structure, forcefield = _stand_in_glass(composition, screening.melt_quench)
+    transport = _transport_overrides(None, 'fast', 2, None, None, None, False)
+    builder = diffusion_builder(other_lammps, 'glass', [structure], (forcefield, None), 'fast', transport,
+                                calcjob_options(60, 2, 'short'))
+    assert filled(builder.md.lammps.metadata.options) == {
+        'max_wallclock_seconds': 60, 'queue_name': 'short', 'withmpi': True,
+        'environment_variables': {'OMP_NUM_THREADS': '1'}, 'resources': {'num_machines': 1, 'num_mpiprocs_per_machine': 2}}
+
+
 def test_aimd_puts_the_options_on_its_cp2k_and_classical_jobs(local_codes, launched):
     builder = invoke(['aimd', '40K2O-60B2O3', '--protocol', 'fast', *JOB_ARGUMENTS], launched)
     assert JOB_OPTIONS.items() <= dict(builder.cp2k.cp2k.metadata.options).items()
