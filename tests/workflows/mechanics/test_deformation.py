@@ -22,7 +22,7 @@ from aiida_boroglass.functions.deformation import RUN_QUANTITIES
 from aiida_boroglass.glass.forcefields import lammps_potential
 from aiida_boroglass.parsers.parse_raw.lammps import parse_single_point
 from aiida_boroglass.workflows.ab_initio.classical_labeller import frame_forcefield
-from aiida_boroglass.workflows.mechanics.deformation import DeformationWorkChain
+from aiida_boroglass.workflows.mechanics.deformation import DeformationWorkChain, deform_plan, run_stages
 
 #: Tension along x and y, 10 % strain at 0.05 1/ps (2000 steps), 0.5 ps of NPT first, thermo every 5 steps.
 TENSION = {'directions': ['x', 'y'], 'max_strain': 0.1, 'equilibrate_ps': 0.5, 'frames': 5,
@@ -146,6 +146,22 @@ def test_triaxial_compression_densifies_and_raises_boron_coordination(glass, lam
     assert n4[-1] > n4[0]
     switching = evolution.get_array('switching_B')
     assert switching[-1, SWITCH_CLASSES.index('increased')] > 0
+
+
+def test_stages_of_each_mode():
+    """Compression gets a negative rate, triaxial strains every axis; frames fall on equal strain steps."""
+    steps, every = deform_plan(0.3, 1e-3, 60, 1.0)
+    assert (steps, every) == (300000, 5000)
+    equilibrate, compress = run_stages('compression', 'z', 'strain', 1e-3, 300.0, steps, every, 1000)
+    assert equilibrate == {'name': 'equilibrate', 'type': 'npt', 'steps': 1000, 'temperature_k': 300.0,
+                           'pressure_gpa': 0.0}
+    assert compress == {'name': 'deform', 'type': 'deform', 'steps': 300000, 'temperature_k': 300.0,
+                        'strain_rate_per_ps': -1e-3, 'dump_every': 5000, 'direction': 'z', 'lateral': 'strain'}
+    (squeeze,) = run_stages('triaxial', None, 'stress', 0.05, 300.0, 400, 40, 0)
+    assert squeeze['triaxial'] is True and squeeze['strain_rate_per_ps'] == -0.05
+    assert 'direction' not in squeeze and 'lateral' not in squeeze
+    (pull,) = run_stages('tension', 'y', 'stress', 0.05, 300.0, 400, 40, 0)
+    assert pull['strain_rate_per_ps'] == 0.05 and pull['direction'] == 'y'
 
 
 def node_count() -> int:
