@@ -143,6 +143,9 @@ ROWS = [
      'learning.trust_low'),
     ('learning-not-a-loop', ['verdi', 'learning', '{workflow}'], 'PK'),
     ('table-not-boroglass', ['verdi', 'table', '{workflow}'], 'NODES'),
+    ('table-unknown-name', ['verdi', 'table', 'no-such-screening'], 'NODES'),
+    ('export-unknown-name', ['export', 'no-such-screening'], 'NAME'),
+    ('screen-bad-group-name', ['screen', 'K2O-B2O3', '--x', '0.4', '--name', 'a/b'], '--name'),
     ('show-not-melt-quench', ['verdi', 'show', '{integer}'], 'NODE'),
     ('model-not-an-ensemble', ['verdi', 'model', '{integer}'], 'NODE'),
 ]
