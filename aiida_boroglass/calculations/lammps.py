@@ -16,6 +16,10 @@ from aiida_boroglass.glass.forcefields import lammps_potential
 TIMEOUT_MARGIN_FRACTION = 0.05
 TIMEOUT_MARGIN_MIN_S = 60.0
 
+#: Dumps the parser turns into nodes (trajectory, final structure, single-point forces): retrieved
+#: temporarily, so that the repository keeps each frame once, as the node.
+DUMP_FILENAMES = (li.TRAJECTORY_FILENAME, li.FINAL_DUMP_FILENAME, li.FORCES_FILENAME)
+
 
 def timeout_margin_s(walltime_s: float) -> float:
     """Seconds between LAMMPS' own stop (``timer timeout``) and the scheduler's wall time.
@@ -233,10 +237,9 @@ class BoroglassLammpsCalculation(LammpsRawCalculation):
         calcinfo.codes_info = [codeinfo]
         calcinfo.provenance_exclude_list = [*potential_files, li.RESTART_IN_FILENAME]
         calcinfo.retrieve_list = [
-            self.inputs.metadata.options.output_filename, li.LOG_FILENAME, li.FINAL_DUMP_FILENAME,
-            li.TRAJECTORY_FILENAME, li.FORCES_FILENAME, *settings.get('additional_retrieve_list', []),
+            self.inputs.metadata.options.output_filename, li.LOG_FILENAME, *settings.get('additional_retrieve_list', []),
         ]
-        calcinfo.retrieve_temporary_list = ['restart.s*.bin', lp.MODEL_DEVIATION_GLOB]
+        calcinfo.retrieve_temporary_list = ['restart.s*.bin', lp.MODEL_DEVIATION_GLOB, *DUMP_FILENAMES]
         if self.inputs.get('models'):
             calcinfo.prepend_text = lp.deepmd_job_exports(self.inputs.metadata.options.resources.get('num_cores_per_mpiproc', 1))
         return calcinfo

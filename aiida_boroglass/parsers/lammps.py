@@ -9,6 +9,7 @@ from aiida import orm
 from aiida.parsers.parser import Parser
 
 from aiida_boroglass.calculations import lammps_inputs as li
+from aiida_boroglass.calculations.lammps import DUMP_FILENAMES
 from aiida_boroglass.calculations.lammps_potentials import MODEL_DEVIATION_GLOB
 from aiida_boroglass.functions.utils import site_symbols
 from aiida_boroglass.parsers.parse_raw.lammps import (
@@ -161,6 +162,7 @@ class BoroglassLammpsParser(Parser):
         """Attach what exists even when the run failed; return the exit code of the run."""
         retrieved = self.retrieved
         files = set(retrieved.base.repository.list_object_names())
+        dumps = self._dumps(temporary_folder)
         if li.LOG_FILENAME not in files:
             return self.exit_codes.ERROR_LOG_MISSING
         log_text = retrieved.base.repository.get_object_content(li.LOG_FILENAME)
@@ -196,26 +198,33 @@ class BoroglassLammpsParser(Parser):
         unfinished = any(d is None or d < s.get('steps', 0) for d, s in zip(done, stages))
         exit_code = termination_exit(errors, log['timeout'] or stdout['timeout'], unfinished,
                                      stdout['termination'], self.node.exit_status)
-        if any(stage.get('dump_every') for stage in stages) and li.TRAJECTORY_FILENAME in files:
+        if any(stage.get('dump_every') for stage in stages) and li.TRAJECTORY_FILENAME in dumps:
             try:
-                self.out('trajectory', self._trajectory(partial=exit_code is not None))
+                self.out('trajectory', self._trajectory(dumps[li.TRAJECTORY_FILENAME], partial=exit_code is not None))
             except ValueError as exception:
                 if exit_code is None:  # a failed run keeps its own exit code: its frames are run again anyway
                     return self.exit_codes.ERROR_TRAJECTORY_UNREADABLE.format(error=str(exception))
         if exit_code is not None:
             label, reason = exit_code
             return getattr(self.exit_codes, label).format(error=reason, reason=reason)
-        if li.FINAL_DUMP_FILENAME not in files:
+        if li.FINAL_DUMP_FILENAME not in dumps:
             return self.exit_codes.ERROR_FINAL_STRUCTURE_MISSING
         if any(stage.get('dump_every') for stage in stages) and 'trajectory' not in self.outputs:
             return self.exit_codes.ERROR_TRAJECTORY_UNREADABLE.format(error=f'{li.TRAJECTORY_FILENAME} was not retrieved')
-        self.out('structure', self._final_structure())
+        self.out('structure', self._final_structure(dumps[li.FINAL_DUMP_FILENAME]))
         if any(stage['type'] == 'single_point' for stage in stages):
-            labels = self._labels(log_text, files)
+            labels = self._labels(log_text, dumps.get(li.FORCES_FILENAME))
             if labels is None:
                 return self.exit_codes.ERROR_SINGLE_POINT_MISSING
             self.out('labels', labels)
         return None
+
+    @staticmethod
+    def _dumps(temporary_folder) -> dict[str, Path]:
+        """The dump files of the run in the temporary retrieved folder, by name (none without the folder)."""
+        if temporary_folder is None:
+            return {}
+        return {name: Path(temporary_folder) / name for name in DUMP_FILENAMES if (Path(temporary_folder) / name).is_file()}
 
     def _stdout_names(self) -> list[str]:
         """Files that hold what the ranks and the MPI launcher printed (stdout, scheduler stderr)."""
@@ -266,7 +275,7 @@ class BoroglassLammpsParser(Parser):
         deviation.base.attributes.set('units', MODEL_DEVIATION_UNITS)
         return deviation
 
-    def _labels(self, log_text: str, files: set[str]) -> orm.ArrayData | None:
+    def _labels(self, log_text: str, forces_dump: Path | None) -> orm.ArrayData | None:
         """Energy, forces and pressure tensor of the ``single_point`` stage, in the input frame; ``None`` if missing.
 
         LAMMPS works in its lower-triangular frame ``positions @ M``
@@ -274,10 +283,10 @@ class BoroglassLammpsParser(Parser):
         ``F @ M.T`` and the pressure tensor as ``M P M.T``.
         """
         single_point = parse_single_point(log_text)
-        if single_point is None or li.FORCES_FILENAME not in files:
+        if single_point is None or forces_dump is None:
             return None
         energy_ev, pressure_bar = single_point
-        forces = parse_dump(self.retrieved.base.repository.get_object_content(li.FORCES_FILENAME)).positions[-1]
+        forces = parse_dump(forces_dump.read_text()).positions[-1]
         _, rotation = li.lammps_cell(np.array(self.node.inputs.structure.cell))
         labels = orm.ArrayData()
         labels.set_array('energy_ev', np.array([energy_ev]))
@@ -291,26 +300,27 @@ class BoroglassLammpsParser(Parser):
         _, rotation = li.lammps_cell(np.array(self.node.inputs.structure.cell))
         return rotation @ pressure_bar @ rotation.T / li.BAR_PER_GPA
 
-    def _final_structure(self) -> orm.StructureData:
-        """Build the final structure from the sorted final dump (wrapped positions)."""
-        frames = parse_dump(self.retrieved.base.repository.get_object_content(li.FINAL_DUMP_FILENAME))
+    def _final_structure(self, dump: Path) -> orm.StructureData:
+        """Build the final structure from the sorted final dump ``dump`` (wrapped positions)."""
+        frames = parse_dump(dump.read_text())
         structure = orm.StructureData(cell=frames.cells[-1].tolist())
         for symbol, position in zip(site_symbols(self.node.inputs.structure), frames.positions[-1] - frames.origins[-1]):
             structure.append_atom(position=position.tolist(), symbols=symbol)
         return structure
 
-    def _trajectory(self, partial: bool = False) -> orm.TrajectoryData:
-        """Build the trajectory (unwrapped positions) from the dump file; ``partial``: the run stopped early.
+    def _trajectory(self, dump: Path, partial: bool = False) -> orm.TrajectoryData:
+        """Build the trajectory (unwrapped positions) from the dump file ``dump``; ``partial``: the run stopped early.
 
         Times are the stage's step counter times the time step (ps), so a continued stage
         keeps the times of an uninterrupted run.
         """
-        frames = parse_dump(self.retrieved.base.repository.get_object_content(li.TRAJECTORY_FILENAME), partial=partial)
+        frames = parse_dump(dump.read_text(), partial=partial)
         timestep_ps = self.node.inputs.parameters.get_dict().get('timestep_fs', li.DEFAULT_PARAMETERS['timestep_fs']) * 1e-3
         trajectory = orm.TrajectoryData()
         trajectory.set_trajectory(
-            symbols=site_symbols(self.node.inputs.structure), positions=frames.positions - frames.origins[:, None, :],
-            stepids=frames.steps, cells=frames.cells, times=frames.steps * timestep_ps, pbc=(True, True, True),
+            symbols=site_symbols(self.node.inputs.structure),
+            positions=frames.positions - frames.origins[:, None, :], stepids=frames.steps, cells=frames.cells,
+            times=frames.steps * timestep_ps, pbc=(True, True, True),
         )
         trajectory.base.attributes.set('units', {'positions': 'A', 'cells': 'A', 'times': 'ps'})
         trajectory.base.attributes.set('unwrapped', True)

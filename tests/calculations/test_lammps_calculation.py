@@ -1,6 +1,7 @@
 """Inputs of the boroglass.lammps CalcJob are checked before anything is stored or submitted."""
 import io
 
+import numpy as np
 import pytest
 from aiida import orm
 from aiida.engine import run_get_node
@@ -50,6 +51,18 @@ def test_a_user_script_is_refused(lammps_code):
     builder.script = orm.SinglefileData(io.BytesIO(b'run 0\n'))
     with pytest.raises(ValueError, match='script: not accepted'):
         run_get_node(builder)
+
+
+def test_frames_are_stored_once_as_the_trajectory_node(lammps_code):
+    """The dumps are parsed from the temporary folder: the repository keeps the frames only in the TrajectoryData."""
+    stages = [{**STAGES[0], 'steps': 40, 'dump_every': 10}]
+    node = run_get_node(builder_for(lammps_code, structure_of('Li', 'O', 'Li'), DENG_DU_LI2O, stages)).node
+    assert node.is_finished_ok, node.exit_message
+    assert not [name for name in node.outputs.retrieved.base.repository.list_object_names() if name.endswith('.dump')]
+    positions = node.outputs.trajectory.get_array('positions')
+    assert positions.shape == (5, 3, 3)
+    final = np.array([site.position for site in node.outputs.structure.sites])
+    assert np.allclose(positions[-1] % 20.0, final % 20.0, atol=1e-4)
 
 
 def test_a_neutral_cluster_runs_and_reports_its_stage(lammps_code):

@@ -23,7 +23,9 @@ from aiida_boroglass.glass.forcefields import build_forcefield
 from aiida_boroglass.workflows.lammps_base import LammpsBaseWorkChain
 
 FIXTURES = Path(__file__).parent / 'fixtures'
-RETRIEVED = ('lammps.out', '_scheduler-stderr.txt', 'log.lammps', 'final.dump', 'traj.dump')
+RETRIEVED = ('lammps.out', '_scheduler-stderr.txt', 'log.lammps')
+#: The dumps, retrieved temporarily (the repository keeps their frames once, as the parser's nodes).
+DUMPS = ('final.dump', 'traj.dump')
 CODES = BoroglassLammpsCalculation.exit_codes
 
 
@@ -46,8 +48,8 @@ def fixture_inputs(case: str) -> dict:
 def finished_lammps(code, case: str, tmp_path: Path, drop=(), replace=None, scheduler_status=None, parameters=None):
     """A stored CalcJobNode of the fixture ``case`` with its retrieved files, and the temporary folder.
 
-    ``drop`` leaves retrieved files out, ``replace`` maps a file name to other content (a
-    trimmed file); ``scheduler_status`` is what the scheduler's parser set before the parser runs;
+    ``drop`` leaves files out, ``replace`` maps a file name to other content (a trimmed file),
+    each in the folder the job retrieves it to; ``scheduler_status`` is what the scheduler's parser set before the parser runs;
     ``parameters`` replaces the run parameters of the fixture.
     """
     folder = FIXTURES / f'lammps_{case}'
@@ -64,17 +66,23 @@ def finished_lammps(code, case: str, tmp_path: Path, drop=(), replace=None, sche
     if scheduler_status is not None:
         node.set_exit_status(scheduler_status)
     retrieved = orm.FolderData()
+    replace = replace or {}
     for name in RETRIEVED:
-        if (folder / name).exists() and name not in drop:
+        if (folder / name).exists() and name not in drop and name not in replace:
             retrieved.base.repository.put_object_from_filelike(open(folder / name, 'rb'), name)
-    for name, content in (replace or {}).items():
-        retrieved.base.repository.put_object_from_bytes(content.encode(), name)
+    for name, content in replace.items():
+        if name not in DUMPS:
+            retrieved.base.repository.put_object_from_bytes(content.encode(), name)
     retrieved.base.links.add_incoming(node, link_type=LinkType.CREATE, link_label='retrieved')
     retrieved.store()
     temporary = tmp_path / f'{case}_temporary'
     temporary.mkdir()
-    for temporary_file in [*folder.glob('restart.s*.bin'), *folder.glob('model_devi.s*.out')]:
+    dumps = [folder / name for name in DUMPS if (folder / name).exists() and name not in drop and name not in replace]
+    for temporary_file in [*folder.glob('restart.s*.bin'), *folder.glob('model_devi.s*.out'), *dumps]:
         shutil.copy(temporary_file, temporary)
+    for name, content in replace.items():
+        if name in DUMPS:
+            (temporary / name).write_text(content)
     return node, temporary
 
 
