@@ -3,6 +3,8 @@
 Every function takes the glass (``StructureData`` or ``TrajectoryData``) and the
 ``parameters`` Dict, fills the defaults with :func:`medium_range_settings` and calls the
 pure kernels of :mod:`aiida_boroglass.analysis`; units are in every output key or array name.
+Each is a calcfunction ``<name>`` around a pure function ``compute_<name>`` of plain data
+(:mod:`aiida_boroglass.functions.plain`), which :mod:`aiida_boroglass.analysis.job` also runs as a job.
 """
 from __future__ import annotations
 
@@ -14,11 +16,13 @@ from aiida.engine import calcfunction
 
 from aiida_boroglass.analysis.cavities import MAX_RESOLUTION_PER_CUTOFF, trajectory_cavities, volume_histogram
 from aiida_boroglass.analysis.homology import DEFAULT_RADII_A, mean_accumulated_persistence, persistence_diagrams, pooled_diagram
+from aiida_boroglass.analysis.job import ArrayContent, Frames
 from aiida_boroglass.analysis.rings import frame_rings, ring_atom_types, ring_statistics
 from aiida_boroglass.analysis.speciation import network_frame
 from aiida_boroglass.analysis.superstructural import superstructural_units
-from aiida_boroglass.functions.structure import bond_cutoffs_of_formers, selected_frames
 from aiida_boroglass.functions.exit_codes import returns_exit_codes
+from aiida_boroglass.functions.plain import calcfunction_result, plain_inputs
+from aiida_boroglass.functions.structure import bond_cutoffs_of_formers, evenly_spaced
 from aiida_boroglass.functions.utils import check_integers, check_positive_numbers, parameter_error, with_defaults
 
 #: Defaults of the medium-range parameters; every key is documented in docs/medium_range.md.
@@ -82,25 +86,26 @@ def persistent_homology(glass: orm.Data, parameters: orm.Dict) -> orm.ArrayData:
     alpha filtration, pooled over frames), ``apf_t_a2`` (n_points, mean ages from the
     smallest one, or 0, to ``apf_max_a2``), ``apf_a2`` (mean over frames, Å^2) and
     ``apf_per_atom_a2``; attributes ``radii_a``, ``n_frames``,
-    ``n_atoms``, ``total_persistence_a2`` (per frame).
+    ``n_atoms``, ``total_persistence_a2`` (per frame): :func:`compute_persistent_homology`.
     """
+    return calcfunction_result(compute_persistent_homology(**plain_inputs(glass=glass, parameters=parameters)))
+
+
+def compute_persistent_homology(glass: Frames, parameters: dict) -> dict[str, Any]:
+    """The output of :func:`persistent_homology` as plain data: ``{'result': ArrayContent}``."""
     settings = medium_range_settings(parameters)
-    positions, cells, symbols = selected_frames(glass, settings['max_frames'])
+    positions, cells, symbols = evenly_spaced(glass, settings['max_frames'])
     radii = {**DEFAULT_RADII_A, **settings['radii_a']}
     diagrams = persistence_diagrams(positions, cells, symbols, radii=radii)
     pooled = pooled_diagram(diagrams)
     lowest = min(0.0, float(pooled.mean(axis=1).min())) if pooled.size else 0.0  # births can be negative
     grid = np.linspace(lowest, settings['apf_max_a2'], settings['apf_points'])
-    node = orm.ArrayData()
-    node.set_array('diagram_a2', pooled)
-    node.set_array('apf_t_a2', grid)
-    node.set_array('apf_a2', mean_accumulated_persistence(diagrams, grid))
-    node.set_array('apf_per_atom_a2', mean_accumulated_persistence(diagrams, grid, n_atoms=len(symbols)))
-    node.base.attributes.set_many({
+    arrays = {'diagram_a2': pooled, 'apf_t_a2': grid, 'apf_a2': mean_accumulated_persistence(diagrams, grid),
+              'apf_per_atom_a2': mean_accumulated_persistence(diagrams, grid, n_atoms=len(symbols))}
+    return {'result': ArrayContent(arrays, {
         'radii_a': {element: radii[element] for element in sorted(set(symbols))}, 'n_frames': len(diagrams),
         'n_atoms': len(symbols), 'total_persistence_a2': float(np.sum(pooled[:, 1] - pooled[:, 0]) / len(diagrams)),
-    })
-    return node
+    })}
 
 
 @calcfunction
@@ -112,10 +117,16 @@ def cavity_analysis(glass: orm.Data, parameters: orm.Dict) -> dict:
     ``n_cavities_above_1a3``, ``mean_volume_a3``, ``largest_volume_a3``, ``cutoff_a``,
     ``resolution_a``, ``mean_ion_distance_a`` per mobile-ion element) and
     ``cavity_volumes`` (ArrayData: ``volumes_a3`` pooled, ``histogram_counts``,
-    ``histogram_edges_a3``, and ``ion_distance_a`` (n_frames, n_ions) with ``ion_indices``).
+    ``histogram_edges_a3``, and ``ion_distance_a`` (n_frames, n_ions) with ``ion_indices``):
+    :func:`compute_cavity_analysis`.
     """
+    return calcfunction_result(compute_cavity_analysis(**plain_inputs(glass=glass, parameters=parameters)))
+
+
+def compute_cavity_analysis(glass: Frames, parameters: dict) -> dict[str, Any]:
+    """The outputs of :func:`cavity_analysis` as plain data (``cavities``: dict, ``cavity_volumes``: ArrayContent)."""
     settings = medium_range_settings(parameters)
-    positions, cells, symbols = selected_frames(glass, settings['max_frames'])
+    positions, cells, symbols = evenly_spaced(glass, settings['max_frames'])
     mobile = [element for element in MOBILE_IONS if element in symbols]
     stats = trajectory_cavities(positions, cells, symbols, cutoff_a=settings['cavity_cutoff_a'],
                                 resolution_a=settings['cavity_resolution_a'], mobile_ions=mobile or None)
@@ -134,14 +145,10 @@ def cavity_analysis(glass: orm.Data, parameters: orm.Dict) -> dict:
             for element in mobile if np.all(np.isfinite(distances))
         },
     }
-    arrays = orm.ArrayData()
-    arrays.set_array('volumes_a3', volumes)
     counts, edges = volume_histogram(volumes, n_bins=20) if volumes.size else (np.zeros(0), np.zeros(0))
-    arrays.set_array('histogram_counts', np.asarray(counts))
-    arrays.set_array('histogram_edges_a3', np.asarray(edges))
-    arrays.set_array('ion_distance_a', distances)
-    arrays.set_array('ion_indices', np.asarray(stats.ion_indices))
-    return {'cavities': orm.Dict(summary), 'cavity_volumes': arrays}
+    arrays = {'volumes_a3': volumes, 'histogram_counts': np.asarray(counts), 'histogram_edges_a3': np.asarray(edges),
+              'ion_distance_a': distances, 'ion_indices': np.asarray(stats.ion_indices)}
+    return {'cavities': summary, 'cavity_volumes': ArrayContent(arrays, {})}
 
 
 @calcfunction
@@ -155,11 +162,17 @@ def ring_analysis(glass: orm.Data, cutoffs: orm.Dict, parameters: orm.Dict) -> d
     per frame}``; ``boroxol_fraction``, the share of boron in boroxol rings),
     ``ring_membership`` (Dict: ``{tag: fraction of that element's atoms}`` for the tags
     B3r, B3n, B4r, B4n, Or, On of paper 001 Fig. 9, 3-former rings, last frame) and
-    ``superstructural_units`` (Dict: ``{unit: {count, boron_fraction}}``; empty without boron).
+    ``superstructural_units`` (Dict: ``{unit: {count, boron_fraction}}``; empty without boron):
+    :func:`compute_ring_analysis`.
     """
+    return calcfunction_result(compute_ring_analysis(**plain_inputs(glass=glass, cutoffs=cutoffs, parameters=parameters)))
+
+
+def compute_ring_analysis(glass: Frames, cutoffs: dict, parameters: dict) -> dict[str, Any]:
+    """The outputs of :func:`ring_analysis` as plain data (three dicts)."""
     settings = medium_range_settings(parameters)
-    positions, cells, symbols = selected_frames(glass, settings['max_frames'])
-    formers = bond_cutoffs_of_formers(cutoffs.get_dict(), symbols)
+    positions, cells, symbols = evenly_spaced(glass, settings['max_frames'])
+    formers = bond_cutoffs_of_formers(cutoffs, symbols)
     stats = ring_statistics(positions, cells, symbols, formers, settings['ring_max_atoms'], settings['ring_kind'])
     units = superstructural_units(positions, cells, symbols, formers) if 'B' in symbols else {}
     rings = {
@@ -175,8 +188,8 @@ def ring_analysis(glass: orm.Data, cutoffs: orm.Dict, parameters: orm.Dict) -> d
     frame = network_frame(positions[-1], cells[-1], symbols, formers)
     tags = ring_atom_types(symbols, frame.former_oxygens, last)
     membership = _tag_fractions(tags, np.asarray(symbols))
-    return {'rings': orm.Dict(rings), 'ring_membership': orm.Dict(membership),
-            'superstructural_units': orm.Dict({name: dict(unit) for name, unit in units.items()})}
+    return {'rings': rings, 'ring_membership': membership,
+            'superstructural_units': {name: dict(unit) for name, unit in units.items()}}
 
 
 def _nonzero(values: np.ndarray) -> dict[str, float]:

@@ -3,6 +3,9 @@
 Every function takes the glass (``StructureData`` or ``TrajectoryData``) and the panel
 ``parameters`` Dict, fills the defaults with :func:`panel_settings` and calls the pure
 kernels of :mod:`aiida_boroglass.analysis`; units are in every output key or array name.
+The analyses whose cost grows with the trajectory are a calcfunction ``<name>`` around a
+pure function ``compute_<name>`` of plain data (:mod:`aiida_boroglass.functions.plain`),
+which :mod:`aiida_boroglass.analysis.job` also runs as a job.
 """
 from __future__ import annotations
 
@@ -37,8 +40,10 @@ from aiida_boroglass.analysis.speciation import (
     network_units,
     oxygen_speciation,
 )
+from aiida_boroglass.analysis.job import ArrayContent, Frames
 from aiida_boroglass.analysis.voronoi import volumes_by_species, voronoi_volumes
 from aiida_boroglass.functions.exit_codes import returns_exit_codes
+from aiida_boroglass.functions.plain import calcfunction_result, plain_inputs
 from aiida_boroglass.functions.utils import (
     check_integers,
     check_positive_numbers,
@@ -98,13 +103,17 @@ def panel_settings(parameters: orm.Dict | dict | None) -> dict[str, Any]:
     return settings
 
 
-def selected_frames(glass: orm.Data, max_frames: int) -> tuple[np.ndarray, np.ndarray, list[str]]:
+def evenly_spaced(glass: Frames, max_frames: int) -> tuple[np.ndarray, np.ndarray, list[str]]:
     """Positions ``(n, n_atoms, 3)`` Å, cells ``(n, 3, 3)`` Å and symbols of at most ``max_frames``
-    evenly spaced frames, the last one always included."""
-    positions, cells, symbols = frames_of(glass)
-    n_frames = len(positions)
+    evenly spaced frames of ``glass``, the last one always included."""
+    n_frames = len(glass.positions)
     keep = np.unique(np.round(np.linspace(n_frames - 1, 0, min(max_frames, n_frames))).astype(int))
-    return positions[keep], cells[keep], symbols
+    return glass.positions[keep], glass.cells[keep], list(glass.symbols)
+
+
+def selected_frames(glass: orm.Data, max_frames: int) -> tuple[np.ndarray, np.ndarray, list[str]]:
+    """:func:`evenly_spaced` frames of a ``StructureData`` or ``TrajectoryData``."""
+    return evenly_spaced(Frames(*frames_of(glass)), max_frames)
 
 
 def rdfs_from_node(rdf: orm.ArrayData) -> PartialRDFs:
@@ -125,24 +134,25 @@ def pair_distributions(glass: orm.Data, parameters: orm.Dict) -> dict:
     Returns ``rdf`` (ArrayData: ``r_a``, ``edges_a``, ``g`` (n_pairs, n_bins), ``pair_counts``,
     ``counts``, ``running_cn`` (n_pairs, 2, n_bins: a around b, b around a); attributes
     ``elements``, ``pairs``, ``number_density_a3``, ``n_frames``) and ``cutoffs`` (Dict
-    ``{'B-O': {'value_a', 'source'}}``).
+    ``{'B-O': {'value_a', 'source'}}``): :func:`compute_pair_distributions`.
     """
+    return calcfunction_result(compute_pair_distributions(**plain_inputs(glass=glass, parameters=parameters)))
+
+
+def compute_pair_distributions(glass: Frames, parameters: dict) -> dict[str, Any]:
+    """The outputs of :func:`pair_distributions` as plain data (``rdf``: ArrayContent, ``cutoffs``: dict)."""
     settings = panel_settings(parameters)
-    positions, cells, symbols = selected_frames(glass, settings['max_frames'])
+    positions, cells, symbols = evenly_spaced(glass, settings['max_frames'])
     r_max = min(settings['r_max_a'], 0.999 * min(max_cutoff(cell) for cell in cells))
     rdfs = all_partial_rdfs(positions, cells, symbols, r_max=r_max, n_bins=max(1, int(round(r_max / settings['dr_a']))))
-    node = orm.ArrayData()
-    for name, value in (('r_a', rdfs.r), ('edges_a', rdfs.edges), ('g', rdfs.g), ('pair_counts', rdfs.pair_counts),
-                        ('counts', rdfs.counts)):
-        node.set_array(name, np.asarray(value))
-    node.set_array('running_cn', np.array([[running_coordination(rdfs, a, b), running_coordination(rdfs, b, a)]
-                                           for a, b in rdfs.pairs]))
-    node.base.attributes.set_many({
+    arrays = {'r_a': rdfs.r, 'edges_a': rdfs.edges, 'g': rdfs.g, 'pair_counts': rdfs.pair_counts, 'counts': rdfs.counts,
+              'running_cn': [[running_coordination(rdfs, a, b), running_coordination(rdfs, b, a)] for a, b in rdfs.pairs]}
+    rdf = ArrayContent({name: np.asarray(value) for name, value in arrays.items()}, {
         'elements': list(rdfs.elements), 'pairs': [f'{a}-{b}' for a, b in rdfs.pairs],
         'number_density_a3': rdfs.number_density_a3, 'n_frames': int(len(positions)),
     })
     cutoffs = bond_cutoffs(rdfs, settings['cutoffs_a'])
-    return {'rdf': node, 'cutoffs': orm.Dict({k: {'value_a': v.value_a, 'source': v.source} for k, v in cutoffs.items()})}
+    return {'rdf': rdf, 'cutoffs': {k: {'value_a': v.value_a, 'source': v.source} for k, v in cutoffs.items()}}
 
 
 def bond_cutoffs_of_formers(cutoffs: dict, symbols: list[str]) -> dict[str, float]:
@@ -159,11 +169,18 @@ def short_range_order(glass: orm.Data, cutoffs: orm.Dict, parameters: orm.Dict) 
     coordination of A; ``n3``, ``n4``; oxygen fractions), ``network_units`` (Dict: the
     B^(n), P^(m), Q^n table of :func:`.speciation.network_units`), ``bond_populations`` (Dict:
     :func:`.populations.population_summary`) and ``bond_distances`` (ArrayData: ``edges_a``
-    and one histogram per class ``<family>/<class>`` in pairs per frame per bin).
+    and one histogram per class ``<family>/<class>`` in pairs per frame per bin):
+    :func:`compute_short_range_order`.
     """
+    return calcfunction_result(compute_short_range_order(**plain_inputs(glass=glass, cutoffs=cutoffs,
+                                                                        parameters=parameters)))
+
+
+def compute_short_range_order(glass: Frames, cutoffs: dict, parameters: dict) -> dict[str, Any]:
+    """The outputs of :func:`short_range_order` as plain data (dicts; ``bond_distances``: ArrayContent)."""
     settings = panel_settings(parameters)
-    positions, cells, symbols = selected_frames(glass, settings['max_frames'])
-    cut = cutoffs.get_dict()
+    positions, cells, symbols = evenly_spaced(glass, settings['max_frames'])
+    cut = cutoffs
     present = set(symbols)
     formers = bond_cutoffs_of_formers(cut, symbols)
     coordination: dict[str, Any] = {}
@@ -179,30 +196,28 @@ def short_range_order(glass: orm.Data, cutoffs: orm.Dict, parameters: orm.Dict) 
     outputs = {}
     if formers:
         coordination['oxygen'] = oxygen_speciation(positions, cells, symbols, formers)
-        outputs['network_units'] = orm.Dict(network_units(positions, cells, symbols, formers))
+        outputs['network_units'] = network_units(positions, cells, symbols, formers)
         pair_cutoffs = {k: v['value_a'] for k, v in cut.items()}
         distances = labelled_distances(positions, cells, symbols, formers, pair_cutoffs)
-        outputs['bond_populations'] = orm.Dict(population_summary(distances, len(positions)))
+        outputs['bond_populations'] = population_summary(distances, len(positions))
         outputs['bond_distances'] = _histograms(distances, len(positions))
-    outputs['coordination'] = orm.Dict(coordination)
+    outputs['coordination'] = coordination
     return outputs
 
 
-def _histograms(distances: dict[str, dict[str, np.ndarray]], n_frames: int) -> orm.ArrayData:
-    """ArrayData of per-class distance histograms (pairs per frame per bin) on one grid of edges (Å)."""
+def _histograms(distances: dict[str, dict[str, np.ndarray]], n_frames: int) -> ArrayContent:
+    """Per-class distance histograms (pairs per frame per bin) on one grid of edges (Å), as ArrayData content."""
     every = np.concatenate([d for family in distances.values() for d in family.values()] or [np.zeros(1)])
     low = np.floor(every.min() / POPULATION_BIN_A) * POPULATION_BIN_A
     edges = np.arange(low, every.max() + 2 * POPULATION_BIN_A, POPULATION_BIN_A)
-    node = orm.ArrayData()
-    node.set_array('edges_a', edges)
+    arrays = {'edges_a': edges}
     names = {}
     for family, classes in distances.items():
         for name, values in classes.items():
             key = _array_name(f'{family}__{name}')
             names[key] = [family, name]
-            node.set_array(key, np.histogram(values, bins=edges)[0] / n_frames)
-    node.base.attributes.set('classes', names)
-    return node
+            arrays[key] = np.histogram(values, bins=edges)[0] / n_frames
+    return ArrayContent(arrays, {'classes': names})
 
 
 def _array_name(label: str) -> str:
@@ -225,12 +240,18 @@ def bond_angle_distributions(glass: orm.Data, cutoffs: orm.Dict, parameters: orm
 
     Returns ``angles`` (ArrayData: ``angle_deg`` bin centres and one density in 1/deg per
     family present) and ``angle_summary`` (Dict: per family mean and standard deviation
-    in degrees and the number of angles per frame).
+    in degrees and the number of angles per frame): :func:`compute_bond_angle_distributions`.
     """
+    return calcfunction_result(compute_bond_angle_distributions(**plain_inputs(glass=glass, cutoffs=cutoffs,
+                                                                               parameters=parameters)))
+
+
+def compute_bond_angle_distributions(glass: Frames, cutoffs: dict, parameters: dict) -> dict[str, Any]:
+    """The outputs of :func:`bond_angle_distributions` as plain data (``angles``: ArrayContent, ``angle_summary``: dict)."""
     settings = panel_settings(parameters)
-    positions, cells, symbols = selected_frames(glass, settings['max_frames'])
+    positions, cells, symbols = evenly_spaced(glass, settings['max_frames'])
     spec = np.asarray(symbols)
-    former_cut = bond_cutoffs_of_formers(cutoffs.get_dict(), symbols)
+    former_cut = bond_cutoffs_of_formers(cutoffs, symbols)
     per_atom = np.array([former_cut.get(s, np.nan) for s in symbols])
     oxygen = np.flatnonzero(spec == 'O')
     formers = np.flatnonzero(~np.isnan(per_atom))
@@ -248,19 +269,19 @@ def bond_angle_distributions(glass: orm.Data, cutoffs: orm.Dict, parameters: orm
                 if coordination is not None:
                     centres = centres[bonded[centres] == coordination]
                 collected[name].append(bond_angles(frame_pos, cell, centres, oxygen, former_cut[centre]).angle_deg)
-    node = orm.ArrayData()
+    arrays = {}
     summary = {}
     for name, parts in collected.items():
         values = np.concatenate(parts) if parts else np.zeros(0)
         if values.size == 0:
             continue
         centres, density = angle_histogram(values, n_bins=settings['angle_bins'])
-        node.set_array('angle_deg', centres)
-        node.set_array(_array_name(name), density)
+        arrays['angle_deg'] = centres
+        arrays[_array_name(name)] = density
         summary[name] = {'mean_deg': float(values.mean()), 'std_deg': float(values.std()),
                          'count_per_frame': values.size / len(positions)}
-    node.base.attributes.set('families', {_array_name(name): name for name in summary})
-    return {'angles': node, 'angle_summary': orm.Dict(summary)}
+    angles = ArrayContent(arrays, {'families': {_array_name(name): name for name in summary}})
+    return {'angles': angles, 'angle_summary': summary}
 
 
 def _q_grid(settings: dict) -> np.ndarray:
@@ -344,9 +365,15 @@ def experiment_agreement(simulated: orm.ArrayData, experiment: orm.SinglefileDat
 @calcfunction
 @returns_exit_codes
 def volume_analysis(glass: orm.Data, parameters: orm.Dict) -> orm.Dict:
-    """Density (g/cm^3), molar volume (cm^3/mol of oxide units), number density (Å^-3), Voronoi volumes (Å^3)."""
+    """Density (g/cm^3), molar volume (cm^3/mol of oxide units), number density (Å^-3), Voronoi volumes (Å^3):
+    :func:`compute_volume_analysis`."""
+    return calcfunction_result(compute_volume_analysis(**plain_inputs(glass=glass, parameters=parameters)))
+
+
+def compute_volume_analysis(glass: Frames, parameters: dict) -> dict[str, Any]:
+    """The output of :func:`volume_analysis` as plain data: ``{'result': dict}``."""
     settings = panel_settings(parameters)
-    positions, cells, symbols = selected_frames(glass, settings['max_frames'])
+    positions, cells, symbols = evenly_spaced(glass, settings['max_frames'])
     volume = float(np.mean(np.abs(np.linalg.det(cells))))
     result: dict[str, Any] = {
         'density_g_cm3': float(np.mean(mass_density_g_cm3(symbols, cells))),
@@ -357,4 +384,4 @@ def volume_analysis(glass: orm.Data, parameters: orm.Dict) -> orm.Dict:
     }
     if settings['voronoi']:
         result['voronoi'] = volumes_by_species(voronoi_volumes(positions, cells), symbols)
-    return orm.Dict(result)
+    return {'result': result}

@@ -1,4 +1,10 @@
-"""``boroglass.structure_panel``: the short-range structure of a glass, every result a provenance node."""
+"""``boroglass.structure_panel``: the short-range structure of a glass, every result a provenance node.
+
+The analyses that read every atom of every analysed frame (g(r), short-range order, angles,
+volumes) run as calcfunctions, or as ``boroglass.analysis`` jobs on the computer of
+``analysis_code`` above ``job_threshold_atom_frames`` (:mod:`.analysis_jobs`); S(Q) and the
+comparison with an experiment work on g(r) alone and stay calcfunctions.
+"""
 from __future__ import annotations
 
 from aiida import orm
@@ -11,15 +17,18 @@ from aiida_boroglass.functions.exit_codes import CALCFUNCTION_FAILED_MESSAGE, ch
 from aiida_boroglass.functions.structure import (
     EXPERIMENT_ARRAYS,
     EXPERIMENT_QUANTITIES,
-    bond_angle_distributions,
     experiment_agreement,
-    pair_distributions,
     panel_settings,
     scattering_functions,
-    short_range_order,
-    volume_analysis,
 )
 from aiida_boroglass.functions.utils import glass_symbols, require_elements
+from aiida_boroglass.workflows.analysis_jobs import (
+    analysis_outputs,
+    define_job_inputs,
+    job_route_problem,
+    launch_analysis,
+    runs_as_jobs,
+)
 
 
 def settings_validator(settings):
@@ -59,7 +68,8 @@ def validate_inputs(inputs, _):
         return f"experiment_quantity must be one of {list(EXPERIMENT_QUANTITIES)}, got {inputs['experiment_quantity'].value!r}"
     if 'glass' not in inputs:
         return None
-    message = panel_glass_problem(glass_symbols(inputs['glass']), panel_settings(inputs.get('parameters')))
+    settings = panel_settings(inputs.get('parameters'))
+    message = panel_glass_problem(glass_symbols(inputs['glass']), settings) or job_route_problem(inputs, settings['max_frames'])
     if message or not has_file:
         return message
     try:
@@ -116,15 +126,15 @@ class StructurePanelWorkChain(WorkChain):
                    help='A measured curve, two columns (x, y): r in Å or Q in Å^-1.')
         spec.input('experiment_quantity', valid_type=orm.Str, required=False,
                    help=f'What the experiment holds: one of {", ".join(EXPERIMENT_QUANTITIES)}.')
+        define_job_inputs(spec)
         spec.inputs.validator = validate_inputs
         spec.exit_code(401, 'ERROR_CALCFUNCTION_FAILED', message=CALCFUNCTION_FAILED_MESSAGE)
         spec.outline(
-            cls.pair_distributions,
-            cls.short_range_order,
-            cls.angles,
+            cls.glass_analyses,
+            cls.bonded_analyses,
             cls.scattering,
             if_(cls.has_experiment)(cls.compare_with_experiment),
-            cls.volumes,
+            cls.results,
         )
         spec.output('rdf', valid_type=orm.ArrayData, help='Partial g_ij(r) and running coordination numbers.')
         spec.output('cutoffs', valid_type=orm.Dict, help='Bond cutoffs (Å) and their source.')
@@ -142,23 +152,23 @@ class StructurePanelWorkChain(WorkChain):
         spec.output('agreement', valid_type=orm.Dict, required=False, help="Wright's R_chi against the experiment.")
         spec.output('volumes', valid_type=orm.Dict, help='Density, molar volume, number density, Voronoi volumes.')
 
-    @checked_step
-    def pair_distributions(self):
-        """All partial g_ij(r) and the bond cutoffs at their first minima."""
-        result = run_checked(pair_distributions, self.inputs.glass, self.inputs.parameters)
-        self.ctx.cutoffs = result['cutoffs']
-        self.ctx.rdf = result['rdf']
-        self.out_many(result)
+    def glass_analyses(self):
+        """All partial g_ij(r) with the bond cutoffs at their first minima; density, molar and Voronoi volumes."""
+        self.ctx.analysis_jobs = runs_as_jobs(self.inputs, panel_settings(self.inputs.parameters)['max_frames'])
+        glass, parameters = self.inputs.glass, self.inputs.parameters
+        launch_analysis(self, 'pair_distributions', 'pair_distributions', glass=glass, parameters=parameters)
+        launch_analysis(self, 'volumes', 'volume_analysis', glass=glass, parameters=parameters)
 
     @checked_step
-    def short_range_order(self):
-        """Coordination, N4, oxygen speciation, network-former units and labelled bond distances."""
-        self.out_many(run_checked(short_range_order, self.inputs.glass, self.ctx.cutoffs, self.inputs.parameters))
-
-    @checked_step
-    def angles(self):
-        """Bond-angle distributions."""
-        self.out_many(run_checked(bond_angle_distributions, self.inputs.glass, self.ctx.cutoffs, self.inputs.parameters))
+    def bonded_analyses(self):
+        """At the bond cutoffs: coordination, N4, oxygen speciation, network-former units, labelled bond
+        distances, and bond-angle distributions."""
+        pairs = analysis_outputs(self, 'pair_distributions')
+        self.ctx.cutoffs, self.ctx.rdf = pairs['cutoffs'], pairs['rdf']
+        self.out_many(pairs)
+        inputs = {'glass': self.inputs.glass, 'cutoffs': self.ctx.cutoffs, 'parameters': self.inputs.parameters}
+        launch_analysis(self, 'short_range_order', 'short_range_order', **inputs)
+        launch_analysis(self, 'angles', 'bond_angle_distributions', **inputs)
 
     @checked_step
     def scattering(self):
@@ -178,6 +188,8 @@ class StructurePanelWorkChain(WorkChain):
         self.out('agreement', run_checked(experiment_agreement, simulated, self.inputs.experiment, quantity))
 
     @checked_step
-    def volumes(self):
-        """Density, molar volume and Voronoi volumes."""
-        self.out('volumes', run_checked(volume_analysis, self.inputs.glass, self.inputs.parameters))
+    def results(self):
+        """The outputs of the short-range order, angles and volumes."""
+        self.out_many(analysis_outputs(self, 'short_range_order'))
+        self.out_many(analysis_outputs(self, 'angles'))
+        self.out('volumes', analysis_outputs(self, 'volumes')['result'])

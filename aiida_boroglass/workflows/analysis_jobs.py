@@ -1,0 +1,124 @@
+"""Where a workflow's analyses run: a calcfunction in the daemon worker, or a job on the chosen computer.
+
+An analysis whose cost grows with the trajectory runs as a
+:class:`~aiida_boroglass.calculations.analysis.AnalysisCalculation` when the glass has more
+than ``job_threshold_atom_frames`` atoms x analysed frames, and as its calcfunction
+otherwise. Both routes store the same output nodes under the same labels, linked to the same
+input nodes; a workflow launches with :func:`launch_analysis` in one step and reads with
+:func:`analysis_outputs` in a later one, whichever route ran.
+"""
+from __future__ import annotations
+
+from aiida import orm
+from aiida.common.links import LinkType
+from aiida.engine import WorkChain
+
+from aiida_boroglass.analysis.job import analysis_functions
+from aiida_boroglass.calculations.analysis import AnalysisCalculation
+from aiida_boroglass.functions.exit_codes import CalcfunctionFailed
+from aiida_boroglass.functions.utils import glass_symbols
+from aiida_boroglass.workflows.launch import submit_once
+
+#: Default ``job_threshold_atom_frames``: atoms x analysed frames above which analyses are jobs
+#: (docs/structure_panel.md, "Analyses as jobs", gives the timings it comes from).
+JOB_THRESHOLD_ATOM_FRAMES = 200_000
+
+#: Outputs every CalcJob has that are not results of the analysis.
+JOB_OUTPUTS = tuple(AnalysisCalculation.spec().outputs)
+
+
+def validate_analysis_options(value: orm.Dict, _) -> str | None:
+    """Port validator of ``analysis_options``: options of the ``boroglass.analysis`` CalcJob."""
+    if value is None:
+        return None
+    error = AnalysisCalculation.spec().inputs['metadata']['options'].validate(value.get_dict())
+    return None if error is None else f'analysis_options: {error.message}'
+
+
+def define_job_inputs(spec) -> None:
+    """Add the inputs that choose and configure the job route to a WorkChain's ``spec``."""
+    spec.input('job_threshold_atom_frames', valid_type=orm.Int, serializer=orm.to_aiida_type,
+               default=lambda: orm.Int(JOB_THRESHOLD_ATOM_FRAMES),
+               help='Above this many atoms x analysed frames the heavy analyses run as `boroglass.analysis` '
+                    'jobs on the computer of `analysis_code`; at or below it, as calcfunctions.')
+    spec.input('analysis_code', valid_type=orm.AbstractCode, required=False,
+               help='Python of an environment holding aiida-boroglass, on the computer the analysis jobs run on '
+                    '(`aiida_boroglass.calculations.analysis.ensure_python_code` registers the local one).')
+    spec.input('analysis_options', valid_type=orm.Dict, required=False, validator=validate_analysis_options,
+               help='`metadata.options` of the analysis jobs (resources, max_wallclock_seconds, queue_name, ...); '
+                    'the job runs as many threads as its resources give cores.')
+
+
+def analysed_atom_frames(glass: orm.Data, max_frames: int) -> int:
+    """Atoms x frames an analysis of ``glass`` reads: every atom of at most ``max_frames`` frames.
+
+    Parameters
+    ----------
+    glass : StructureData or TrajectoryData
+        The glass (its positions are not loaded).
+    max_frames : int
+        The analysis' ``max_frames`` setting.
+    """
+    n_frames = glass.numsteps if isinstance(glass, orm.TrajectoryData) else 1
+    return len(glass_symbols(glass)) * min(n_frames, max_frames)
+
+
+def runs_as_jobs(inputs, max_frames: int) -> bool:
+    """Whether the glass of ``inputs`` is above its ``job_threshold_atom_frames``."""
+    threshold = inputs['job_threshold_atom_frames'].value
+    return analysed_atom_frames(inputs['glass'], max_frames) > threshold
+
+
+def job_route_problem(inputs, max_frames: int) -> str | None:
+    """Why the job route cannot run (for an inputs validator), or None: a glass above the threshold needs a code."""
+    if 'glass' not in inputs or 'job_threshold_atom_frames' not in inputs or 'analysis_code' in inputs:
+        return None
+    if runs_as_jobs(inputs, max_frames):
+        size = analysed_atom_frames(inputs['glass'], max_frames)
+        return (f'analysis_code: the glass has {size} atoms x analysed frames, above job_threshold_atom_frames = '
+                f"{inputs['job_threshold_atom_frames'].value}: give the Python code its analyses run with, "
+                'or raise the threshold')
+    return None
+
+
+def launch_analysis(workchain: WorkChain, label: str, name: str, **nodes: orm.Data) -> None:
+    """Run the analysis ``name`` on ``nodes``, or submit it as a job; its process waits in ``ctx[label]``.
+
+    Parameters
+    ----------
+    workchain : WorkChain
+        The running workflow (``self``); ``ctx.analysis_jobs`` (set once, from
+        :func:`runs_as_jobs`) chooses the route.
+    label : str
+        Call-link label and context key, unique within the workflow.
+    name : str
+        A calcfunction of :data:`aiida_boroglass.analysis.job.ANALYSES`.
+    **nodes
+        Its inputs.
+    """
+    metadata = {'call_link_label': label}
+    if workchain.ctx.analysis_jobs:
+        if 'analysis_options' in workchain.inputs:
+            metadata['options'] = workchain.inputs.analysis_options.get_dict()
+        node = submit_once(workchain, AnalysisCalculation, function=orm.Str(name), nodes=nodes,
+                           code=workchain.inputs.analysis_code, metadata=metadata)
+        workchain.to_context(**{label: node})
+    else:
+        _, workchain.ctx[label] = analysis_functions(name)[0].run_get_node(**nodes, metadata=metadata)
+
+
+def analysis_outputs(workchain: WorkChain, label: str) -> dict[str, orm.Data]:
+    """The result nodes of the analysis launched as ``label``, by output label, whichever route ran.
+
+    Raises
+    ------
+    CalcfunctionFailed
+        It did not finish ok; a step decorated with
+        :func:`~aiida_boroglass.functions.exit_codes.checked_step` returns the workflow's
+        ``ERROR_CALCFUNCTION_FAILED`` naming its exit status and message.
+    """
+    node = workchain.ctx[label]
+    if not node.is_finished_ok:
+        raise CalcfunctionFailed(node)
+    links = node.base.links.get_outgoing(link_type=LinkType.CREATE).all()
+    return {link.link_label: link.node for link in links if link.link_label not in JOB_OUTPUTS}

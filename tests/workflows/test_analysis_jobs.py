@@ -1,0 +1,146 @@
+"""Heavy analyses as jobs: the structure panel's two routes store the same results; jobs cap their threads."""
+import json
+
+import numpy as np
+import pytest
+from aiida import orm
+from aiida.common.links import LinkType
+from aiida.engine import run_get_node
+
+from aiida_boroglass.analysis.job import LOG_FILENAME, THREAD_VARIABLES
+from aiida_boroglass.calculations.analysis import AnalysisCalculation, ensure_python_code
+from aiida_boroglass.functions.structure import pair_distributions
+from aiida_boroglass.workflows.structure_panel import StructurePanelWorkChain
+
+#: Two cores for every analysis job: its threads must be capped at 2.
+JOB_OPTIONS = {'resources': {'num_machines': 1, 'num_mpiprocs_per_machine': 1, 'num_cores_per_mpiproc': 2}}
+
+
+@pytest.fixture(scope='module')
+def python_code(aiida_profile, tmp_path_factory):
+    """``python@localhost``: this environment's Python on the local computer."""
+    from aiida_boroglass.cli.setup import ensure_computer
+
+    return ensure_python_code(ensure_computer(workdir=str(tmp_path_factory.mktemp('aiida_run'))))
+
+
+@pytest.fixture(scope='module')
+def k_borate_glass(aiida_profile, k_borate_21):
+    """Three jiggled frames (0.05 Å) of the 21-atom K borate glass replicated 2 x 2 x 2: 168 atoms, a 13.6 Å cell."""
+    structure = k_borate_21.clone()
+    atoms = structure.get_ase().repeat(2)
+    rng = np.random.default_rng(3)
+    frames = atoms.positions[None] + rng.normal(scale=0.05, size=(3, *atoms.positions.shape))
+    trajectory = orm.TrajectoryData()
+    trajectory.set_trajectory(symbols=atoms.get_chemical_symbols(), positions=frames,
+                              cells=np.repeat(np.asarray(atoms.cell)[None], 3, axis=0))
+    return trajectory.store()
+
+
+@pytest.fixture(scope='module')
+def panels(k_borate_glass, python_code):
+    """The same panel run twice: as calcfunctions (threshold far above) and as jobs (threshold 0)."""
+    inputs = {'glass': k_borate_glass, 'parameters': orm.Dict({'q_max_neutron_a': 30.0, 'dq_a': 0.05})}
+    _, local = run_get_node(StructurePanelWorkChain, **inputs, job_threshold_atom_frames=10**9)
+    _, jobs = run_get_node(StructurePanelWorkChain, **inputs, job_threshold_atom_frames=0, analysis_code=python_code,
+                           analysis_options=orm.Dict(JOB_OPTIONS))
+    return local, jobs
+
+
+def assert_same_node(first, second, label):
+    """Same type and content, exactly: Dicts equal, ArrayData with equal attributes and arrays (floats pass as JSON and .npy)."""
+    assert type(first) is type(second), label
+    if isinstance(first, orm.Dict):
+        assert first.get_dict() == second.get_dict(), label
+        return
+    assert first.base.attributes.all == second.base.attributes.all, label
+    for name in first.get_arraynames():
+        np.testing.assert_array_equal(first.get_array(name), second.get_array(name), err_msg=f'{label}.{name}')
+
+
+def test_both_routes_give_identical_outputs(panels):
+    local, jobs = panels
+    assert local.is_finished_ok, local.exit_message
+    assert jobs.is_finished_ok, jobs.exit_message
+    labels = set(local.outputs)
+    assert labels == set(jobs.outputs)
+    assert {'rdf', 'cutoffs', 'coordination', 'network_units', 'bond_populations', 'bond_distances', 'angles',
+            'angle_summary', 'neutron', 'xray', 'volumes'} <= labels
+    for label in labels:
+        assert_same_node(local.outputs[label], jobs.outputs[label], label)
+    # a real glass: both three- and four-fold boron, and non-bridging oxygens next to K
+    assert 0 < jobs.outputs.coordination['n4'] < 1
+    assert jobs.outputs.coordination['oxygen']['nbo_fraction'] > 0
+
+
+HEAVY = {'rdf': 'pair_distributions', 'cutoffs': 'pair_distributions', 'coordination': 'short_range_order',
+         'bond_distances': 'short_range_order', 'angles': 'bond_angle_distributions', 'volumes': 'volume_analysis'}
+
+
+def test_job_route_outputs_come_from_analysis_jobs_with_capped_threads(panels, k_borate_glass):
+    local, jobs = panels
+    for label, function in HEAVY.items():
+        creator = jobs.outputs[label].creator
+        assert isinstance(creator, orm.CalcJobNode) and creator.process_type == 'aiida.calculations:boroglass.analysis'
+        assert creator.caller.pk == jobs.pk and creator.inputs.function.value == function
+        assert creator.inputs.nodes.glass.uuid == k_borate_glass.uuid
+        assert creator.get_option('resources')['num_cores_per_mpiproc'] == 2
+        log = json.loads(creator.outputs.retrieved.base.repository.get_object_content(LOG_FILENAME))
+        assert log['threads'] == 2 and log['function'] == function
+        assert {log['environment'][name] for name in THREAD_VARIABLES} == {'2'}
+        assert log['thread_pools'] and all(pool['num_threads'] <= 2 for pool in log['thread_pools'])
+        # the calcfunction route: the same analysis under the same call-link label, from the same inputs
+        twin = local.outputs[label].creator
+        assert isinstance(twin, orm.CalcFunctionNode) and twin.process_label == function
+        assert twin.inputs.glass.uuid == k_borate_glass.uuid
+        assert (twin.base.links.get_incoming(link_type=LinkType.CALL_CALC).one().link_label
+                == creator.base.links.get_incoming(link_type=LinkType.CALL_CALC).one().link_label)
+    # g(r) is analysed on the daemon side only in S(Q): a calcfunction in both routes, on the job's rdf
+    assert jobs.outputs.neutron.creator.inputs.rdf.uuid == jobs.outputs.rdf.uuid
+    # the trajectory is not stored a second time in the job's repository
+    assert 'inputs.npz' not in jobs.outputs.rdf.creator.base.repository.list_object_names()
+
+
+def test_a_refused_analysis_fails_the_job_as_it_fails_the_calcfunction(k_borate_glass, python_code):
+    """``max_frames = 0`` passes the job's ports (it does not check parameters) and is refused by the analysis."""
+    parameters = orm.Dict({'max_frames': 0})
+    _, function_node = pair_distributions.run_get_node(k_borate_glass, parameters)
+    _, job_node = run_get_node(AnalysisCalculation, function='pair_distributions', code=python_code,
+                               nodes={'glass': k_borate_glass, 'parameters': parameters})
+    assert function_node.exit_status == job_node.exit_status == 301
+    assert job_node.exit_message == function_node.exit_message == 'parameters.max_frames must be a positive integer, got 0'
+
+
+def node_count():
+    return orm.QueryBuilder().append(orm.Node).count()
+
+
+@pytest.mark.parametrize(('function', 'nodes', 'message'), [
+    ('rm_rf', ['glass', 'parameters'], "function: 'rm_rf' is not an analysis that runs as a job; allowed: ['bond_angle"),
+    ('pair_distributions', ['glass'], "nodes: pair_distributions takes ['glass', 'parameters'], got ['glass']"),
+])
+def test_a_bad_function_or_inputs_are_refused_naming_the_field(k_borate_glass, python_code, function, nodes, message):
+    inputs = {'function': orm.Str(function), 'code': python_code,
+              'nodes': {'glass': k_borate_glass, 'parameters': orm.Dict()} if len(nodes) == 2 else {'glass': k_borate_glass}}
+    error = AnalysisCalculation.spec().inputs.validate(inputs)
+    assert error is not None and message in str(error) and '\n' not in str(error), str(error)
+    before = node_count()
+    with pytest.raises(ValueError, match=message.split(';')[0].replace('[', r'\[').replace(']', r'\]')):
+        run_get_node(AnalysisCalculation, **inputs)
+    assert node_count() == before
+
+
+@pytest.mark.parametrize(('extra', 'message'), [
+    ({'job_threshold_atom_frames': 100}, 'analysis_code: the glass has 504 atoms x analysed frames, above '
+                                        'job_threshold_atom_frames = 100'),
+    ({'analysis_options': {'resources': {'num_machines': 1}, 'wall_time': 60}}, 'analysis_options: '),
+])
+def test_the_panel_refuses_a_job_route_it_cannot_run(k_borate_glass, extra, message):
+    inputs = {'glass': k_borate_glass, **{key: orm.Dict(value) if isinstance(value, dict) else orm.Int(value)
+                                          for key, value in extra.items()}}
+    error = StructurePanelWorkChain.spec().inputs.validate(inputs)
+    assert error is not None and message in str(error), str(error)
+    before = node_count()
+    with pytest.raises(ValueError, match=message.split(',')[0]):
+        run_get_node(StructurePanelWorkChain, **inputs)
+    assert node_count() == before
