@@ -16,6 +16,7 @@ import click
 from aiida_boroglass.cli.errors import Refusal
 from aiida_boroglass.cli.aimd import show_aimd
 from aiida_boroglass.cli.labelling import show_labels
+from aiida_boroglass.cli.mechanics import show_mechanics
 from aiida_boroglass.cli.screening import show_screening
 from aiida_boroglass.cli.study_plots import show_study
 
@@ -130,6 +131,8 @@ SHOW = {
     'boroglass.aimd': show_aimd,
     'boroglass.dft_label': show_labels,
     'boroglass.glass_study': show_study,
+    'boroglass.elastic': show_mechanics,
+    'boroglass.deformation': show_mechanics,
 }
 
 

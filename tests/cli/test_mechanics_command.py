@@ -1,0 +1,170 @@
+"""``aiida-boroglass mechanics`` on a real 60-atom Li borate glass, its table again from the database, bad input.
+
+The command is invoked through a one-command group of the launcher's class (one-line usage
+errors), so that these tests do not depend on where the command is registered.
+"""
+import json
+import re
+
+import numpy as np
+import pytest
+import yaml
+from aiida import orm
+from aiida.common.links import LinkType
+from aiida.engine import run_get_node
+from aiida.engine.processes import ProcessState
+from click.testing import CliRunner
+
+from aiida_boroglass.cli.data import data_boroglass
+from aiida_boroglass.cli.errors import OneLineGroup
+from aiida_boroglass.cli.mechanics import COLUMNS, mechanics, mechanics_table
+from aiida_boroglass.data.composition import CompositionData
+from aiida_boroglass.workflows.melt_quench import MeltQuenchWorkChain
+
+CLI = OneLineGroup(commands={'mechanics': mechanics})
+#: Tension to 4 % in 800 steps, two frames, no equilibration: the cheapest run that has every output.
+OVERRIDES = {'deformation': {'max_strain': 0.04, 'equilibrate_ps': 0.0, 'frames': 2, 'md': {'thermo_every': 5},
+                             'analysis': {'curve_points': 4, 'modulus_strain': 0.01}}}
+PNG_MAGIC = b'\x89PNG\r\n\x1a\n'
+PLOTS = ('stress_strain.png', 'structure_strain.png', 'bond_switching.png', 'local_strain.png')
+
+
+@pytest.fixture(scope='module')
+def glass(aiida_profile, lammps_code, packmol_code, tiny_overrides):
+    """A finished 60-atom melt-quench of 30Li2O-70B2O3 (the tiny schedule of the CLI tests)."""
+    builder = MeltQuenchWorkChain.get_builder_from_protocol(
+        lammps_code, CompositionData('Li2O-B2O3', x=0.3), protocol='fast', overrides={**tiny_overrides, 'n_atoms': 60})
+    node = run_get_node(builder).node
+    assert node.is_finished_ok, node.exit_message
+    return node
+
+
+@pytest.fixture(scope='module')
+def files(tmp_path_factory):
+    """YAML overrides files by name: the cheap run, and refused ones."""
+    folder = tmp_path_factory.mktemp('mechanics')
+    contents = {'cheap': OVERRIDES, 'mode': {'tension': {'mode': 'compression'}}, 'section': {'fracturee': {}},
+                'rate': {**OVERRIDES, 'tension': {'strain_rate_per_ps': 0.0}}}
+    paths = {name: folder / f'{name}.yaml' for name in contents}
+    for name, values in contents.items():
+        paths[name].write_text(yaml.safe_dump(values))
+    return paths
+
+
+@pytest.fixture(scope='module')
+def command(glass, files, tmp_path_factory):
+    """``mechanics --glass PK --elastic --tension`` on the fast protocol: the result, its output folder, the nodes."""
+    output = tmp_path_factory.mktemp('mechanics_out')
+    result = CliRunner().invoke(CLI, ['mechanics', '--glass', str(glass.pk), '--elastic', '--tension', '--overrides',
+                                      str(files['cheap']), '--max-concurrent', '4', '-o', str(output)])
+    assert result.exit_code == 0, result.output
+    nodes = {name: orm.load_node(int(pk)) for name, pk in re.findall(r'(\w+)WorkChain<(\d+)> finished', result.output)}
+    return result, output, nodes
+
+
+def test_table_holds_the_workflows_outputs(command, glass):
+    result, output, nodes = command
+    elastic, tension = nodes['Elastic'], nodes['Deformation']
+    assert elastic.label == tension.label == '30Li2O-70B2O3'
+    assert elastic.inputs.max_concurrent.value == tension.inputs.max_concurrent.value == 4
+    assert tension.inputs.mode.value == 'tension' and tension.inputs.max_strain.value == 0.04
+    assert elastic.inputs.structures.r0.uuid == tension.inputs.structures.r0.uuid == glass.outputs.structure.uuid
+    rows = {row['run']: row for row in json.loads((output / 'mechanics.json').read_text())}
+    assert set(rows) == {'elastic', 'tension'}
+    constants = elastic.outputs.elastic.r0
+    for key in ('youngs_modulus_gpa', 'poisson_ratio', 'bulk_modulus_hill_gpa', 'shear_modulus_hill_gpa'):
+        assert rows['elastic'][key] == constants[key] and rows['elastic'][f'{key}_std'] is None  # one replica
+    # the strength is the largest binned stress of the one run, at its strain
+    curve = tension.outputs.curves.r0_x
+    stress, strain = curve.get_array('stress_gpa'), curve.get_array('strain')
+    assert rows['tension']['strength_gpa'] == pytest.approx(stress.max())
+    assert rows['tension']['strain_at_strength'] == pytest.approx(strain[np.argmax(stress)])
+    assert rows['tension']['n_runs'] == 1 and rows['elastic']['n_runs'] == 1
+    assert cells(result.output, 'tension')[8:10] == [f'{stress.max():.2f}', f'{strain[np.argmax(stress)]:.3f}']
+    assert cells(result.output, 'elastic')[4:6] == [f'{constants["youngs_modulus_gpa"]:.1f}',
+                                                    f'{constants["poisson_ratio"]:.3f}']
+
+
+def test_plots_are_png_images(command):
+    _, output, _ = command
+    for name in PLOTS:
+        data = (output / name).read_bytes()
+        assert data[:8] == PNG_MAGIC and len(data) > 10_000, name
+
+
+def test_verdi_table_of_each_workflow_gives_its_rows_again(command, tmp_path):
+    result, output, nodes = command
+    rows = {row['run']: row for row in json.loads((output / 'mechanics.json').read_text())}
+    for name, run in (('Elastic', 'elastic'), ('Deformation', 'tension')):
+        again = CliRunner().invoke(data_boroglass, ['table', str(nodes[name].pk), '-o', str(tmp_path / name)])
+        assert again.exit_code == 0, again.output
+        assert json.loads((tmp_path / name / 'mechanics.json').read_text()) == [rows[run]]
+        assert cells(again.output, run) == cells(result.output, run)
+    assert all((tmp_path / 'Deformation' / name).read_bytes()[:8] == PNG_MAGIC for name in PLOTS)
+    assert not list((tmp_path / 'Elastic').glob('*.png'))
+
+
+def cells(output: str, run: str) -> list[str]:
+    """The cells of the table line of ``run`` in a command's output."""
+    line = next(line for line in output.splitlines() if re.match(rf'\s*30Li2O-70B2O3\s+{run}\s', line))
+    return re.split(r'\s{2,}', line.strip())
+
+
+def test_spread_over_replicas_is_shown_as_mean_plus_minus_std():
+    row = {'glass': 'g', 'run': 'elastic', 'pk': 1, 'n_runs': 3, 'youngs_modulus_gpa': 72.66, 'youngs_modulus_gpa_std': 1.24,
+           'poisson_ratio': 0.27, 'poisson_ratio_std': None}
+    header, _, line = mechanics_table([row]).splitlines()
+    assert '72.7 ± 1.2' in line and ' 0.270 ' in f'{line} ' and line.rstrip().endswith('-')
+    assert header.split()[:4] == ['glass', 'run', 'PK', 'n'] and len(COLUMNS) == 11
+
+
+def other_composition_glass(glass) -> orm.WorkflowNode:
+    """A stored finished ``boroglass.melt_quench`` node of 40Li2O-60B2O3 with the glass's force field, and nothing else.
+
+    The replica check reads only the composition and the potential of a melt-quench.
+    """
+    composition = CompositionData('Li2O-B2O3', x=0.4).store()
+    node = orm.WorkflowNode()
+    node.set_process_type('aiida.workflows:boroglass.melt_quench')
+    node.base.links.add_incoming(composition, LinkType.INPUT_WORK, 'composition')
+    node.set_process_state(ProcessState.FINISHED)
+    node.set_exit_status(0)
+    node.store()
+    forcefield = orm.Dict(glass.outputs.forcefield.get_dict()).store()
+    forcefield.base.links.add_incoming(node, LinkType.RETURN, 'forcefield')
+    return node
+
+
+@pytest.fixture
+def nothing_launches(monkeypatch):
+    """Fail the test if the command gets as far as running a workflow."""
+    def launched(builder):
+        raise AssertionError(f'{builder._process_class.__name__} was launched')
+
+    monkeypatch.setattr('aiida_boroglass.cli.foreground.run_here', launched)
+
+
+@pytest.mark.parametrize('arguments, field', [
+    (['--glass', '{not_melt_quench}'], '--glass'),
+    (['--glass', '{glass}', '--glass', '{other}'], '--glass'),
+    (['--glass', '{glass}', '--tension', '--directions', 'x,w'], '--directions'),
+    (['--glass', '{glass}', '--tension', '--directions', 'x,x'], '--directions'),
+    (['--glass', '{glass}', '--tension', '--overrides', '{mode}'], '--overrides'),
+    (['--glass', '{glass}', '--overrides', '{section}'], '--overrides'),
+    (['--glass', '{glass}', '--elastic', '--tension', '--overrides', '{rate}'], 'strain_rate_per_ps'),
+    (['--glass', '{glass}', '--protocol', 'quick'], '--protocol'),
+    (['--elastic'], '--glass'),
+], ids=['not-melt-quench', 'two-compositions', 'unknown-direction', 'repeated-direction', 'mode-in-overrides',
+        'unknown-section', 'bad-rate-after-elastic', 'protocol', 'no-glass'])
+def test_bad_input_is_one_line_naming_the_option_and_stores_nothing(glass, files, nothing_launches, arguments, field):
+    """Exit status 2, one line ``Error: ...`` naming the option, no node stored; the elastic run is not launched
+    when the tension run behind it is refused."""
+    values = {'glass': str(glass.pk), 'not_melt_quench': str(orm.WorkflowNode().store().pk),
+              'other': str(other_composition_glass(glass).pk), **{name: str(path) for name, path in files.items()}}
+    arguments = [values[argument[1:-1]] if argument.startswith('{') else argument for argument in arguments]
+    before = orm.QueryBuilder().append(orm.Node).count()
+    result = CliRunner().invoke(CLI, ['mechanics', *arguments])
+    lines = [line for line in result.output.splitlines() if line.strip()]
+    assert result.exit_code == 2, result.output
+    assert len(lines) == 1 and lines[0].startswith('Error: ') and field in lines[0], result.output
+    assert orm.QueryBuilder().append(orm.Node).count() == before
