@@ -1,4 +1,10 @@
-"""``boroglass.medium_range``: rings, superstructural units, persistent homology and cavities of a glass."""
+"""``boroglass.medium_range``: rings, superstructural units, persistent homology and cavities of a glass.
+
+Each analysis runs as a calcfunction, or as a ``boroglass.analysis`` job on the computer of
+``analysis_code`` above ``job_threshold_atom_frames`` (:mod:`.analysis_jobs`). A step launches
+one analysis and the next step, named after it, reads its results: a failed analysis ends
+the workflow at the step of its name, before the next one starts.
+"""
 from __future__ import annotations
 
 from aiida import orm
@@ -7,16 +13,16 @@ from aiida.engine import WorkChain
 from aiida_boroglass.analysis.cavities import grid_shape
 from aiida_boroglass.analysis.homology import DEFAULT_RADII_A, max_alpha
 from aiida_boroglass.analysis.speciation import NETWORK_FORMERS
-from aiida_boroglass.functions.exit_codes import CALCFUNCTION_FAILED_MESSAGE, checked_step, run_checked
-from aiida_boroglass.functions.medium_range import (
-    cavity_analysis,
-    medium_range_settings,
-    panel_parameters,
-    persistent_homology,
-    ring_analysis,
-)
-from aiida_boroglass.functions.structure import pair_distributions
+from aiida_boroglass.functions.exit_codes import CALCFUNCTION_FAILED_MESSAGE, checked_step
+from aiida_boroglass.functions.medium_range import medium_range_settings, panel_parameters
 from aiida_boroglass.functions.utils import glass_cells, glass_symbols, require_elements
+from aiida_boroglass.workflows.analysis_jobs import (
+    analysis_outputs,
+    define_job_inputs,
+    job_route_problem,
+    launch_analysis,
+    runs_as_jobs,
+)
 from aiida_boroglass.workflows.structure_panel import settings_validator, validate_glass
 
 
@@ -43,7 +49,7 @@ def validate_inputs(inputs, _):
             grid_shape(cell, settings['cavity_resolution_a'])
         except ValueError as exc:
             return f'parameters.cavity_resolution_a: {exc}'
-    return None
+    return job_route_problem(inputs, settings['max_frames'])
 
 
 class MediumRangeWorkChain(WorkChain):
@@ -56,8 +62,9 @@ class MediumRangeWorkChain(WorkChain):
                    help='The glass: a structure, or a trajectory with cells (the last `max_frames` frames are used).')
         spec.input('parameters', valid_type=orm.Dict, default=lambda: orm.Dict(), validator=settings_validator(medium_range_settings),
                    help='Settings; see `aiida_boroglass.functions.medium_range.MEDIUM_RANGE_DEFAULTS`.')
+        define_job_inputs(spec)
         spec.inputs.validator = validate_inputs
-        spec.outline(cls.bond_cutoffs, cls.rings, cls.homology, cls.cavities)
+        spec.outline(cls.setup, cls.bond_cutoffs, cls.rings, cls.homology, cls.cavities)
         spec.output('cutoffs', valid_type=orm.Dict, help='Bond cutoffs (Å) and their source.')
         spec.output('rings', valid_type=orm.Dict, help='Ring size distributions, B-coordination classes, boroxol fraction.')
         spec.output('ring_membership', valid_type=orm.Dict, help='In-ring and non-ring atoms (B3r, B3n, B4r, ...).')
@@ -67,25 +74,36 @@ class MediumRangeWorkChain(WorkChain):
         spec.output('cavity_volumes', valid_type=orm.ArrayData, help='Cavity volumes and ion-cavity distances.')
         spec.exit_code(401, 'ERROR_CALCFUNCTION_FAILED', message=CALCFUNCTION_FAILED_MESSAGE)
 
+    def setup(self):
+        """Choose where the analyses run; launch g(r) for the bond cutoffs, as the structure panel finds them."""
+        settings = medium_range_settings(self.inputs.parameters)
+        self.ctx.analysis_jobs = runs_as_jobs(self.inputs, settings['max_frames'])
+        launch_analysis(self, 'pair_distributions', 'pair_distributions', glass=self.inputs.glass,
+                        parameters=orm.Dict(panel_parameters(settings)))
+
     @checked_step
     def bond_cutoffs(self):
-        """Bond cutoffs at the first minima of g(r), as the structure panel finds them."""
-        settings = medium_range_settings(self.inputs.parameters)
-        result = run_checked(pair_distributions, self.inputs.glass, orm.Dict(panel_parameters(settings)))
-        self.ctx.cutoffs = result['cutoffs']
+        """Bond cutoffs at the first minima of g(r); launch the rings of the former + bridging-oxygen network
+        and the superstructural units built of them."""
+        self.ctx.cutoffs = analysis_outputs(self, 'pair_distributions')['cutoffs']
         self.out('cutoffs', self.ctx.cutoffs)
+        launch_analysis(self, 'rings', 'ring_analysis', glass=self.inputs.glass, cutoffs=self.ctx.cutoffs,
+                        parameters=self.inputs.parameters)
 
     @checked_step
     def rings(self):
-        """Rings of the former + bridging-oxygen network and the superstructural units built of them."""
-        self.out_many(run_checked(ring_analysis, self.inputs.glass, self.ctx.cutoffs, self.inputs.parameters))
+        """The rings; launch the 1-dimensional persistence diagram and the APF."""
+        self.out_many(analysis_outputs(self, 'rings'))
+        launch_analysis(self, 'homology', 'persistent_homology', glass=self.inputs.glass,
+                        parameters=self.inputs.parameters)
 
     @checked_step
     def homology(self):
-        """The 1-dimensional persistence diagram and the APF."""
-        self.out('homology', run_checked(persistent_homology, self.inputs.glass, self.inputs.parameters))
+        """The persistence diagram; launch the domain cavities and the distance of every mobile ion to the nearest one."""
+        self.out('homology', analysis_outputs(self, 'homology')['result'])
+        launch_analysis(self, 'cavities', 'cavity_analysis', glass=self.inputs.glass, parameters=self.inputs.parameters)
 
     @checked_step
     def cavities(self):
-        """Domain cavities and the distance of every mobile ion to the nearest one."""
-        self.out_many(run_checked(cavity_analysis, self.inputs.glass, self.inputs.parameters))
+        """The cavities."""
+        self.out_many(analysis_outputs(self, 'cavities'))

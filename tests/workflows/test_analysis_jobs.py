@@ -18,10 +18,12 @@ JOB_OPTIONS = {'resources': {'num_machines': 1, 'num_mpiprocs_per_machine': 1, '
 
 @pytest.fixture(scope='module')
 def python_code(aiida_profile, tmp_path_factory):
-    """``python@localhost``: this environment's Python on the local computer."""
-    from aiida_boroglass.cli.setup import ensure_computer
-
-    return ensure_python_code(ensure_computer(workdir=str(tmp_path_factory.mktemp('aiida_run'))))
+    """``python@localhost-analysis``: this environment's Python on a local computer polled every 0.2 s."""
+    computer = orm.Computer(label='localhost-analysis', hostname='localhost', transport_type='core.local',
+                            scheduler_type='core.direct', workdir=str(tmp_path_factory.mktemp('analysis_jobs'))).store()
+    computer.configure()
+    computer.set_minimum_job_poll_interval(0.2)
+    return ensure_python_code(computer)
 
 
 @pytest.fixture(scope='module')
