@@ -42,9 +42,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
-def run(arguments: list[str], env: dict) -> str:
-    """Run a command of this environment; raise with its output when it fails."""
-    result = subprocess.run(arguments, env=env, capture_output=True, text=True, timeout=600, check=False)
+def run(arguments: list[str], env: dict, timeout: float = 600.0) -> str:
+    """Run a command of this environment (``timeout`` s); raise with its output when it fails."""
+    result = subprocess.run(arguments, env=env, capture_output=True, text=True, timeout=timeout, check=False)
     if result.returncode:
         raise RuntimeError(f'{" ".join(arguments)} failed:\n{result.stdout}\n{result.stderr}')
     return result.stdout
@@ -124,7 +124,7 @@ def measure(kind: str, args: argparse.Namespace) -> dict:
             try:
                 result_file = root / 'result.json'
                 run([sys.executable, __file__, '--count', str(args.count), '--timeout', str(args.timeout),
-                     '--submit-and-wait', str(result_file)], env)
+                     '--submit-and-wait', str(result_file)], env, timeout=args.timeout + 600.0)
                 return {'profile': kind, **json.loads(result_file.read_text())}
             finally:
                 subprocess.run([str(BIN / 'verdi'), 'daemon', 'stop'], env=env, capture_output=True, timeout=300,
