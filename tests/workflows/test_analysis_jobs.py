@@ -10,6 +10,7 @@ from aiida.engine import run_get_node
 from aiida_boroglass.analysis.job import LOG_FILENAME, THREAD_VARIABLES
 from aiida_boroglass.calculations.analysis import AnalysisCalculation, ensure_python_code
 from aiida_boroglass.functions.structure import pair_distributions
+from aiida_boroglass.workflows.medium_range import MediumRangeWorkChain
 from aiida_boroglass.workflows.structure_panel import StructurePanelWorkChain
 
 #: Two cores for every analysis job: its threads must be capped at 2.
@@ -39,14 +40,26 @@ def k_borate_glass(aiida_profile, k_borate_21):
     return trajectory.store()
 
 
-@pytest.fixture(scope='module')
-def panels(k_borate_glass, python_code):
-    """The same panel run twice: as calcfunctions (threshold far above) and as jobs (threshold 0)."""
-    inputs = {'glass': k_borate_glass, 'parameters': orm.Dict({'q_max_neutron_a': 30.0, 'dq_a': 0.05})}
-    _, local = run_get_node(StructurePanelWorkChain, **inputs, job_threshold_atom_frames=10**9)
-    _, jobs = run_get_node(StructurePanelWorkChain, **inputs, job_threshold_atom_frames=0, analysis_code=python_code,
+def both_routes(workflow, inputs, python_code):
+    """``workflow`` run twice on ``inputs``: as calcfunctions (threshold far above) and as jobs (threshold 0)."""
+    _, local = run_get_node(workflow, **inputs, job_threshold_atom_frames=10**9)
+    _, jobs = run_get_node(workflow, **inputs, job_threshold_atom_frames=0, analysis_code=python_code,
                            analysis_options=orm.Dict(JOB_OPTIONS))
     return local, jobs
+
+
+@pytest.fixture(scope='module')
+def panels(k_borate_glass, python_code):
+    """The structure panel of the glass by both routes."""
+    parameters = orm.Dict({'q_max_neutron_a': 30.0, 'dq_a': 0.05})
+    return both_routes(StructurePanelWorkChain, {'glass': k_borate_glass, 'parameters': parameters}, python_code)
+
+
+@pytest.fixture(scope='module')
+def medium_ranges(k_borate_glass, python_code):
+    """The medium-range order of the glass's last frame by both routes."""
+    inputs = {'glass': k_borate_glass, 'parameters': orm.Dict({'max_frames': 1})}
+    return both_routes(MediumRangeWorkChain, inputs, python_code)
 
 
 def assert_same_node(first, second, label):
@@ -60,19 +73,32 @@ def assert_same_node(first, second, label):
         np.testing.assert_array_equal(first.get_array(name), second.get_array(name), err_msg=f'{label}.{name}')
 
 
-def test_both_routes_give_identical_outputs(panels):
-    local, jobs = panels
+#: Outputs of each workflow expected from a K borate glass.
+OUTPUTS = {
+    'panels': {'rdf', 'cutoffs', 'coordination', 'network_units', 'bond_populations', 'bond_distances', 'angles',
+               'angle_summary', 'neutron', 'xray', 'volumes'},
+    'medium_ranges': {'cutoffs', 'rings', 'ring_membership', 'superstructural_units', 'homology', 'cavities',
+                      'cavity_volumes'},
+}
+
+
+@pytest.mark.parametrize('workflow', list(OUTPUTS))
+def test_both_routes_give_identical_outputs(request, workflow):
+    local, jobs = request.getfixturevalue(workflow)
     assert local.is_finished_ok, local.exit_message
     assert jobs.is_finished_ok, jobs.exit_message
     labels = set(local.outputs)
-    assert labels == set(jobs.outputs)
-    assert {'rdf', 'cutoffs', 'coordination', 'network_units', 'bond_populations', 'bond_distances', 'angles',
-            'angle_summary', 'neutron', 'xray', 'volumes'} <= labels
+    assert labels == set(jobs.outputs) and OUTPUTS[workflow] <= labels
     for label in labels:
         assert_same_node(local.outputs[label], jobs.outputs[label], label)
-    # a real glass: both three- and four-fold boron, and non-bridging oxygens next to K
-    assert 0 < jobs.outputs.coordination['n4'] < 1
-    assert jobs.outputs.coordination['oxygen']['nbo_fraction'] > 0
+
+
+def test_the_glass_is_a_real_one(panels, medium_ranges):
+    """Not an empty comparison: three- and four-fold B, non-bridging O next to K, 1-cycles and cavities."""
+    assert 0 < panels[1].outputs.coordination['n4'] < 1
+    assert panels[1].outputs.coordination['oxygen']['nbo_fraction'] > 0
+    assert len(medium_ranges[1].outputs.homology.get_array('diagram_a2')) > 0
+    assert medium_ranges[1].outputs.cavities['n_cavities'] > 0
 
 
 HEAVY = {'rdf': 'pair_distributions', 'cutoffs': 'pair_distributions', 'coordination': 'short_range_order',
@@ -101,6 +127,16 @@ def test_job_route_outputs_come_from_analysis_jobs_with_capped_threads(panels, k
     assert jobs.outputs.neutron.creator.inputs.rdf.uuid == jobs.outputs.rdf.uuid
     # the trajectory is not stored a second time in the job's repository
     assert 'inputs.npz' not in jobs.outputs.rdf.creator.base.repository.list_object_names()
+
+
+def test_every_medium_range_output_comes_from_an_analysis_job(medium_ranges):
+    _, jobs = medium_ranges
+    functions = {'cutoffs': 'pair_distributions', 'rings': 'ring_analysis', 'homology': 'persistent_homology',
+                 'cavities': 'cavity_analysis'}
+    for label, function in functions.items():
+        creator = jobs.outputs[label].creator
+        assert creator.process_type == 'aiida.calculations:boroglass.analysis' and creator.caller.pk == jobs.pk
+        assert creator.inputs.function.value == function
 
 
 def test_a_refused_analysis_fails_the_job_as_it_fails_the_calcfunction(k_borate_glass, python_code):
