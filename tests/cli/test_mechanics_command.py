@@ -56,7 +56,7 @@ def command(glass, files, tmp_path_factory):
     """``mechanics --glass PK --elastic --tension`` on the fast protocol: the result, its output folder, the nodes."""
     output = tmp_path_factory.mktemp('mechanics_out')
     result = CliRunner().invoke(CLI, ['mechanics', '--glass', str(glass.pk), '--elastic', '--tension', '--overrides',
-                                      str(files['cheap']), '--max-concurrent', '4', '-o', str(output)])
+                                      str(files['cheap']), '--max-concurrent', '7', '-o', str(output)])
     assert result.exit_code == 0, result.output
     nodes = {name: orm.load_node(int(pk)) for name, pk in re.findall(r'(\w+)WorkChain<(\d+)> finished', result.output)}
     return result, output, nodes
@@ -66,7 +66,7 @@ def test_table_holds_the_workflows_outputs(command, glass):
     result, output, nodes = command
     elastic, tension = nodes['Elastic'], nodes['Deformation']
     assert elastic.label == tension.label == '30Li2O-70B2O3'
-    assert elastic.inputs.max_concurrent.value == tension.inputs.max_concurrent.value == 4
+    assert elastic.inputs.max_concurrent.value == tension.inputs.max_concurrent.value == 7
     assert tension.inputs.mode.value == 'tension' and tension.inputs.max_strain.value == 0.04
     assert elastic.inputs.structures.r0.uuid == tension.inputs.structures.r0.uuid == glass.outputs.structure.uuid
     rows = {row['run']: row for row in json.loads((output / 'mechanics.json').read_text())}
