@@ -44,17 +44,8 @@ THREAD_VARIABLES = ('OMP_NUM_THREADS', 'OPENBLAS_NUM_THREADS', 'MKL_NUM_THREADS'
 
 
 class Frames(NamedTuple):
-    """A glass as the kernels take it.
-
-    Attributes
-    ----------
-    positions : np.ndarray, shape (n_frames, n_atoms, 3)
-        Cartesian positions, Å.
-    cells : np.ndarray, shape (n_frames, 3, 3)
-        Cell vectors as rows, Å.
-    symbols : list of str, length n_atoms
-        Element of each atom.
-    """
+    """A glass as the kernels take it: positions ``(n_frames, n_atoms, 3)`` in Å, cells ``(n_frames, 3, 3)``
+    in Å (vectors as rows) and the element of each atom, a list of ``n_atoms`` str."""
 
     positions: np.ndarray
     cells: np.ndarray

@@ -28,10 +28,11 @@ JOB_OUTPUTS = tuple(AnalysisCalculation.spec().outputs)
 
 
 def validate_analysis_options(value: orm.Dict, _) -> str | None:
-    """Port validator of ``analysis_options``: options of the ``boroglass.analysis`` CalcJob."""
+    """Port validator of ``analysis_options``: options of the ``boroglass.analysis`` CalcJob (its default resources if none)."""
     if value is None:
         return None
-    error = AnalysisCalculation.spec().inputs['metadata']['options'].validate(value.get_dict())
+    options = AnalysisCalculation.spec().inputs['metadata']['options']
+    error = options.validate({'resources': options['resources'].default, **value.get_dict()})
     return None if error is None else f'analysis_options: {error.message}'
 
 

@@ -1,5 +1,6 @@
 """Heavy analyses as jobs: the structure panel's two routes store the same results; jobs cap their threads."""
 import json
+import re
 
 import numpy as np
 import pytest
@@ -163,7 +164,7 @@ def test_a_bad_function_or_inputs_are_refused_naming_the_field(k_borate_glass, p
     error = AnalysisCalculation.spec().inputs.validate(inputs)
     assert error is not None and message in str(error) and '\n' not in str(error), str(error)
     before = node_count()
-    with pytest.raises(ValueError, match=message.split(';')[0].replace('[', r'\[').replace(']', r'\]')):
+    with pytest.raises(ValueError, match=re.escape(message.split(';')[0])):
         run_get_node(AnalysisCalculation, **inputs)
     assert node_count() == before
 
@@ -171,7 +172,8 @@ def test_a_bad_function_or_inputs_are_refused_naming_the_field(k_borate_glass, p
 @pytest.mark.parametrize(('extra', 'message'), [
     ({'job_threshold_atom_frames': 100}, 'analysis_code: the glass has 504 atoms x analysed frames, above '
                                         'job_threshold_atom_frames = 100'),
-    ({'analysis_options': {'resources': {'num_machines': 1}, 'wall_time': 60}}, 'analysis_options: '),
+    ({'analysis_options': {'wall_time': 60}}, "analysis_options: Unexpected ports {'wall_time': 60}"),
+    ({'analysis_options': {'max_wallclock_seconds': 'an hour'}}, 'analysis_options: '),
 ])
 def test_the_panel_refuses_a_job_route_it_cannot_run(k_borate_glass, extra, message):
     inputs = {'glass': k_borate_glass, **{key: orm.Dict(value) if isinstance(value, dict) else orm.Int(value)
@@ -179,6 +181,6 @@ def test_the_panel_refuses_a_job_route_it_cannot_run(k_borate_glass, extra, mess
     error = StructurePanelWorkChain.spec().inputs.validate(inputs)
     assert error is not None and message in str(error), str(error)
     before = node_count()
-    with pytest.raises(ValueError, match=message.split(',')[0]):
+    with pytest.raises(ValueError, match=re.escape(message.split(',')[0])):
         run_get_node(StructurePanelWorkChain, **inputs)
     assert node_count() == before
