@@ -184,3 +184,16 @@ def test_the_panel_refuses_a_job_route_it_cannot_run(k_borate_glass, extra, mess
     with pytest.raises(ValueError, match=re.escape(message.split(',')[0])):
         run_get_node(StructurePanelWorkChain, **inputs)
     assert node_count() == before
+
+
+@pytest.mark.parametrize(('resource_class', 'resources', 'threads'), [
+    ('NodeNumberJobResource', {'num_machines': 1, 'num_mpiprocs_per_machine': 1}, 1),
+    ('NodeNumberJobResource', {'num_machines': 2, 'num_mpiprocs_per_machine': 3, 'num_cores_per_mpiproc': 4}, 24),
+    ('ParEnvJobResource', {'parallel_env': 'mpi', 'tot_num_mpiprocs': 5}, 5),
+])
+def test_a_job_gets_as_many_threads_as_its_resources_give_cores(resource_class, resources, threads):
+    from aiida.schedulers import datastructures
+
+    from aiida_boroglass.calculations.analysis import job_threads
+
+    assert job_threads(getattr(datastructures, resource_class)(**resources)) == threads
