@@ -110,6 +110,13 @@ class ReplicaRunsMixin:
         given = self.inputs.md_parameters.get_dict() if 'md_parameters' in self.inputs else {}
         return {**DEFAULT_PARAMETERS, **given}
 
+    def run_forcefield(self, key: str) -> orm.Dict | None:
+        """The force field of run ``key``: the ``forcefield`` input (None for a DeePMD ensemble).
+
+        A workflow whose runs change the composition (a pre-crack) overrides it.
+        """
+        return self.inputs.get('forcefield')
+
     def has_pending(self) -> bool:
         """Whether runs are left to launch."""
         return bool(self.ctx.pending)
@@ -124,8 +131,9 @@ class ReplicaRunsMixin:
             inputs = AttributeDict(self.exposed_inputs(LammpsBaseWorkChain, namespace='md'))
             inputs.lammps = AttributeDict(inputs.lammps)
             inputs.lammps.structure = structure
-            if 'forcefield' in self.inputs:
-                inputs.lammps.forcefield = self.inputs.forcefield
+            forcefield = self.run_forcefield(key)
+            if forcefield is not None:
+                inputs.lammps.forcefield = forcefield
             inputs.lammps.parameters = orm.Dict({**md_parameters, 'seed': seed, 'stages': stages})
             inputs.metadata = {'call_link_label': key, 'label': key}
             node = submit_once(self, LammpsBaseWorkChain, **inputs)

@@ -52,7 +52,7 @@ J_M2_PER_GPA_A = 0.1
 PROBE_RADIUS_A = 2.5
 GAP_A = 4.5
 GRID_A = 1.0
-#: Separation: the stress below this fraction of its maximum on the last ``SEPARATION_HOLD_STEPS``
+#: Separation: the stress within +- this fraction of its maximum on the last ``SEPARATION_HOLD_STEPS``
 #: steps, and an opening in at least ``SEPARATION_AREA_FRACTION`` of the columns.
 SEPARATION_STRESS_FRACTION = 0.05
 SEPARATION_HOLD_STEPS = 2
@@ -204,6 +204,55 @@ def precrack_removal(rho: np.ndarray, species: Sequence[str], charges: Mapping[s
     return removed
 
 
+def replicate_box(positions, species: Sequence[str], lengths, repeats: Sequence[int]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Replicate an orthorhombic cell ``repeats = (n_x, n_y, n_z)`` times (paper 002: 1 x 2 x 2).
+
+    Parameters
+    ----------
+    positions : array_like, shape (n_atoms, 3)
+        Cartesian positions, Å.
+    species : sequence of str, length n_atoms
+        Element of every atom.
+    lengths : array_like, shape (3,)
+        Cell side lengths, Å.
+    repeats : sequence of int, length 3
+        Copies along x, y, z, each >= 1.
+
+    Returns
+    -------
+    positions : np.ndarray, shape (n_atoms * prod(repeats), 3)
+        Image after image, each in the input's atom order, Å.
+    species : np.ndarray of str, shape (n_atoms * prod(repeats),)
+    lengths : np.ndarray, shape (3,)
+        Side lengths of the supercell, Å.
+    """
+    positions = as_positions(positions)
+    lengths = np.asarray(lengths, dtype=float)
+    shifts = np.indices(tuple(repeats)).reshape(3, -1).T * lengths
+    replicated = (shifts[:, None, :] + positions[None, :, :]).reshape(-1, 3)
+    return replicated, np.tile(np.asarray(species), len(shifts)), lengths * np.asarray(repeats)
+
+
+def precrack_mask(positions, species: Sequence[str], lengths, charges: Mapping[str, float], fixed_charges: bool = True,
+                  width_fraction: float = WIDTH_FRACTION, height_fraction: float = HEIGHT_FRACTION,
+                  normal_axis: int = 2) -> tuple[np.ndarray, dict]:
+    """Atoms that paper 002's pre-crack removes from a cell, and its geometry.
+
+    :func:`precrack_geometry`, :func:`elliptical_distance` from the cell centre, then
+    :func:`precrack_removal` (same parameters).
+
+    Returns
+    -------
+    removed : np.ndarray of bool, shape (n_atoms,)
+    geometry : dict
+        :func:`precrack_geometry`.
+    """
+    geometry = precrack_geometry(lengths, width_fraction, height_fraction, normal_axis)
+    rho = elliptical_distance(positions, lengths, geometry['width_axis'], normal_axis, geometry['width_a'],
+                              geometry['height_a'])
+    return precrack_removal(rho, species, charges, fixed_charges), geometry
+
+
 def column_gaps(positions, lengths, normal_axis: int = 2, probe_radius: float = PROBE_RADIUS_A,
                 gap: float = GAP_A, grid: float = GRID_A) -> np.ndarray:
     """Openings of every column of a grid over the cross-section normal to ``normal_axis``.
@@ -274,9 +323,10 @@ def is_separated(stress_gpa, openings, stress_fraction: float = SEPARATION_STRES
                  hold_steps: int = SEPARATION_HOLD_STEPS, area_fraction: float = SEPARATION_AREA_FRACTION) -> bool:
     """Whether the sample has come apart.
 
-    Both: the stress of the last ``hold_steps`` steps is below ``stress_fraction`` of its maximum
-    (and the maximum is positive), and at least ``area_fraction`` of the columns of the latest
-    frame hold an opening (a gap spans the cross-section).
+    Both: the stress of the last ``hold_steps`` steps is within ``+-stress_fraction`` of its
+    maximum (positive), and at least ``area_fraction`` of the columns of the latest frame hold an
+    opening (a gap spans the cross-section). The stress must die out both ways: separated faces
+    that still repel (or attract) each other are not yet apart.
 
     Parameters
     ----------
@@ -293,7 +343,7 @@ def is_separated(stress_gpa, openings, stress_fraction: float = SEPARATION_STRES
     peak = stress.max(initial=0.0)
     if peak <= 0 or stress.size < hold_steps:
         return False
-    relaxed = bool(np.all(stress[-hold_steps:] < stress_fraction * peak))
+    relaxed = bool(np.all(np.abs(stress[-hold_steps:]) < stress_fraction * peak))
     return relaxed and float(np.mean(np.asarray(openings) > 0)) >= area_fraction
 
 

@@ -128,6 +128,7 @@ def test_an_intact_lattice_has_no_crack_and_a_separated_one_the_whole_cross_sect
     assert not is_separated([0.0, 2.0, 0.01, 0.01], partial)
     assert is_separated([0.0, 2.0, 0.01, 0.01], one)
     assert not is_separated([0.0, 2.0, 1.5, 0.01], one)  # the stress dropped on one step only
+    assert not is_separated([0.0, 2.0, 0.01, -0.5], one)  # the faces still push each other apart
 
 
 def test_fracture_energy_and_toughness_by_hand():
