@@ -73,14 +73,19 @@ def cut_charges(forcefield: Mapping | None, symbols: Sequence[str]) -> tuple[dic
     return dict(forcefield['charges_e']), forcefield.get('name') not in OXYGEN_CHARGE_BY_NEUTRALITY
 
 
+def settings_with_defaults(value: orm.Dict | Mapping | None, defaults: Mapping) -> dict:
+    """A settings input (Dict, mapping or None) over its ``defaults``."""
+    return {**defaults, **(value.get_dict() if isinstance(value, orm.Dict) else value or {})}
+
+
 def crack_settings(value: orm.Dict | Mapping | None) -> dict:
     """The pre-crack settings, defaults filled in (:data:`CRACK_DEFAULTS`)."""
-    return {**CRACK_DEFAULTS, **(value.get_dict() if isinstance(value, orm.Dict) else value or {})}
+    return settings_with_defaults(value, CRACK_DEFAULTS)
 
 
 def detection_settings(value: orm.Dict | Mapping | None) -> dict:
     """The crack-detection settings, defaults filled in (:data:`DETECTION_DEFAULTS`)."""
-    return {**DETECTION_DEFAULTS, **(value.get_dict() if isinstance(value, orm.Dict) else value or {})}
+    return settings_with_defaults(value, DETECTION_DEFAULTS)
 
 
 def precrack_arrays(structure: orm.StructureData, repeats: Sequence[int], crack: Mapping,

@@ -281,25 +281,34 @@ def column_gaps(positions, lengths, normal_axis: int = 2, probe_radius: float = 
     positions = as_positions(positions)
     lengths = np.asarray(lengths, dtype=float)
     u_axis, v_axis = [axis for axis in range(3) if axis != normal_axis]
-    counts = np.maximum(np.ceil(lengths[[u_axis, v_axis]] / grid).astype(int), 1)
-    u_points = (np.arange(counts[0]) + 0.5) * lengths[u_axis] / counts[0]
-    v_points = (np.arange(counts[1]) + 0.5) * lengths[v_axis] / counts[1]
-    height = positions[:, normal_axis] % lengths[normal_axis]
-    du = positions[None, :, u_axis] - u_points[:, None]
-    du -= lengths[u_axis] * np.round(du / lengths[u_axis])
-    openings = np.zeros(counts, dtype=int)
-    for j, v in enumerate(v_points):
-        dv = positions[:, v_axis] - v
-        dv -= lengths[v_axis] * np.round(dv / lengths[v_axis])
-        inside = du**2 + dv[None, :] ** 2 < probe_radius**2
-        for i in range(counts[0]):
-            z = np.sort(height[inside[i]])
-            if z.size == 0:
-                openings[i, j] = 1
-                continue
-            spacings = np.diff(np.append(z, z[0] + lengths[normal_axis]))
-            openings[i, j] = int((spacings > gap).sum())
-    return openings
+    plane = lengths[[u_axis, v_axis]]
+    counts = np.maximum(np.ceil(plane / grid).astype(int), 1)
+    spacing = plane / counts
+    # every (atom, column) pair within reach of the atom's nearest column, then those within the radius
+    reach = np.ceil(probe_radius / spacing).astype(int) + 1
+    in_plane = positions[:, [u_axis, v_axis]] % plane
+    nearest = np.floor(in_plane / spacing).astype(int)
+    offsets = np.stack(np.meshgrid(np.arange(-reach[0], reach[0] + 1), np.arange(-reach[1], reach[1] + 1),
+                                   indexing='ij'), axis=-1).reshape(-1, 2)
+    columns = nearest[:, None, :] + offsets[None, :, :]  # (n_atoms, n_offsets, 2)
+    delta = in_plane[:, None, :] - (columns + 0.5) * spacing
+    delta -= plane * np.round(delta / plane)
+    atom, offset = np.nonzero((delta**2).sum(axis=-1) < probe_radius**2)
+    column = np.ravel_multi_index(tuple((columns[atom, offset] % counts).T), tuple(counts))
+    height = positions[atom, normal_axis] % lengths[normal_axis]
+    order = np.lexsort((height, column))
+    column, height = column[order], height[order]
+    openings = np.zeros(counts.prod(), dtype=int)
+    same = column[1:] == column[:-1]
+    np.add.at(openings, column[1:][same & (np.diff(height) > gap)], 1)
+    first = np.flatnonzero(np.r_[True, ~same])
+    last = np.r_[first[1:] - 1, column.size - 1]
+    wrap = height[first] + lengths[normal_axis] - height[last] > gap
+    np.add.at(openings, column[first][wrap], 1)
+    empty = np.ones(counts.prod(), dtype=bool)
+    empty[column] = False
+    openings[empty] = 1
+    return openings.reshape(tuple(counts))
 
 
 def crack_area(openings: np.ndarray, lengths, normal_axis: int = 2) -> float:

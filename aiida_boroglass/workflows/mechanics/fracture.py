@@ -44,6 +44,7 @@ from aiida_boroglass.functions.fracture import (
     fracture_result,
     precrack_arrays,
     precracked_structure,
+    settings_with_defaults,
 )
 from aiida_boroglass.functions.mechanics import pressure_tensor, strained_structures
 from aiida_boroglass.functions.utils import is_count, is_real
@@ -70,7 +71,13 @@ SCHEDULE_DEFAULTS = {'temperature_k': 300.0, 'relax_ps': 1000.0, 'equilibrate_ps
 
 def schedule_settings(value: orm.Dict | Mapping | None) -> dict:
     """The schedule, defaults filled in (:data:`SCHEDULE_DEFAULTS`)."""
-    return {**SCHEDULE_DEFAULTS, **(value.get_dict() if isinstance(value, orm.Dict) else value or {})}
+    return settings_with_defaults(value, SCHEDULE_DEFAULTS)
+
+
+def unknown_keys(field: str, settings: Mapping, defaults: Mapping) -> str | None:
+    """One line naming the keys of ``settings`` that ``defaults`` lacks, else None."""
+    unknown = sorted(set(settings) - set(defaults))
+    return f'{field}: unknown keys {unknown}; allowed: {sorted(defaults)}' if unknown else None
 
 
 def fracture_stages(minimize: Mapping, schedule: Mapping, timestep: float, n_atoms: int) -> tuple[list[dict], list[dict]]:
@@ -136,9 +143,9 @@ def validate_max_strain(value, _):
 def validate_crack(value, _):
     """Known keys; ``width_fraction`` in [0, 1) (0: no pre-crack), ``height_fraction`` in (0, 1]."""
     settings = crack_settings(value)
-    unknown = sorted(set(settings) - set(CRACK_DEFAULTS))
-    if unknown:
-        return f'crack: unknown keys {unknown}; allowed: {sorted(CRACK_DEFAULTS)}'
+    message = unknown_keys('crack', settings, CRACK_DEFAULTS)
+    if message:
+        return message
     if not (is_real(settings['width_fraction']) and 0 <= settings['width_fraction'] < 1):
         return f'crack.width_fraction: must lie in [0, 1) (of the longest side; 0: no pre-crack), got {settings["width_fraction"]!r}'
     if not (is_real(settings['height_fraction']) and 0 < settings['height_fraction'] <= 1):
@@ -149,9 +156,9 @@ def validate_crack(value, _):
 def validate_detection(value, _):
     """Known keys; lengths > 0 Å, fractions in (0, 1], ``hold_steps`` >= 1."""
     settings = detection_settings(value)
-    unknown = sorted(set(settings) - set(DETECTION_DEFAULTS))
-    if unknown:
-        return f'detection: unknown keys {unknown}; allowed: {sorted(DETECTION_DEFAULTS)}'
+    message = unknown_keys('detection', settings, DETECTION_DEFAULTS)
+    if message:
+        return message
     for key in ('probe_radius_a', 'gap_a', 'grid_a'):
         if not (is_real(settings[key]) and settings[key] > 0):
             return f'detection.{key}: must be a length > 0 Å, got {settings[key]!r}'
@@ -166,9 +173,9 @@ def validate_detection(value, _):
 def validate_schedule(value, _):
     """Known keys; a temperature in (0, 5000) K; durations >= 0 ps."""
     settings = schedule_settings(value)
-    unknown = sorted(set(settings) - set(SCHEDULE_DEFAULTS))
-    if unknown:
-        return f'schedule: unknown keys {unknown}; allowed: {sorted(SCHEDULE_DEFAULTS)}'
+    message = unknown_keys('schedule', settings, SCHEDULE_DEFAULTS)
+    if message:
+        return message
     if not (is_real(settings['temperature_k']) and 0 < settings['temperature_k'] < 5000):
         return f'schedule.temperature_k: must lie in (0, 5000) K, got {settings["temperature_k"]!r}'
     for key in ('relax_ps', 'equilibrate_ps', 'step_relax_ps', 'step_average_ps'):

@@ -97,6 +97,41 @@ def test_refusals():
         precrack_removal(np.full(rho.shape, 2.0), species, CHARGES)
 
 
+def naive_column_gaps(positions, lengths, probe_radius=2.5, gap=4.5, grid=1.0):
+    """Openings per column, column by column and atom by atom (z the loading axis)."""
+    counts = np.maximum(np.ceil(lengths[:2] / grid).astype(int), 1)
+    openings = np.zeros(counts, dtype=int)
+    for i in range(counts[0]):
+        for j in range(counts[1]):
+            centre = (np.array([i, j]) + 0.5) * lengths[:2] / counts
+            heights = []
+            for position in positions:
+                delta = position[:2] - centre
+                delta -= lengths[:2] * np.round(delta / lengths[:2])
+                if delta @ delta < probe_radius**2:
+                    heights.append(position[2] % lengths[2])
+            if not heights:
+                openings[i, j] = 1
+                continue
+            z = sorted(heights) + [min(heights) + lengths[2]]
+            openings[i, j] = sum(b - a > gap for a, b in zip(z[:-1], z[1:]))
+    return openings
+
+
+def test_column_gaps_match_a_naive_count_on_random_atoms():
+    """A seeded random gas with an empty slab and a sparse region: every column as counted one by one."""
+    rng = np.random.default_rng(3)
+    lengths = np.array([9.0, 7.5, 20.0])
+    positions = rng.uniform(0, 1, (400, 3)) * lengths
+    positions = positions[(positions[:, 2] < 8.0) | (positions[:, 2] > 14.0) | (positions[:, 0] < 2.0)]
+    positions[:, 0] -= 9.0 * (positions[:, 1] > 5.0)  # unwrapped coordinates
+    positions.setflags(write=False)
+    for probe_radius, gap, grid in ((2.5, 4.5, 1.0), (1.0, 2.0, 0.7), (1.5, 5.0, 3.0)):
+        expected = naive_column_gaps(positions, lengths, probe_radius, gap, grid)
+        assert (column_gaps(positions, lengths, 2, probe_radius, gap, grid) == expected).all()
+        assert np.unique(expected).size > 1  # open and closed columns both present
+
+
 def grid_block(side=10, spacing=2.0):
     positions = cubic_grid(side, spacing)
     return np.array(positions), np.full(3, side * spacing)
