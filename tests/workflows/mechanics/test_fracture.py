@@ -142,9 +142,10 @@ def glass(aiida_profile, k_borate_21):
     return k_borate_21, orm.Dict(frame_forcefield([site.kind_name for site in k_borate_21.sites], 'shik'))
 
 
-#: 2 x 2 x 2 copies (13.6 Å, 168 atoms), a pre-crack across 85 % of y, 1 K, 10 % strain steps.
+#: 2 x 2 x 2 copies (13.6 Å, 168 atoms), a pre-crack across 85 % of x, 1 K, 10 % strain steps, separation on one step.
 GLASS = {'repeats': [2, 2, 2], 'crack': {'width_fraction': 0.85, 'height_fraction': 0.3}, 'strain_step': 0.1,
-         'max_strain': 1.0, 'minimize': {'ftol_rms_ev_a': 1e-3, 'maxiter': 1000},
+         'max_strain': 1.0, 'minimize': {'ftol_rms_ev_a': 1e-3, 'maxiter': 300},
+         'detection': {'stress_fraction': 0.1, 'hold_steps': 1},
          'schedule': {'temperature_k': 1.0, 'relax_ps': 0.05, 'equilibrate_ps': 0.02, 'step_relax_ps': 0.02,
                       'step_average_ps': 0.02}}
 
