@@ -252,3 +252,19 @@ def test_every_protocol_builds_inputs_the_spec_accepts(glass, lammps_code):
                                                               overrides={'repeats': [2, 2, 2]})
         builder.elastic = average
         assert FractureWorkChain.spec().inputs.validate(builder._inputs(prune=True)) is None, protocol
+
+
+@pytest.mark.parametrize('potential', ['deng_du', None])
+def test_the_precrack_calcfunction_keeps_the_cut_cell_neutral(aiida_profile, k_borate_21, potential):
+    """Deng-Du (fixed charges) or no force field (a DeePMD ensemble: oxidation states K +1, B +3, O -2)."""
+    from aiida_boroglass.functions.fracture import precracked_structure
+
+    symbols = [site.kind_name for site in k_borate_21.sites]
+    extra = {'forcefield': orm.Dict(frame_forcefield(symbols, potential))} if potential else {}
+    result = precracked_structure(k_borate_21, orm.List([2, 2, 2]), orm.Dict({'width_fraction': 0.6}), **extra)
+    assert 'forcefield' not in result
+    cut = [site.kind_name for site in result['structure'].sites]
+    charges = {'K': 1.0, 'B': 3.0, 'O': -2.0}
+    assert sum(charges[symbol] for symbol in cut) == pytest.approx(0.0)
+    assert result['crack']['removed'] == 8 * len(symbols) - len(cut) > 0
+    assert result['crack']['width_a'] == pytest.approx(0.6 * 2 * 6.8045597439507)
