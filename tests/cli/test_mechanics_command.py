@@ -118,6 +118,43 @@ def test_spread_over_replicas_is_shown_as_mean_plus_minus_std():
     assert header.split()[:4] == ['glass', 'run', 'PK', 'n'] and len(COLUMNS) == 11
 
 
+@pytest.fixture
+def launched(monkeypatch):
+    """The builders the command launches, in order, with their progress totals; nothing runs."""
+    builders = []
+
+    def record(builder, daemon, wait, progress):
+        builders.append((builder, progress.total))
+
+    monkeypatch.setattr('aiida_boroglass.cli.mechanics.launch', record)
+    return builders
+
+
+def test_flags_options_and_glass_reach_the_builders(glass, launched):
+    """Without a flag one elastic run; each mode flag one deformation run with the directions, codes and job options."""
+    result = CliRunner().invoke(CLI, ['mechanics', '--glass', str(glass.pk)])
+    assert result.exit_code == 0, result.output
+    [(builder, total)] = launched
+    assert builder._process_class.__name__ == 'ElasticWorkChain' and total == 14  # 1 reference + 13 cells
+    assert builder.route.value == 'static' and builder.max_concurrent == 2  # the fast protocol's
+
+    launched.clear()
+    result = CliRunner().invoke(CLI, ['mechanics', '--glass', str(glass.pk), '--compression', '--tension', '--directions',
+                                      'y,z', '--max-concurrent', '3', '--walltime', '1:30:00', '--queue', 'short',
+                                      '--mpi-procs', '2'])
+    assert result.exit_code == 0, result.output
+    assert [(builder.mode.value, total) for builder, total in launched] == [('tension', 2), ('compression', 2)]
+    for builder, _ in launched:
+        assert builder.directions.get_list() == ['y', 'z'] and builder.max_concurrent == 3
+        assert builder.metadata.label == '30Li2O-70B2O3'
+        assert builder.structures['r0'].uuid == glass.outputs.structure.uuid
+        assert builder.forcefield.uuid == glass.outputs.forcefield.uuid
+        assert builder.md.lammps.code.full_label.startswith('lmp@')
+        options = dict(builder.md.lammps.metadata.options)
+        assert options['max_wallclock_seconds'] == 5400 and options['queue_name'] == 'short'
+        assert options['resources'] == {'num_machines': 1, 'num_mpiprocs_per_machine': 2} and options['withmpi']
+
+
 def other_composition_glass(glass) -> orm.WorkflowNode:
     """A stored finished ``boroglass.melt_quench`` node of 40Li2O-60B2O3 with the glass's force field, and nothing else.
 
