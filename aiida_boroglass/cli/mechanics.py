@@ -1,9 +1,10 @@
-"""``aiida-boroglass mechanics``: elastic constants and deformation of a glass, their table and plots.
+"""``aiida-boroglass mechanics``: elastic constants, deformation and fracture of a glass, their table and plots.
 
 The command takes finished melt-quenches (``--glass``; several of one composition are its
-replicas), builds ``boroglass.elastic`` and one ``boroglass.deformation`` per loading mode from
-their protocols, validates every builder before anything is launched, runs them one after the
-other (or submits them) and ends with :func:`show_mechanics`, which
+replicas), builds ``boroglass.elastic``, one ``boroglass.deformation`` per loading mode and
+``boroglass.fracture`` from their protocols, validates every builder before anything is
+launched, runs them one after the other (or submits them; fracture takes E and nu from the
+elastic run, so it follows it) and ends with :func:`show_mechanics`, which
 ``verdi data boroglass table PK`` calls again on stored workflows.
 """
 from __future__ import annotations
@@ -45,6 +46,11 @@ COMMON_DEFORMATION = 'deformation'
 #: ``average`` keys of ``boroglass.elastic`` in the table, and of ``boroglass.deformation``.
 ELASTIC_QUANTITIES = ('youngs_modulus_gpa', 'poisson_ratio', 'bulk_modulus_hill_gpa', 'shear_modulus_hill_gpa')
 DEFORMATION_QUANTITIES = ('strength_gpa', 'strain_at_strength', 'initial_modulus_gpa')
+#: ``average`` keys of ``boroglass.fracture`` -> the row's keys (its peak stress is the strength column).
+FRACTURE_QUANTITIES = {'k_ic_mpa_m05': 'k_ic_mpa_m05', 'g_c_j_m2': 'g_c_j_m2', 'peak_stress_gpa': 'strength_gpa',
+                       'strain_at_peak': 'strain_at_strength', 'crack_area_a2': 'crack_area_a2'}
+#: E and nu that stand in for the elastic result while the fracture builder is checked, before the elastic run.
+ELASTIC_STAND_IN = {'youngs_modulus_gpa': 1.0, 'poisson_ratio': 0.0}
 
 #: Table columns: (title, row key, format); a key with a ``<key>_std`` in the row shows ``mean ± std``.
 COLUMNS = (
@@ -59,6 +65,7 @@ COLUMNS = (
     ('strength (GPa)', 'strength_gpa', '{:.2f}'),
     ('strain at max stress', 'strain_at_strength', '{:.3f}'),
     ('initial slope (GPa)', 'initial_modulus_gpa', '{:.1f}'),
+    ('K_IC (MPa m^0.5)', 'k_ic_mpa_m05', '{:.3f}'),
 )
 
 
@@ -73,28 +80,35 @@ def parse_directions(text: str | None) -> list[str] | None:
     return directions
 
 
-def selected_runs(elastic: bool, modes: Mapping[str, bool]) -> list[str]:
-    """The runs the flags ask for, in launch order: ``elastic`` (also when no flag is given), then the modes set."""
+def selected_runs(elastic: bool, modes: Mapping[str, bool], fracture: bool = False) -> list[str]:
+    """The runs the flags ask for, in launch order: ``elastic`` (also when no flag is given, and for
+    ``fracture``, which needs its E and nu), the modes set, ``fracture``."""
     chosen = [mode for mode in DEFORMATION_MODES if modes.get(mode)]
-    return (['elastic'] if elastic or not chosen else []) + chosen
+    return (['elastic'] if elastic or fracture or not chosen else []) + chosen + (['fracture'] if fracture else [])
+
+
+def workflow_of(run: str):
+    """The workflow class of a run: ``elastic``, ``fracture`` or a deformation mode."""
+    from aiida_boroglass.workflows.mechanics.deformation import DeformationWorkChain
+    from aiida_boroglass.workflows.mechanics.elastic import ElasticWorkChain
+    from aiida_boroglass.workflows.mechanics.fracture import FractureWorkChain
+
+    return {'elastic': ElasticWorkChain, 'fracture': FractureWorkChain}.get(run, DeformationWorkChain)
 
 
 def protocol_references(protocol: str) -> dict[str, dict]:
     """What each section of an ``--overrides`` file may hold: the protocol inputs of its workflow."""
-    from aiida_boroglass.workflows.mechanics.deformation import DeformationWorkChain
-    from aiida_boroglass.workflows.mechanics.elastic import ElasticWorkChain
-
-    deformation = DeformationWorkChain.get_protocol_inputs(protocol)
-    return {'elastic': ElasticWorkChain.get_protocol_inputs(protocol), COMMON_DEFORMATION: deformation,
-            **{mode: deformation for mode in DEFORMATION_MODES}}
+    deformation = workflow_of(COMMON_DEFORMATION).get_protocol_inputs(protocol)
+    return {run: workflow_of(run).get_protocol_inputs(protocol) for run in ('elastic', 'fracture')} | \
+        {COMMON_DEFORMATION: deformation, **{mode: deformation for mode in DEFORMATION_MODES}}
 
 
 def mechanics_overrides(path: Path | None, protocol: str, runs: Sequence[str], directions: list[str] | None,
                         max_concurrent: int | None) -> dict[str, dict]:
-    """Overrides of each run (``elastic`` or a mode -> protocol overrides), from the file and the options.
+    """Overrides of each run (``elastic``, a mode or ``fracture`` -> protocol overrides), from the file and the options.
 
-    The YAML file ``path`` has the sections ``elastic``, ``deformation`` (every mode) and
-    ``tension``, ``compression``, ``triaxial`` (one mode, over ``deformation``), each checked
+    The YAML file ``path`` has the sections ``elastic``, ``fracture``, ``deformation`` (every
+    mode) and ``tension``, ``compression``, ``triaxial`` (one mode, over ``deformation``), each checked
     against its workflow's protocol inputs. ``--directions`` and ``--max-concurrent`` replace the
     file's values; the mode of a run is its flag's, so a section may not set ``mode``.
 
@@ -112,7 +126,7 @@ def mechanics_overrides(path: Path | None, protocol: str, runs: Sequence[str], d
     options = {} if max_concurrent is None else {'max_concurrent': max_concurrent}
     values = {}
     for run in runs:
-        if run == 'elastic':
+        if run in ('elastic', 'fracture'):
             values[run] = recursive_merge(sections.get(run, {}), options)
             continue
         mode = {'mode': run, **({'directions': directions} if directions else {})}
@@ -142,7 +156,10 @@ def replica_glass(nodes: Sequence) -> tuple[str, list]:
 
 def mechanics_builders(code, label: str, glasses: Sequence, protocol: str, overrides: Mapping[str, dict],
                        options: dict | None = None) -> dict:
-    """Validated builders, run name (``elastic`` or a mode) -> builder, on the replicas ``glasses``; nothing stored.
+    """Validated builders, run name (``elastic``, a mode, ``fracture``) -> builder, on the replicas ``glasses``.
+
+    Nothing is stored. The fracture builder is checked with E and nu of :data:`ELASTIC_STAND_IN`:
+    :func:`launch_runs` gives it the elastic run's result.
 
     Parameters
     ----------
@@ -159,30 +176,56 @@ def mechanics_builders(code, label: str, glasses: Sequence, protocol: str, overr
     options : dict, optional
         Scheduler options of the LAMMPS jobs.
     """
+    from aiida import orm
+
     from aiida_boroglass.cli.launcher import glass_potential
-    from aiida_boroglass.workflows.mechanics.deformation import DeformationWorkChain
-    from aiida_boroglass.workflows.mechanics.elastic import ElasticWorkChain
 
     forcefield, ensemble = glass_potential(glasses[0])
     structures = [node.outputs.structure for node in glasses]
     builders = {}
     for run, values in overrides.items():
-        process = ElasticWorkChain if run == 'elastic' else DeformationWorkChain
         with refusing():
-            builder = process.get_builder_from_protocol(code, structures, forcefield, protocol, values, options,
-                                                        ensemble=ensemble)
+            builder = workflow_of(run).get_builder_from_protocol(code, structures, forcefield, protocol, values, options,
+                                                                 ensemble=ensemble)
             builder.metadata.label = label
+            if run == 'fracture':
+                builder.elastic = orm.Dict(ELASTIC_STAND_IN)
         builders[run] = validated(builder)
     return builders
 
 
 def run_progress(builder) -> Progress:
-    """Progress of one workflow of the command: its LAMMPS runs."""
+    """Progress of one workflow of the command: its LAMMPS runs (for fracture, those to ``max_strain``)."""
     replicas = len(builder.structures)
+    if 'strain_step' in builder:  # fracture: a relaxation and one run per strain step, per replica
+        steps = int(round(builder.max_strain.value / builder.strain_step.value)) + 1
+        return Progress(replicas * (1 + steps), count_finished, 'LAMMPS runs (at most)')
     if 'strain_steps' in builder:  # elastic: a reference and 12 strained cells per strain step, per replica
         return Progress(replicas * (2 + 12 * builder.strain_steps.value), count_finished, 'LAMMPS runs')
     directions = 1 if builder.mode.value == 'triaxial' else len(builder.directions.get_list())
     return Progress(replicas * directions, count_finished, 'LAMMPS runs')
+
+
+def launch_runs(builders: Mapping, daemon: bool, wait: bool) -> list:
+    """Launch the builders in order (:func:`launch`); the fracture run gets the elastic run's ``average``.
+
+    Returns
+    -------
+    list
+        The terminated nodes (None for each one submitted without ``wait``); without a
+        finished elastic run the fracture run is not launched, and said so.
+    """
+    nodes = {}
+    for run, builder in builders.items():
+        if run == 'fracture':
+            elastic = nodes['elastic']
+            if not elastic.is_finished_ok:
+                click.echo(f'fracture not launched: it needs E and nu of {elastic.process_label}<{elastic.pk}>, which '
+                           f'did not finish', err=True)
+                continue
+            builder.elastic = elastic.outputs.average
+        nodes[run] = launch(builder, daemon, wait, run_progress(builder))
+    return list(nodes.values())
 
 
 @click.command('mechanics')
@@ -192,6 +235,8 @@ def run_progress(builder) -> Progress:
 @click.option('--tension', is_flag=True, help='Uniaxial tension (boroglass.deformation).')
 @click.option('--compression', is_flag=True, help='Uniaxial compression (boroglass.deformation).')
 @click.option('--triaxial', is_flag=True, help='Triaxial compression (boroglass.deformation).')
+@click.option('--fracture', is_flag=True,
+              help='Fracture toughness K_IC of the pre-cracked glass (boroglass.fracture); implies --elastic (E, nu).')
 @click.option('--protocol', type=click.Choice(('fast', 'balanced', 'stringent')), default='fast', show_default=True,
               help='Protocol of every workflow (docs/mechanics.md: rates, strains, sizes, costs).')
 @click.option('--directions', 'directions_text', default=None,
@@ -199,29 +244,32 @@ def run_progress(builder) -> Progress:
 @click.option('--max-concurrent', type=click.IntRange(min=1), default=None,
               help='LAMMPS runs of a workflow at the same time (default: the protocol\'s, 2).')
 @click.option('--overrides', type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None,
-              help='YAML with sections elastic, deformation (every mode), tension, compression, triaxial, each '
-                   'replacing values of its protocol (keys of elastic.yaml / deformation.yaml default_inputs).')
+              help='YAML with sections elastic, fracture, deformation (every mode), tension, compression, triaxial, '
+                   'each replacing values of its protocol (keys of elastic.yaml, fracture.yaml, deformation.yaml '
+                   'default_inputs).')
 @code_option('--lammps-code', 'LAMMPS', LAMMPS_CODE, 'boroglass.lammps')
 @job_options
 @launch_options
 @click.option('--output', '-o', type=click.Path(file_okay=False, writable=True, path_type=Path),
               default=Path('boroglass-mechanics'), show_default=True, help='Folder for the table (JSON) and the plots.')
 @with_profile
-def mechanics(glasses, elastic, tension, compression, triaxial, protocol, directions_text, max_concurrent, overrides,
-              lammps_code, options, daemon, wait, output):
-    """Elastic constants, tension, compression and triaxial compression of a glass: table and plots.
+def mechanics(glasses, elastic, tension, compression, triaxial, fracture, protocol, directions_text, max_concurrent,
+              overrides, lammps_code, options, daemon, wait, output):
+    """Elastic constants, tension, compression, triaxial compression and fracture toughness of a glass: table and plots.
 
     Every workflow is checked before the first is launched; they then run one after the other
-    (or are submitted with --daemon). The table gives E, nu, B, G and per mode the strength and
-    the strain at maximum stress, mean ± standard deviation over replicas (and directions).
+    (or are submitted with --daemon). The table gives E, nu, B, G, per mode the strength and the
+    strain at maximum stress, and K_IC, mean ± standard deviation over replicas (and directions).
     """
     check_launch_options(daemon, wait)
-    runs = selected_runs(elastic, {'tension': tension, 'compression': compression, 'triaxial': triaxial})
+    if fracture and daemon and not wait:
+        raise Refusal('--fracture needs E and nu of the elastic run: add --wait, or submit --elastic first', '--daemon')
+    runs = selected_runs(elastic, {'tension': tension, 'compression': compression, 'triaxial': triaxial}, fracture)
     values = mechanics_overrides(overrides, protocol, runs, parse_directions(directions_text), max_concurrent)
     label, group = replica_glass(glasses)
     builders = mechanics_builders(engine_code(lammps_code, LAMMPS_CODE), label, group, protocol, values, options)
-    nodes = [launch(builder, daemon, wait, run_progress(builder)) for builder in builders.values()]
-    if all(node is not None for node in nodes):
+    nodes = launch_runs(builders, daemon, wait)
+    if nodes and all(node is not None for node in nodes):
         exit_unless(show_mechanics(nodes, output))
 
 
@@ -233,24 +281,29 @@ def glass_of(node) -> tuple[str, ...]:
     return tuple(sorted(structure.uuid for structure in node.inputs.structures.values()))
 
 
-def _statistics(average: Mapping, quantities: Sequence[str]) -> dict:
-    """``{q: mean, q_std: std}`` of the ``{q: {mean, std}}`` entries of a workflow's ``average`` output."""
+def _statistics(average: Mapping, quantities: Sequence[str] | Mapping[str, str]) -> dict:
+    """``{name: mean, name_std: std}`` of the ``{q: {mean, std}}`` entries of a workflow's ``average`` output.
+
+    ``quantities`` are the keys ``q``, or a mapping of them to the row's ``name``; otherwise ``name = q``.
+    """
+    names = quantities if isinstance(quantities, Mapping) else {quantity: quantity for quantity in quantities}
     values = {}
-    for quantity in quantities:
-        values[quantity] = average[quantity]['mean']
-        values[f'{quantity}_std'] = average[quantity]['std']
+    for quantity, name in names.items():
+        values[name] = average[quantity]['mean']
+        values[f'{name}_std'] = average[quantity]['std']
     return values
 
 
 def mechanics_row(node) -> dict:
-    """JSON-ready row of one finished ``boroglass.elastic`` or ``boroglass.deformation`` node.
+    """JSON-ready row of one finished ``boroglass.elastic``, ``boroglass.deformation`` or ``boroglass.fracture`` node.
 
     Returns
     -------
     dict
-        ``glass`` (label), ``run`` (``elastic`` or the mode), ``pk``, ``n_runs`` (replicas, or
-        replicas x directions), the table quantities (GPa, or dimensionless) with ``<key>_std``
-        (ddof 1; None for one run), and ``per_run``: each replica's (run's) own values.
+        ``glass`` (label), ``run`` (``elastic``, the mode or ``fracture``), ``pk``, ``n_runs``
+        (replicas, or replicas x directions), the table quantities (GPa, MPa m^0.5, J/m^2, Å^2 or
+        dimensionless, units in the keys) with ``<key>_std`` (ddof 1; None for one run), and
+        ``per_run``: each replica's (run's) own values.
     """
     outputs = node.outputs
     row = {'glass': node.label or node.inputs.structures[sorted(node.inputs.structures)[0]].get_formula(),
@@ -260,6 +313,10 @@ def mechanics_row(node) -> dict:
         per_run = {key: {q: outputs.elastic[key][q] for q in ELASTIC_QUANTITIES} for key in sorted(outputs.elastic)}
         return {**row, 'run': 'elastic', 'route': node.inputs.route.value, 'n_runs': len(per_run),
                 **_statistics(average, ELASTIC_QUANTITIES), 'per_run': per_run}
+    if 'k_ic' in outputs:
+        per_run = {key: {q: outputs.fracture[key][q] for q in FRACTURE_QUANTITIES} for key in sorted(outputs.fracture)}
+        return {**row, 'run': 'fracture', 'n_runs': len(per_run), 'elastic': node.inputs.elastic.get_dict(),
+                **_statistics(outputs.average.get_dict(), FRACTURE_QUANTITIES), 'per_run': per_run}
     average = outputs.average.get_dict()
     per_run = {key: {q: outputs.properties[key][q] for q in DEFORMATION_QUANTITIES} for key in sorted(outputs.properties)}
     return {**row, 'run': node.inputs.mode.value, 'n_runs': len(per_run),
@@ -268,20 +325,25 @@ def mechanics_row(node) -> dict:
 
 
 def mechanics_table(rows: Sequence[dict]) -> str:
-    """Fixed-width text table of :func:`mechanics_row` rows: averaged quantities as ``mean ± std``, missing as ``-``."""
+    """Fixed-width text table of :func:`mechanics_row` rows: averaged quantities as ``mean ± std``, missing as ``-``.
+
+    The K_IC column only when a fracture row is there.
+    """
+    columns = [column for column in COLUMNS if column[1] != 'k_ic_mpa_m05' or any('k_ic_mpa_m05' in row for row in rows)]
     shown = [{key: spread_text(row[key], row.get(f'{key}_std'), fmt) if key in row and fmt != '{}' else row.get(key)
-              for _, key, fmt in COLUMNS} for row in rows]
-    return text_table([(title, key, '{}') for title, key, _ in COLUMNS], shown)
+              for _, key, fmt in columns} for row in rows]
+    return text_table([(title, key, '{}') for title, key, _ in columns], shown)
 
 
 def show_mechanics(nodes: Sequence, output: Path) -> bool:
-    """Table of ``boroglass.elastic`` and ``boroglass.deformation`` workflows; ``mechanics.json`` and the plots.
+    """Table of ``boroglass.elastic``, ``boroglass.deformation`` and ``boroglass.fracture`` workflows; ``mechanics.json``
+    and the plots.
 
-    One row per workflow; the plots of the deformation runs of each glass (the workflows on the
-    same replicas) go to ``output``, or to ``output/<PK of its first workflow>`` when there are
-    several glasses.
+    One row per workflow; the plots of the deformation and fracture runs of each glass (the
+    workflows on the same replicas) go to ``output``, or to ``output/<PK of its first workflow>``
+    when there are several glasses.
     """
-    from aiida_boroglass.cli.mechanics_plots import plot_deformation
+    from aiida_boroglass.cli.mechanics_plots import plot_deformation, plot_fracture
     from aiida_boroglass.cli.results import finished
 
     done = finished(nodes)
@@ -294,8 +356,10 @@ def show_mechanics(nodes: Sequence, output: Path) -> bool:
     for node in done:
         glasses.setdefault(glass_of(node), []).append(node)
     for group in glasses.values():
+        folder = output if len(glasses) == 1 else output / str(group[0].pk)
         deformation = {f'{node.inputs.mode.value} (PK {node.pk})': node for node in group if 'mode' in node.inputs}
-        if deformation:
-            folder = output if len(glasses) == 1 else output / str(group[0].pk)
-            click.echo(f'plots: {", ".join(str(path) for path in plot_deformation(deformation, folder))}')
+        plots = plot_deformation(deformation, folder) if deformation else []
+        plots += [path for node in group if 'k_ic' in node.outputs for path in plot_fracture(node, folder)]
+        if plots:
+            click.echo(f'plots: {", ".join(str(path) for path in plots)}')
     return len(done) == len(nodes)

@@ -151,3 +151,64 @@ def _local_strain_figure(plt, series: dict):
         ax.legend(fontsize=8, ncol=2)
         ax.grid(alpha=0.3)
     return fig
+
+
+#: Snapshots of the cracked cell drawn at most, evenly spaced over the strain steps.
+SNAPSHOTS = 6
+
+
+def plot_fracture(node, folder: Path) -> list[Path]:
+    """Write ``fracture_curve.png`` (stress and crack area against strain) and ``fracture_snapshots.png``.
+
+    Parameters
+    ----------
+    node : WorkflowNode
+        A finished ``boroglass.fracture``: per replica its ``curve`` (strain, stress_gpa,
+        crack_area_a2 per step) and ``frames`` (the cell after every step).
+    folder : Path
+        Output folder (created if missing).
+
+    Returns
+    -------
+    list of Path
+    """
+    plt = pyplot()
+    folder = Path(folder)
+    curves = {key: node.outputs.curve[key] for key in sorted(node.outputs.curve)}
+    fig, (top, bottom) = plt.subplots(2, 1, figsize=(5.6, 6.4), sharex=True)
+    for key, curve in curves.items():
+        line, = top.plot(curve.get_array('strain'), curve.get_array('stress_gpa'), 'o-', ms=3, label=key)
+        bottom.plot(curve.get_array('strain'), curve.get_array('crack_area_a2'), 'o-', ms=3, color=line.get_color())
+    top.axhline(0.0, color='k', lw=0.5)
+    top.set(ylabel='stress normal to the crack (GPa)', title=f'fracture (PK {node.pk})')
+    bottom.set(xlabel='strain normal to the crack', ylabel='crack area (Å$^2$)')
+    top.legend(fontsize=8)
+    for ax in (top, bottom):
+        ax.grid(alpha=0.3)
+    first = sorted(node.outputs.frames)[0]
+    return [save_figure(fig, folder / 'fracture_curve.png'),
+            save_figure(_snapshot_figure(plt, node.outputs.frames[first], curves[first].get_array('strain')),
+                        folder / 'fracture_snapshots.png')]
+
+
+def _snapshot_figure(plt, trajectory, strains: np.ndarray):
+    """Atoms of up to :data:`SNAPSHOTS` frames projected on the x-z plane (z normal to the crack), coloured by element."""
+    from aiida_boroglass.functions.utils import frames_of
+
+    positions, cells, symbols = frames_of(trajectory)
+    symbols = np.asarray(symbols)
+    chosen = np.unique(np.linspace(0, len(positions) - 1, min(SNAPSHOTS, len(positions))).round().astype(int))
+    fig, axes = plt.subplots(1, len(chosen), figsize=(2.6 * len(chosen), 4.8), squeeze=False, sharey=True)
+    elements = sorted(set(symbols))
+    colours = dict(zip(elements, plt.cm.tab10(np.arange(len(elements)) % 10)))
+    for ax, index in zip(axes[0], chosen):
+        lengths = np.diag(cells[index])
+        wrapped = np.mod(positions[index], lengths)
+        for element in elements:
+            mine = symbols == element
+            ax.scatter(wrapped[mine, 0], wrapped[mine, 2], s=4, color=colours[element], label=element)
+        ax.add_patch(plt.Rectangle((0.0, 0.0), lengths[0], lengths[2], fill=False, lw=0.8))
+        ax.set(xlabel='x (Å)', title=f'strain {strains[index]:.2f}', aspect='equal')
+    axes[0, 0].set_ylabel('z (Å), normal to the crack')
+    axes[0, -1].legend(fontsize=7, markerscale=2, loc='upper right')
+    return fig

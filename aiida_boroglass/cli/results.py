@@ -133,6 +133,7 @@ SHOW = {
     'boroglass.glass_study': show_study,
     'boroglass.elastic': show_mechanics,
     'boroglass.deformation': show_mechanics,
+    'boroglass.fracture': show_mechanics,
 }
 
 

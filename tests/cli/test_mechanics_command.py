@@ -1,7 +1,11 @@
 """``aiida-boroglass mechanics`` on a real 60-atom Li borate glass, its table again from the database, bad input.
 
 The command is invoked through a one-command group of the launcher's class (one-line usage
-errors), so that these tests do not depend on where the command is registered.
+errors), so that these tests do not depend on where the command is registered. A real fracture
+run is too long for this file (a 480-atom cell that had not separated at 100 % strain after
+190 s, measured): the command's fracture builder is checked as launched, and its table and
+plots on a hand-made fracture workflow node (tests/workflows/mechanics/test_fracture.py runs
+the workflow).
 """
 import json
 import re
@@ -17,7 +21,7 @@ from click.testing import CliRunner
 
 from aiida_boroglass.cli.data import data_boroglass
 from aiida_boroglass.cli.errors import OneLineGroup
-from aiida_boroglass.cli.mechanics import COLUMNS, mechanics, mechanics_table
+from aiida_boroglass.cli.mechanics import mechanics, mechanics_table
 from aiida_boroglass.data.composition import CompositionData
 from aiida_boroglass.workflows.melt_quench import MeltQuenchWorkChain
 
@@ -25,6 +29,9 @@ CLI = OneLineGroup(commands={'mechanics': mechanics})
 #: Tension to 4 % in 800 steps, two frames, no equilibration: the cheapest run that has every output.
 OVERRIDES = {'deformation': {'max_strain': 0.04, 'equilibrate_ps': 0.0, 'frames': 2, 'md': {'thermo_every': 5},
                              'analysis': {'curve_points': 4, 'modulus_strain': 0.01}}}
+#: Fracture in three strain steps of 480 atoms (the glass 2 x 2 x 2), its pre-crack wide enough to hold cations.
+FRACTURE = {'fracture': {'repeats': [2, 2, 2], 'crack': {'width_fraction': 0.5, 'height_fraction': 0.5},
+                         'strain_step': 0.1, 'max_strain': 0.3}}
 PNG_MAGIC = b'\x89PNG\r\n\x1a\n'
 PLOTS = ('stress_strain.png', 'structure_strain.png', 'bond_switching.png', 'local_strain.png')
 
@@ -44,7 +51,8 @@ def files(tmp_path_factory):
     """YAML overrides files by name: the cheap run, and refused ones."""
     folder = tmp_path_factory.mktemp('mechanics')
     contents = {'cheap': OVERRIDES, 'mode': {'tension': {'mode': 'compression'}}, 'section': {'fracturee': {}},
-                'rate': {**OVERRIDES, 'tension': {'strain_rate_per_ps': 0.0}}}
+                'rate': {**OVERRIDES, 'tension': {'strain_rate_per_ps': 0.0}},
+                'one_cell': {'fracture': {'repeats': [1, 1, 1]}}, 'fracture': FRACTURE}
     paths = {name: folder / f'{name}.yaml' for name in contents}
     for name, values in contents.items():
         paths[name].write_text(yaml.safe_dump(values))
@@ -115,7 +123,7 @@ def test_spread_over_replicas_is_shown_as_mean_plus_minus_std():
            'poisson_ratio': 0.27, 'poisson_ratio_std': None}
     header, _, line = mechanics_table([row]).splitlines()
     assert '72.7 ± 1.2' in line and ' 0.270 ' in f'{line} ' and line.rstrip().endswith('-')
-    assert header.split()[:4] == ['glass', 'run', 'PK', 'n'] and len(COLUMNS) == 11
+    assert header.split()[:4] == ['glass', 'run', 'PK', 'n'] and 'K_IC' not in header  # no fracture row
 
 
 @pytest.fixture
@@ -155,6 +163,79 @@ def test_flags_options_and_glass_reach_the_builders(glass, launched):
         assert options['resources'] == {'num_machines': 1, 'num_mpiprocs_per_machine': 2} and options['withmpi']
 
 
+def test_fracture_follows_the_elastic_run_and_takes_its_e_and_nu(glass, command, files, monkeypatch):
+    """--fracture alone: the elastic run first, then the fracture builder with the elastic run's average as input."""
+    elastic = command[2]['Elastic']
+    launched = []
+
+    def record(builder, daemon, wait, progress):
+        launched.append((builder, progress.total))
+        return elastic if builder._process_class.__name__ == 'ElasticWorkChain' else None
+
+    monkeypatch.setattr('aiida_boroglass.cli.mechanics.launch', record)
+    result = CliRunner().invoke(CLI, ['mechanics', '--glass', str(glass.pk), '--fracture', '--overrides',
+                                      str(files['fracture'])])
+    assert result.exit_code == 0, result.output
+    (first, _), (fracture, total) = launched
+    assert first._process_class.__name__ == 'ElasticWorkChain'
+    assert fracture.elastic.uuid == elastic.outputs.average.uuid
+    assert fracture.repeats.get_list() == [2, 2, 2] and fracture.max_strain.value == 0.3
+    assert total == 5  # the relaxation and the steps at strain 0, 0.1, 0.2, 0.3
+
+
+def fracture_node(glass) -> orm.WorkflowNode:
+    """A stored finished ``boroglass.fracture`` node of two replicas with hand-made outputs, their average made by the
+    workflow's own calcfunction: K_IC 0.5 and 0.7 MPa m^0.5, peak stress 3 and 4 GPa at strain 0.1 and 0.2."""
+    from aiida_boroglass.functions.fracture import fracture_replica_average
+
+    structure = glass.outputs.structure
+    positions = np.array([site.position for site in structure.sites])
+    cell = np.array(structure.cell)
+    node = orm.WorkflowNode(label='30Li2O-70B2O3')
+    node.set_process_type('aiida.workflows:boroglass.fracture')
+    node.base.links.add_incoming(orm.Dict({'youngs_modulus_gpa': 60.0, 'poisson_ratio': 0.25}).store(),
+                                 LinkType.INPUT_WORK, 'elastic')
+    replicas = {'r0': (0.5, 3.0, 0.1), 'r1': (0.7, 4.0, 0.2)}
+    for key in replicas:
+        node.base.links.add_incoming(structure, LinkType.INPUT_WORK, f'structures__{key}')
+    node.set_process_state(ProcessState.FINISHED)
+    node.set_exit_status(0)
+    node.store()
+    results = {}
+    for key, (k_ic, peak, at) in replicas.items():
+        strain = np.array([0.0, 0.1, 0.2, 0.3])
+        stretch = np.diag([1.0, 1.0, 1.0])[None] + np.einsum('k,ij->kij', strain, np.diag([0.0, 0.0, 1.0]))
+        frames = orm.TrajectoryData()
+        frames.set_trajectory(list(structure.get_site_kindnames()), np.einsum('na,kab->knb', positions, stretch),
+                              cells=np.einsum('ab,kbc->kac', cell, stretch), pbc=(True, True, True))
+        curve = orm.ArrayData()
+        for name, values in (('strain', strain), ('stress_gpa', np.interp(strain, [0.0, at, 0.3], [0.0, peak, 0.0])),
+                             ('crack_area_a2', np.array([0.0, 5.0, 60.0, 80.0]))):
+            curve.set_array(name, values)
+        results[key] = orm.Dict({'separated': True, 'k_ic_mpa_m05': k_ic, 'g_c_j_m2': 2.0 * k_ic, 'crack_area_a2': 80.0,
+                                 'peak_stress_gpa': peak, 'strain_at_peak': at})
+        for name, data in (('curve', curve), ('frames', frames), ('k_ic', orm.Float(k_ic)), ('fracture', results[key])):
+            data.store().base.links.add_incoming(node, LinkType.RETURN, f'{name}__{key}')
+    fracture_replica_average(**results).base.links.add_incoming(node, LinkType.RETURN, 'average')
+    return node
+
+
+def test_fracture_table_and_plots(glass, tmp_path):
+    node = fracture_node(glass)
+    result = CliRunner().invoke(data_boroglass, ['table', str(node.pk), '-o', str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    [row] = json.loads((tmp_path / 'mechanics.json').read_text())
+    assert row['run'] == 'fracture' and row['n_runs'] == 2 and row['elastic']['youngs_modulus_gpa'] == 60.0
+    assert row['k_ic_mpa_m05'] == pytest.approx(0.6) and row['k_ic_mpa_m05_std'] == pytest.approx(np.std([0.5, 0.7], ddof=1))
+    assert row['strength_gpa'] == pytest.approx(3.5) and row['strain_at_strength'] == pytest.approx(0.15)
+    assert row['per_run']['r1']['k_ic_mpa_m05'] == 0.7
+    assert 'K_IC (MPa m^0.5)' in result.output
+    assert cells(result.output, 'fracture')[-1] == '0.600 ± 0.141'
+    for name in ('fracture_curve.png', 'fracture_snapshots.png'):
+        data = (tmp_path / name).read_bytes()
+        assert data[:8] == PNG_MAGIC and len(data) > 10_000, name
+
+
 def other_composition_glass(glass) -> orm.WorkflowNode:
     """A stored finished ``boroglass.melt_quench`` node of 40Li2O-60B2O3 with the glass's force field, and nothing else.
 
@@ -189,10 +270,11 @@ def nothing_launches(monkeypatch):
     (['--glass', '{glass}', '--tension', '--overrides', '{mode}'], '--overrides'),
     (['--glass', '{glass}', '--overrides', '{section}'], '--overrides'),
     (['--glass', '{glass}', '--elastic', '--tension', '--overrides', '{rate}'], 'strain_rate_per_ps'),
+    (['--glass', '{glass}', '--elastic', '--fracture', '--overrides', '{one_cell}'], 'repeats'),
     (['--glass', '{glass}', '--protocol', 'quick'], '--protocol'),
     (['--elastic'], '--glass'),
 ], ids=['not-melt-quench', 'two-compositions', 'unknown-direction', 'repeated-direction', 'mode-in-overrides',
-        'unknown-section', 'bad-rate-after-elastic', 'protocol', 'no-glass'])
+        'unknown-section', 'bad-rate-after-elastic', 'fracture-cell-too-small', 'protocol', 'no-glass'])
 def test_bad_input_is_one_line_naming_the_option_and_stores_nothing(glass, files, nothing_launches, arguments, field):
     """Exit status 2, one line ``Error: ...`` naming the option, no node stored; the elastic run is not launched
     when the tension run behind it is refused."""
