@@ -24,6 +24,23 @@ from aiida_boroglass.cli.launching import (
 from aiida_boroglass.cli.results import GLASS_WORKFLOWS, entry_point, glass_label, show_results
 
 
+def set_analysis_code(builder) -> None:
+    """Give a panel's builder the Python code ``aiida-boroglass setup`` registered, for its analysis jobs, if any.
+
+    The workflow runs its heavy analyses as jobs only above its ``job_threshold_atom_frames``.
+    """
+    from aiida import orm
+    from aiida.common.exceptions import NotExistent
+
+    from aiida_boroglass.calculations.analysis import PYTHON_CODE_LABEL
+    from aiida_boroglass.cli.setup import COMPUTER_LABEL
+
+    try:
+        builder.analysis_code = orm.load_code(f'{PYTHON_CODE_LABEL}@{COMPUTER_LABEL}')
+    except NotExistent:
+        return
+
+
 def glass_of(node, field: str):
     """The glass a node stands for: a structure, a trajectory, or a (classical or AIMD) melt-quench's production.
 
@@ -123,6 +140,7 @@ def analyze(node, output, cutoff, isotope, q_max_neutron, q_max_xray, max_frames
         {'q_max_neutron_a': q_max_neutron, 'q_max_xray_a': q_max_xray, 'max_frames': max_frames})
     builder = StructurePanelWorkChain.get_builder()
     with refusing():
+        set_analysis_code(builder)
         builder.glass = glass
         builder.parameters = orm.Dict(parameters)
         builder.metadata.label = glass_label(node)
@@ -164,6 +182,7 @@ def medium_range(nodes, output, cutoff, ring_kind, max_ring, max_frames, cavity_
         glass = glass_of(node, 'NODES')
         builder = MediumRangeWorkChain.get_builder()
         with refusing():
+            set_analysis_code(builder)
             builder.glass = glass
             builder.parameters = orm.Dict(parameters)
             builder.metadata.label = glass_label(node)

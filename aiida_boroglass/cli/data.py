@@ -39,7 +39,8 @@ def show(node):
               help='Folder for the table (JSON) and the plots (default: boroglass-table-PK).')
 @with_profile
 def table(nodes, output):
-    """Tabulate and plot stored results: screening, diffusion, hopping, medium-range or structure-panel workflows.
+    """Tabulate and plot stored results: screening, diffusion, hopping, medium-range, structure-panel, elastic,
+    deformation or fracture workflows.
 
     NODES are workflows (PK, UUID or label) or the NAME of a screening's group boroglass/NAME
     (e.g. after `verdi archive import`). A screening that was interrupted or failed is

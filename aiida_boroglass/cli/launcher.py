@@ -21,6 +21,7 @@ from aiida_boroglass.cli.aimd import aimd
 from aiida_boroglass.cli.archive import export
 from aiida_boroglass.cli.labelling import label
 from aiida_boroglass.cli.learning import learn
+from aiida_boroglass.cli.mechanics import mechanics
 from aiida_boroglass.cli.datasets import dataset
 from aiida_boroglass.cli.analysis_commands import analyze, medium_range, softness
 from aiida_boroglass.cli.errors import OneLineGroup, Refusal, refusing
@@ -118,6 +119,7 @@ main.add_command(softness)
 main.add_command(train)
 main.add_command(learn)
 main.add_command(export)
+main.add_command(mechanics)
 
 
 @main.command()

@@ -82,8 +82,10 @@ def ensure_computer(workdir: str | None = None, label: str = COMPUTER_LABEL):
 
 
 def ensure_codes(computer) -> dict[str, str]:
-    """Register every engine found on this machine; return label -> executable."""
+    """Register every engine found on this machine and this Python for analysis jobs; return label -> executable."""
     from aiida import orm
+
+    from aiida_boroglass.calculations.analysis import ensure_python_code
     from aiida.common.exceptions import NotExistent
 
     found = {}
@@ -101,4 +103,5 @@ def ensure_codes(computer) -> dict[str, str]:
             pass
         orm.InstalledCode(label=label, computer=computer, filepath_executable=path, default_calc_job_plugin=plugin,
                           description=f'{executable} registered by aiida-boroglass setup').store()
+    found['python'] = str(ensure_python_code(computer).filepath_executable)
     return found

@@ -145,6 +145,8 @@ ROWS = [
     ('table-not-boroglass', ['verdi', 'table', '{workflow}'], 'NODES'),
     ('table-unknown-name', ['verdi', 'table', 'no-such-screening'], 'NODES'),
     ('export-unknown-name', ['export', 'no-such-screening'], 'NAME'),
+    ('mechanics-direction', ['mechanics', '--glass', '{workflow}', '--directions', 'w'], '--directions'),
+    ('mechanics-not-melt-quench', ['mechanics', '--glass', '{workflow}'], '--glass'),
     ('screen-bad-group-name', ['screen', 'K2O-B2O3', '--x', '0.4', '--name', 'a/b'], '--name'),
     ('show-not-melt-quench', ['verdi', 'show', '{integer}'], 'NODE'),
     ('model-not-an-ensemble', ['verdi', 'model', '{integer}'], 'NODE'),
