@@ -48,9 +48,9 @@ class BusySlotsMixin:
         """Hand the children that ended to :meth:`child_ended`, launch into the free slots, wait on the rest."""
         running = []
         for key, pk in self.ctx.slot_children.items():
-            node = orm.load_node(pk)
             if key in self.ctx.slot_ended:
                 continue
+            node = orm.load_node(pk)
             if node.is_terminated:
                 self.ctx.slot_ended.append(key)
                 self.child_ended(key, node)
