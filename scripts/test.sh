@@ -5,4 +5,6 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BOROGLASS_EXTRAS="engines,tests" source scripts/environment.sh
-exec python -m pytest "$@"
+# Two workers (the machine's cores), one module per worker at a time: a module's fixtures
+# (an engine run shared by its tests) run once. BOROGLASS_TEST_WORKERS=0 runs in one process.
+exec python -m pytest -n "${BOROGLASS_TEST_WORKERS:-2}" --dist loadscope "$@"
