@@ -1,16 +1,23 @@
-"""Calcfunctions of the fracture workflow: the pre-cracked supercell and the fracture result.
+"""Calcfunctions of the fracture workflow: the pre-cracked supercell, the fracture result, and the
+bond switching and softness of the network formers along the strain.
 
-Each wraps kernels of :mod:`aiida_boroglass.analysis.mechanics.fracture`. The loading axis is
-z (paper 002: the box is strained normal to the crack front along z).
+Each wraps kernels of :mod:`aiida_boroglass.analysis.mechanics.fracture`,
+:mod:`~aiida_boroglass.analysis.mechanics.bond_switching` and
+:mod:`~aiida_boroglass.analysis.mechanics.switching_softness`. The loading axis is z (paper 002:
+the box is strained normal to the crack front along z).
 """
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from typing import Any
 
 import numpy as np
 from aiida import orm
 from aiida.engine import calcfunction
 
+from aiida_boroglass.analysis.cutoffs import BOND_CUTOFF_RULES
+from aiida_boroglass.analysis.job import ArrayContent, Frames
+from aiida_boroglass.analysis.mechanics.bond_switching import SWITCH_CLASSES, bond_switching
 from aiida_boroglass.analysis.mechanics.elastic import stress_from_pressure
 from aiida_boroglass.analysis.mechanics.fracture import (
     GAP_A,
@@ -31,9 +38,25 @@ from aiida_boroglass.analysis.mechanics.fracture import (
     precrack_mask,
     replicate_box,
 )
-from aiida_boroglass.functions.exit_codes import returns_exit_codes
+from aiida_boroglass.analysis.mechanics.switching_softness import (
+    ReplicaSwitching,
+    first_switch,
+    quantile_groups,
+    strain_softness,
+    switched_by_strain,
+    switching_softness,
+)
+from aiida_boroglass.analysis.speciation import NETWORK_FORMERS
+from aiida_boroglass.functions.exit_codes import CalcfunctionError, returns_exit_codes
 from aiida_boroglass.functions.mechanics import pressure_tensor
-from aiida_boroglass.functions.utils import site_symbols
+from aiida_boroglass.functions.plain import calcfunction_result, plain_inputs
+from aiida_boroglass.functions.utils import (
+    check_positive_numbers,
+    frames_of,
+    parameter_error,
+    site_symbols,
+    with_defaults,
+)
 from aiida_boroglass.glass.composition import OXIDES
 from aiida_boroglass.glass.forcefields import build_forcefield
 from aiida_boroglass.glass.replicas import replica_statistics
@@ -238,3 +261,212 @@ def fracture_replica_average(**fracture: orm.Dict) -> orm.Dict:
         raise ValueError(f'fracture: none of the replicas {sorted(fracture)} separated')
     statistics = replica_statistics([fracture[key].get_dict() for key in keys], REPLICA_FRACTURE_QUANTITIES)
     return orm.Dict({'replicas': keys, **statistics})
+
+
+#: Settings of the bond switching along the strain: ``cutoffs_a`` ``{former: former-O cutoff, Å}``;
+#: None takes the defaults of :data:`~aiida_boroglass.analysis.cutoffs.BOND_CUTOFF_RULES` (B-O and
+#: P-O 2.0 Å, paper 004) for the formers present.
+SWITCHING_DEFAULTS: dict[str, Any] = {'cutoffs_a': None}
+#: Settings of the softness trained on bond switching (paper 004, sections 2.3 and 4.6); with the
+#: keys of :data:`SWITCHING_DEFAULTS` they make the ``softness`` input of ``boroglass.fracture``.
+SOFTNESS_DEFAULTS: dict[str, Any] = {
+    'species': 'B',         # the former classified (paper 004: B)
+    'test_replica': None,   # the held-out replica; None: the last; one replica: its upper half along y
+    'r_max_a': 10.0,        # Å, last radial shell (Rc)
+    'dr_a': 0.2,            # Å, shell spacing
+    'c': 1.0,               # inverse regularisation strength of the logistic regression
+    'balance': True,        # train on equally many switching and non-switching atoms
+    'seed': 0,
+    'quantiles': 4,         # softness groups of the switched fraction against strain (4: quartiles)
+}
+
+
+def switching_cutoffs(value: Mapping | None, symbols: Sequence[str]) -> dict[str, float]:
+    """``{former: former-O cutoff, Å}`` for the formers in ``symbols``: ``value``, or the rule defaults.
+
+    Raises
+    ------
+    CalcfunctionError
+        ``ERROR_MISSING_ELEMENT`` for a glass without a former or O; ``ERROR_INVALID_PARAMETERS``
+        for a cutoff that is not a positive number or a former present without one.
+    """
+    present = [former for former in NETWORK_FORMERS if former in symbols]
+    if not present or 'O' not in symbols:
+        raise CalcfunctionError('ERROR_MISSING_ELEMENT', f'frames: bond switching needs O and a network former of '
+                                                         f'{list(NETWORK_FORMERS)}; the glass holds {sorted(set(symbols))}')
+    if value is not None and not isinstance(value, Mapping):
+        raise parameter_error(f'parameters.cutoffs_a must be {{former: former-O cutoff in Å}} or None, got {value!r}')
+    cutoffs = {former: BOND_CUTOFF_RULES[f'{former}-O'][2] for former in present} if value is None else dict(value)
+    check_positive_numbers({f'cutoffs_a.{key}': item for key, item in cutoffs.items()}, [f'cutoffs_a.{k}' for k in cutoffs])
+    missing = sorted(set(present) - set(cutoffs))
+    if missing:
+        raise parameter_error(f'parameters.cutoffs_a: give a former-O cutoff (Å) for every former present; missing {missing}')
+    return {former: float(cutoffs[former]) for former in present}
+
+
+@calcfunction
+@returns_exit_codes
+def fracture_bond_switching(frames: orm.TrajectoryData, parameters: orm.Dict) -> orm.ArrayData:
+    """Bond switching of every former of a fracture run against its unstrained cell (paper 004, section 4.4).
+
+    Parameters
+    ----------
+    frames : TrajectoryData
+        The ``frames`` output of ``boroglass.fracture`` for one replica: the cell after every
+        strain step, Å, step 0 unstrained, strained along z.
+    parameters : Dict
+        :data:`SWITCHING_DEFAULTS`.
+
+    Returns
+    -------
+    ArrayData
+        ``strain`` (n_frames,) along z, and per former X: ``indices_<X>`` (atom indices),
+        ``classes_<X>`` (n_frames, n_X; index into attribute ``switch_classes``),
+        ``switched_<X>`` (bool: not unchanged in some frame), ``first_strain_<X>`` (strain of the
+        first switch, NaN if never) and ``counts_<X>`` (n_frames, 4 classes); attribute
+        ``cutoffs_a``: :func:`compute_fracture_bond_switching`.
+    """
+    return calcfunction_result(compute_fracture_bond_switching(**plain_inputs(frames=frames, parameters=parameters)))
+
+
+def compute_fracture_bond_switching(frames: Frames, parameters: dict) -> dict[str, Any]:
+    """The output of :func:`fracture_bond_switching` as plain data (``result``: ArrayContent)."""
+    settings = with_defaults(parameters, SWITCHING_DEFAULTS)
+    positions, cells, symbols = frames.positions, frames.cells, frames.symbols
+    cutoffs = switching_cutoffs(settings['cutoffs_a'], symbols)
+    normal = np.linalg.norm(cells[:, NORMAL_AXIS], axis=1)
+    strain = normal / normal[0] - 1.0
+    switching = bond_switching(positions, cells, symbols, cutoffs)
+    switched, first_strain = first_switch(switching.classes, strain)
+    arrays = {'strain': strain}
+    for element in sorted(switching.counts):
+        mine = switching.elements == element
+        arrays.update({f'indices_{element}': switching.formers[mine], f'classes_{element}': switching.classes[:, mine],
+                       f'switched_{element}': switched[mine], f'first_strain_{element}': first_strain[mine],
+                       f'counts_{element}': switching.counts[element]})
+    return {'result': ArrayContent(arrays, {'switch_classes': list(SWITCH_CLASSES), 'cutoffs_a': cutoffs})}
+
+
+def switching_softness_settings(parameters: orm.Dict | Mapping | None) -> dict[str, Any]:
+    """Softness settings (:data:`SOFTNESS_DEFAULTS`) with defaults filled in, checked (``parameters.<key>`` named).
+
+    Raises
+    ------
+    CalcfunctionError
+        ``ERROR_INVALID_PARAMETERS``.
+    """
+    settings = with_defaults(parameters, SOFTNESS_DEFAULTS)
+    check_positive_numbers(settings, ('r_max_a', 'dr_a', 'c'))
+    if settings['species'] not in NETWORK_FORMERS:
+        raise parameter_error(f'parameters.species must be a network former of {list(NETWORK_FORMERS)}, '
+                              f'got {settings["species"]!r}')
+    quantiles = settings['quantiles']
+    if isinstance(quantiles, bool) or not isinstance(quantiles, int) or not 1 <= quantiles <= 10:
+        raise parameter_error(f'parameters.quantiles must be an integer in [1, 10], got {quantiles!r}')
+    if settings['test_replica'] is not None and not isinstance(settings['test_replica'], str):
+        raise parameter_error(f'parameters.test_replica must name a replica (r0, r1, ...) or be None, '
+                              f'got {settings["test_replica"]!r}')
+    return settings
+
+
+def _replica_inputs(replicas: Mapping[str, orm.Data]) -> dict[str, dict[str, orm.Data]]:
+    """``{'<r>__frames': ..., '<r>__switching': ...}`` -> ``{r: {'frames': ..., 'switching': ...}}``."""
+    grouped: dict[str, dict[str, orm.Data]] = {}
+    for name, node in replicas.items():
+        key, _, role = name.rpartition('__')
+        grouped.setdefault(key, {})[role] = node
+    incomplete = sorted(key for key, roles in grouped.items() if set(roles) != {'frames', 'switching'})
+    if incomplete or not grouped:
+        raise CalcfunctionError('ERROR_INCOMPLETE_GLASSES', 'replicas: each replica needs <r>__frames and '
+                                                            f'<r>__switching; incomplete: {incomplete or "all"}')
+    return grouped
+
+
+@calcfunction
+@returns_exit_codes
+def fracture_softness(parameters: orm.Dict, **replicas: orm.Data) -> dict[str, orm.Data]:
+    """Softness of a former trained on its bond switching during fracture; its evolution with strain (paper 004).
+
+    The label of each atom of ``species``: whether it switched bonds at any strain step. The
+    model is trained on the radial structure functions of the unstrained cells, tested on the
+    held-out replica (one replica: its upper half along y; see
+    :mod:`~aiida_boroglass.analysis.mechanics.switching_softness`) and applied to every strained
+    frame (Fig. 6b of paper 004).
+
+    Parameters
+    ----------
+    parameters : Dict
+        :data:`SOFTNESS_DEFAULTS` (keys of :data:`SWITCHING_DEFAULTS` are ignored here).
+    **replicas : TrajectoryData, ArrayData
+        Per replica ``<r>__frames`` (the ``frames`` output of ``boroglass.fracture``) and
+        ``<r>__switching`` (its :func:`fracture_bond_switching`).
+
+    Returns
+    -------
+    dict
+        ``softness``: ArrayData with the model (``weights`` (n_species, n_r) in standardised
+        units, ``r_a``, ``feature_mean`` and ``feature_std`` of the standardisation,
+        ``confusion`` (2, 2) on the held-out atoms); per replica ``softness_<r>`` (softness of
+        each labelled atom in the unstrained cell, in the order of ``indices_<X>``), ``test_<r>``
+        (held out, bool), ``frame_softness_<r>`` (n_frames, n_atoms: the model applied to every
+        frame), ``mean_softness_<r>`` and ``strain_<r>`` (n_frames,); pooled over the steps every
+        replica reached: ``strain``, ``switched_fraction`` (n_quantiles, n_steps: share of each
+        softness quantile group switched by that strain), ``switching_softness`` (mean softness of
+        the atoms first switching at that strain; NaN where none), ``quantile_edges``.
+        ``softness_summary``: Dict with the accuracies, what was held out, counts, the final
+        switched fraction per quantile and the mean softness at the start, minimum and end.
+    """
+    settings = switching_softness_settings({k: v for k, v in parameters.get_dict().items() if k not in SWITCHING_DEFAULTS})
+    grouped = _replica_inputs(replicas)
+    keys = sorted(grouped)
+    test = settings['test_replica'] or keys[-1]
+    if test not in keys:
+        raise parameter_error(f'parameters.test_replica: {test!r} is not among the replicas {keys}')
+    element = settings['species']
+    samples, labels = [], []
+    for key in keys:
+        switching = grouped[key]['switching']
+        if f'indices_{element}' not in switching.get_arraynames():
+            raise CalcfunctionError('ERROR_MISSING_ELEMENT', f'replicas.{key}__switching: no {element} atoms labelled')
+        positions, cells, symbols = frames_of(grouped[key]['frames'])
+        samples.append(ReplicaSwitching(positions, cells, np.asarray(symbols), switching.get_array(f'indices_{element}'),
+                                        switching.get_array(f'switched_{element}')))
+        labels.append((switching.get_array('strain'), switching.get_array(f'first_strain_{element}')))
+    result = strain_softness(samples, keys.index(test), settings['r_max_a'], settings['dr_a'], settings['c'],
+                             settings['balance'], settings['seed'])
+    model = result.model
+    arrays = orm.ArrayData()
+    arrays.set_array('weights', model.weights.reshape(len(result.feature_species), -1))
+    for name, values in (('r_a', result.r_a), ('feature_mean', model.mean), ('feature_std', model.std),
+                         ('confusion', model.confusion)):
+        arrays.set_array(name, values)
+    bounds = np.cumsum([0] + [len(sample.indices) for sample in samples])
+    groups, edges = quantile_groups(model.softness, settings['quantiles'])
+    n_common = min(len(strain) for strain, _ in labels)
+    mean_softness = {}
+    for index, key in enumerate(keys):
+        mine = slice(bounds[index], bounds[index + 1])
+        mean_softness[key] = result.frame_softness[index].mean(axis=1)
+        for name, values in (('softness', model.softness[mine]), ('test', model.test_mask[mine]),
+                             ('frame_softness', result.frame_softness[index]), ('mean_softness', mean_softness[key]),
+                             ('strain', labels[index][0])):
+            arrays.set_array(f'{name}_{key}', values)
+    strain = labels[0][0][:n_common]
+    first_strain = np.concatenate([first for _, first in labels])
+    fraction = switched_by_strain(first_strain, strain, groups, settings['quantiles'])
+    for name, values in (('strain', strain), ('switched_fraction', fraction), ('quantile_edges', edges),
+                         ('switching_softness', switching_softness(model.softness, first_strain, strain))):
+        arrays.set_array(name, values)
+    held_out = f'replica {test}' if len(keys) > 1 else f'{test}: the {element} atoms of the upper half along y'
+    summary = {
+        'species': element, 'held_out': held_out, 'accuracy': model.accuracy, 'train_accuracy': model.train_accuracy,
+        'intercept': model.intercept, 'feature_species': list(result.feature_species),
+        'n_atoms': {key: len(sample.indices) for key, sample in zip(keys, samples)},
+        'n_switched': {key: int(sample.switched.sum()) for key, sample in zip(keys, samples)},
+        'n_test': int(model.test_mask.sum()), 'n_trained': int(model.train_mask.sum()),
+        'final_strain': float(strain[-1]), 'final_switched_fraction': [None if np.isnan(v) else float(v) for v in fraction[:, -1]],
+        'mean_softness': {key: {'initial': float(values[0]), 'minimum': float(values.min()),
+                                'strain_at_minimum': float(labels[index][0][np.argmin(values)]), 'final': float(values[-1])}
+                          for index, (key, values) in enumerate(mean_softness.items())},
+    }
+    return {'softness': arrays, 'softness_summary': orm.Dict(summary)}
