@@ -17,6 +17,11 @@ consecutive frames. ``'spread'`` instead picks candidates far apart in a structu
 fingerprint space (partial pair-distance histograms per atom,
 :func:`frame_fingerprints`) by greedy farthest-point sampling
 (:func:`farthest_point_order`), starting from the candidate of largest deviation.
+
+Trust levels tuned by hand are the most common complaint of DP-GEN users. With an adaptive
+lower level (:func:`adaptive_trust_lo`, after DPGEN2's ``adaptive-lower`` report) ``trust_hi``
+stays fixed and ``trust_lo`` is set each iteration so that a target number or fraction of the
+explored frames are candidates, within bounds given by the user.
 """
 
 from __future__ import annotations
@@ -30,10 +35,14 @@ from .rdf import all_partial_rdfs
 
 __all__ = (
     'ACCURATE',
+    'ADAPTIVE_KEYS',
     'CANDIDATE',
     'CLASS_NAMES',
     'FAILED',
     'SELECTION_METHODS',
+    'TRUST_MODES',
+    'adaptive_trust_lo',
+    'check_adaptive',
     'class_fractions',
     'classify_deviation',
     'farthest_point_order',
@@ -49,6 +58,12 @@ CLASS_NAMES = ('accurate', 'candidate', 'failed')
 
 #: Methods of :func:`select_candidates`.
 SELECTION_METHODS = ('spread', 'first', 'deviation')
+
+#: How ``trust_lo`` is set: given (``fixed``) or by :func:`adaptive_trust_lo` every iteration.
+TRUST_MODES = ('fixed', 'adaptive')
+
+#: Arguments of :func:`adaptive_trust_lo` after the deviations and ``trust_hi``, in order.
+ADAPTIVE_KEYS = ('candidates', 'candidate_rate', 'trust_lo_min_ev_a', 'trust_lo_max_ev_a')
 
 
 def _as_count(value, name: str) -> int:
@@ -123,6 +138,115 @@ def classify_deviation(max_devi_f, lo: float, hi: float) -> np.ndarray:
     classes[finite & (f < hi_value)] = CANDIDATE
     classes[finite & (f < lo_value)] = ACCURATE
     return classes
+
+
+def _as_real(value) -> float:
+    """``value`` as a float when it is a real number (not a bool, not text), else NaN (the caller then raises)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
+        return float('nan')
+    return float(value)
+
+
+def check_adaptive(trust_hi: float, candidates: int, candidate_rate: float, trust_lo_min_ev_a: float,
+                   trust_lo_max_ev_a: float) -> None:
+    """Refuse settings of :func:`adaptive_trust_lo` that cannot work, in one line naming the first bad one.
+
+    Parameters
+    ----------
+    trust_hi : float
+        eV/Å, finite and > 0.
+    candidates : int
+        Target number of candidates, >= 0.
+    candidate_rate : float
+        Target fraction of the explored frames that are candidates, in [0, 1]; ``candidates``
+        and ``candidate_rate`` are not both 0.
+    trust_lo_min_ev_a, trust_lo_max_ev_a : float
+        Bounds of the adapted ``trust_lo``, eV/Å: ``0 <= trust_lo_min_ev_a <= trust_lo_max_ev_a < trust_hi``.
+
+    Raises
+    ------
+    ValueError
+        ``'<name> must be <allowed values>, got <value>'``.
+    """
+    hi, rate = _as_real(trust_hi), _as_real(candidate_rate)
+    lo_min, lo_max = _as_real(trust_lo_min_ev_a), _as_real(trust_lo_max_ev_a)
+    if not (np.isfinite(hi) and hi > 0):
+        raise ValueError(f'trust_hi must be a finite force deviation > 0 eV/Å, got {trust_hi!r}')
+    count = _as_count(candidates, 'candidates')
+    if not 0.0 <= rate <= 1.0:
+        raise ValueError(f'candidate_rate must be a fraction in [0, 1], got {candidate_rate!r}')
+    if count == 0 and rate == 0.0:
+        raise ValueError('candidates must be above 0 where candidate_rate is 0 (a target of no candidate), got 0')
+    if not (np.isfinite(lo_min) and lo_min >= 0):
+        raise ValueError(f'trust_lo_min_ev_a must be a force deviation >= 0 eV/Å, got {trust_lo_min_ev_a!r}')
+    if not lo_min <= lo_max < hi:
+        raise ValueError(f'trust_lo_max_ev_a must be a force deviation in [trust_lo_min_ev_a = {lo_min:g}, '
+                         f'trust_hi = {hi:g}) eV/Å, got {trust_lo_max_ev_a!r}')
+
+
+def adaptive_trust_lo(max_devi_f, trust_hi: float, candidates: int, candidate_rate: float, trust_lo_min_ev_a: float,
+                      trust_lo_max_ev_a: float) -> tuple[float, str]:
+    """The lower trust level that makes a target number of the explored frames candidates.
+
+    After DPGEN2's ``adaptive-lower`` trust level: ``trust_hi`` is fixed; of the frames whose
+    deviation is finite and below ``trust_hi`` (the frames that did not fail), the ``n``
+    largest deviations become candidates, ``n = min(n_target, n_below)`` with
+    ``n_target = max(candidates, ceil(candidate_rate * n_frames))``: ``trust_lo`` is the
+    smallest of them, the ``n``-th largest deviation below ``trust_hi``. It is then clipped to
+    ``[trust_lo_min_ev_a, trust_lo_max_ev_a]``: below the lower bound the ensemble is
+    confident enough and fewer frames are candidates (all of them accurate when every
+    deviation is below it); the upper bound keeps a window of candidates when most frames
+    deviate much. When no frame lies below ``trust_hi`` (every frame failed) the level is
+    ``trust_lo_max_ev_a``. Unlike DPGEN2, the rate counts every explored frame, failed ones
+    included, as the class fractions do.
+
+    With :func:`classify_deviation` at this level exactly ``n`` frames are candidates unless
+    several deviations equal the level (all of them are candidates) or the level was clipped.
+
+    Parameters
+    ----------
+    max_devi_f : array_like, shape (n_frames,)
+        Largest force deviation between the models of every explored frame, eV/Å; NaN or
+        inf (failed) never sets the level.
+    trust_hi : float
+        Upper trust level, eV/Å.
+    candidates : int
+        Target number of candidates, >= 0.
+    candidate_rate : float
+        Target fraction of the ``n_frames`` frames that are candidates, in [0, 1]
+        (``ceil(candidate_rate * n_frames)``, the product rounded to 1e-9 first so that
+        ``0.1 * 30`` is 3).
+    trust_lo_min_ev_a, trust_lo_max_ev_a : float
+        Bounds of the level, eV/Å; see :func:`check_adaptive`.
+
+    Returns
+    -------
+    float
+        ``trust_lo``, eV/Å, in ``[trust_lo_min_ev_a, trust_lo_max_ev_a]``.
+    str
+        Why: the target, how many frames set the level and whether a bound clipped it.
+
+    Raises
+    ------
+    ValueError
+        From :func:`check_adaptive`, or if ``max_devi_f`` is not one-dimensional.
+    """
+    check_adaptive(trust_hi, candidates, candidate_rate, trust_lo_min_ev_a, trust_lo_max_ev_a)
+    f = _as_vector(max_devi_f, 'max_devi_f')
+    hi, lo_min, lo_max = float(trust_hi), float(trust_lo_min_ev_a), float(trust_lo_max_ev_a)
+    below = np.sort(f[np.isfinite(f) & (f < hi)])
+    if below.size == 0:
+        return lo_max, f'no frame of {f.size} below trust_hi = {hi:g} eV/Å: trust_lo_max_ev_a'
+    target = max(int(candidates), int(np.ceil(round(float(candidate_rate) * f.size, 9))))
+    n_take = min(target, below.size)
+    level = float(below[-n_take])
+    reason = (f'target {target} candidates of {f.size} frames: the {n_take} largest of the {below.size} deviations '
+              f'below trust_hi start at {level:.4g} eV/Å')
+    if level < lo_min:
+        return lo_min, f'{reason}; raised to trust_lo_min_ev_a = {lo_min:g} eV/Å (fewer candidates)'
+    if level > lo_max:
+        return lo_max, f'{reason}; lowered to trust_lo_max_ev_a = {lo_max:g} eV/Å (more candidates)'
+    return level, reason
 
 
 def class_fractions(classes) -> dict:

@@ -38,6 +38,8 @@ LEARNING_COLUMNS = (
     ('iteration', 'iteration', '{}'),
     ('frames', 'dataset_frames', '{:d}'),
     ('explored', 'n_explored', '{:d}'),
+    ('trust lo (eV/Å)', 'trust_lo_ev_a', '{:.4f}'),
+    ('trust hi (eV/Å)', 'trust_hi_ev_a', '{:.4f}'),
     ('accurate', 'accurate', '{:.1%}'),
     ('candidate', 'candidate', '{:.1%}'),
     ('failed', 'failed', '{:.1%}'),
@@ -62,8 +64,13 @@ def learning_rows(report: dict) -> list[dict]:
             for row in report['iterations']]
 
 
+def column(rows: Sequence[dict], key: str) -> np.ndarray:
+    """The values of ``key`` in ``rows`` as floats, NaN where a row has none (reports made before the key existed)."""
+    return np.array([np.nan if row.get(key) is None else row[key] for row in rows], dtype=float)
+
+
 def plot_learning(rows: Sequence[dict], learning: dict, path: Path) -> Path:
-    """Fractions of explored frames, labels, validation RMSE and wall time of each step against the iteration."""
+    """Fractions of explored frames with the trust levels, labels, validation RMSE and step wall times per iteration."""
     plt = pyplot()
     fig, axes = plt.subplots(2, 2, figsize=(10, 7), sharex=True)
     iterations = np.arange(len(rows))
@@ -71,8 +78,12 @@ def plot_learning(rows: Sequence[dict], learning: dict, path: Path) -> Path:
         axes[0, 0].plot(iterations, [row[name] for row in rows], 'o-', color=colour, label=name)
     axes[0, 0].axhline(learning['accurate_target'], color='k', ls=':', lw=0.8, label='target')
     axes[0, 0].set_ylabel('fraction of explored frames')
-    axes[0, 0].set_title(f'trust levels {learning["trust_lo_ev_a"]}-{learning["trust_hi_ev_a"]} eV/Å', fontsize=9)
-    axes[0, 0].legend(fontsize=7)
+    axes[0, 0].set_title(f'{learning.get("trust_mode", "fixed")} trust levels (right axis)', fontsize=9)
+    axes[0, 0].legend(fontsize=7, loc='upper left')
+    levels = axes[0, 0].twinx()
+    levels.plot(iterations, column(rows, 'trust_lo_ev_a'), 's--', color='0.3', label='trust lo (eV/Å, right)')
+    levels.plot(iterations, column(rows, 'trust_hi_ev_a'), '^:', color='0.3', label='trust hi (eV/Å, right)')
+    levels.legend(fontsize=7, loc='upper right')
     axes[0, 1].bar(iterations, [row['labels_added'] for row in rows], color='tab:blue', label='labels added')
     axes[0, 1].plot(iterations, [row['dataset_frames'] for row in rows], 'ko-', label='frames trained on')
     axes[0, 1].set_ylabel('frames')
@@ -149,10 +160,11 @@ def learning_builder(codes: dict, dataset, structure, protocol: str, overrides: 
     return validated(builder)
 
 
-def option_overrides(engine: str, max_iterations, max_labels, trust_lo, trust_hi, models) -> dict:
+def option_overrides(engine: str, max_iterations, max_labels, trust_lo, trust_hi, trust_mode, models) -> dict:
     """The overrides of the options that were given (None: the protocol's)."""
     learning = {key: value for key, value in (('max_iterations', max_iterations), ('max_labels', max_labels),
-                                              ('trust_lo_ev_a', trust_lo), ('trust_hi_ev_a', trust_hi))
+                                              ('trust_lo_ev_a', trust_lo), ('trust_hi_ev_a', trust_hi),
+                                              ('trust_mode', trust_mode))
                 if value is not None}
     overrides = {'learning': learning, 'labelling': {'engine': engine}}
     if models is not None:
@@ -176,6 +188,9 @@ def option_overrides(engine: str, max_iterations, max_labels, trust_lo, trust_hi
 @click.option('--max-labels', type=click.IntRange(min=1), default=None, help='Frames labelled per iteration, at most.')
 @click.option('--trust-lo', type=click.FloatRange(min=0), default=None, help='Lower trust level, eV/Å.')
 @click.option('--trust-hi', type=click.FloatRange(min=0), default=None, help='Upper trust level, eV/Å.')
+@click.option('--trust-mode', type=click.Choice(('fixed', 'adaptive')), default=None,
+              help='fixed: --trust-lo every iteration; adaptive: the lower level set each iteration for a target of '
+                   'candidates (learning.adaptive of the protocol; default: the protocol\'s mode, fixed).')
 @click.option('--models', type=click.IntRange(min=2), default=None, help='Models of every ensemble.')
 @code_option('--lammps-code', 'LAMMPS (with DeePMD-kit)', LAMMPS_CODE, 'boroglass.lammps')
 @code_option('--dp-code', 'DeePMD-kit (dp)', DP_CODE)
@@ -187,8 +202,8 @@ def option_overrides(engine: str, max_iterations, max_labels, trust_lo, trust_hi
 @click.option('--output', '-o', type=click.Path(file_okay=False, writable=True, path_type=Path),
               default=Path('boroglass-learning'), show_default=True, help='Folder for the table and the plot.')
 @with_profile
-def learn(spec, x_value, dataset, structure, engine, protocol, max_iterations, max_labels, trust_lo, trust_hi, models,
-          lammps_code, dp_code, label_code, overrides, options, daemon, wait, output):
+def learn(spec, x_value, dataset, structure, engine, protocol, max_iterations, max_labels, trust_lo, trust_hi,
+          trust_mode, models, lammps_code, dp_code, label_code, overrides, options, daemon, wait, output):
     """Learn a DeePMD potential of the glass SPEC by concurrent learning (DP-GEN's loop) from an initial dataset.
 
     Each iteration trains an ensemble, explores with it in LAMMPS (glass, melt, quench,
@@ -203,7 +218,11 @@ def learn(spec, x_value, dataset, structure, engine, protocol, max_iterations, m
     codes = {'lammps': engine_code(lammps_code, LAMMPS_CODE), 'dp': engine_code(dp_code, DP_CODE),
              'label': engine_code(label_code, LABEL_CODES.get(engine))}
     values = read_overrides(overrides, ActiveLearningWorkChain.get_protocol_inputs(protocol), '--overrides')
-    values = recursive_merge(values, option_overrides(engine, max_iterations, max_labels, trust_lo, trust_hi, models))
+    values = recursive_merge(values, option_overrides(engine, max_iterations, max_labels, trust_lo, trust_hi,
+                                                      trust_mode, models))
+    if values['learning'].get('trust_mode') == 'adaptive' and trust_lo is not None:
+        raise Refusal('a fixed lower level, unused with the adaptive trust mode: give the bounds '
+                      'learning.adaptive.trust_lo_min_ev_a / trust_lo_max_ev_a in --overrides', '--trust-lo')
     check_composition(spec, x_value, exploration_symbols({'dataset': dataset, 'structure': structure}))
     builder = learning_builder(codes, dataset, structure, protocol, values, options)
     progress = Progress(builder.learning['max_iterations'],

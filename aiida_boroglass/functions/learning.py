@@ -9,7 +9,9 @@ from aiida.engine import calcfunction
 
 from aiida_boroglass.analysis.neighbors import max_cutoff
 from aiida_boroglass.analysis.selection import (
+    ADAPTIVE_KEYS,
     CLASS_NAMES,
+    adaptive_trust_lo,
     class_fractions,
     classify_deviation,
     frame_fingerprints,
@@ -141,6 +143,24 @@ def condition_rows(origins: list[tuple[str, int, int]], classes: np.ndarray, max
     return rows
 
 
+def trust_lo_of(settings: Mapping, max_devi_f: np.ndarray) -> tuple[float, str]:
+    """The lower trust level of an iteration (eV/Å) and why.
+
+    Parameters
+    ----------
+    settings : Mapping
+        Learning settings: ``trust_mode`` (``fixed`` when absent: ``trust_lo_ev_a``;
+        ``adaptive``: :func:`~aiida_boroglass.analysis.selection.adaptive_trust_lo` with
+        ``trust_hi_ev_a`` and the ``adaptive`` settings).
+    max_devi_f : np.ndarray
+        (n_frames,) largest force deviation of every explored frame, eV/Å.
+    """
+    if settings.get('trust_mode', 'fixed') == 'fixed':
+        return settings['trust_lo_ev_a'], 'fixed'
+    adaptive = settings['adaptive']
+    return adaptive_trust_lo(max_devi_f, settings['trust_hi_ev_a'], *(adaptive[key] for key in ADAPTIVE_KEYS))
+
+
 @calcfunction
 @returns_exit_codes
 def select_frames(learning: orm.Dict, **explored) -> dict:
@@ -149,7 +169,8 @@ def select_frames(learning: orm.Dict, **explored) -> dict:
     Parameters
     ----------
     learning : Dict
-        ``trust_lo_ev_a``, ``trust_hi_ev_a`` (eV/Å), ``max_labels``, ``selection`` (other keys ignored).
+        ``trust_lo_ev_a``, ``trust_hi_ev_a`` (eV/Å), ``max_labels``, ``selection``, and
+        ``trust_mode`` with the ``adaptive`` settings (:func:`trust_lo_of`; other keys ignored).
     **explored
         ``trajectories`` ({run name: TrajectoryData}, frames with ``steps`` and cells, Å) and
         ``deviations`` ({run name: ArrayData}, the runs' ``model_deviation``: ``steps``,
@@ -158,7 +179,8 @@ def select_frames(learning: orm.Dict, **explored) -> dict:
     Returns
     -------
     dict
-        ``selection`` (Dict: ``n_frames``, ``counts``, ``fractions`` of the classes accurate /
+        ``selection`` (Dict: ``n_frames``, the trust levels used ``trust_lo_ev_a`` and
+        ``trust_hi_ev_a`` (eV/Å) with ``trust_reason``, ``counts``, ``fractions`` of the classes accurate /
         candidate / failed, ``conditions`` per run, ``selected``: key, run, frame, step and
         ``max_devi_f_ev_a`` of every selected frame, ``fingerprint_r_max_a``) and ``structures``
         ({``<run>_frame_<index>``: StructureData}, the selected frames, Å).
@@ -172,7 +194,8 @@ def select_frames(learning: orm.Dict, **explored) -> dict:
     if not origins:
         raise ValueError('deviations: no dumped frame has a model deviation row (dump and deviation every '
                          'deviation_every steps)')
-    classes = classify_deviation(max_devi_f, settings['trust_lo_ev_a'], settings['trust_hi_ev_a'])
+    trust_lo, reason = trust_lo_of(settings, max_devi_f)
+    classes = classify_deviation(max_devi_f, trust_lo, settings['trust_hi_ev_a'])
     positions, cells = pooled_positions(trajectories, origins)
     r_max = min(FINGERPRINT_R_MAX_A, min(max_cutoff(cell) for cell in cells))
     symbols = list(next(iter(trajectories.values())).symbols)
@@ -182,7 +205,8 @@ def select_frames(learning: orm.Dict, **explored) -> dict:
     selected = [{'key': f'{origins[i][0]}_{frame_key(origins[i][1])}', 'run': origins[i][0], 'frame': origins[i][1],
                  'step': origins[i][2], 'max_devi_f_ev_a': float(max_devi_f[i])} for i in chosen]
     selection = orm.Dict({
-        'n_frames': len(origins), 'counts': {name: counts[f'n_{name}'] for name in CLASS_NAMES},
+        'n_frames': len(origins), 'trust_lo_ev_a': float(trust_lo), 'trust_hi_ev_a': float(settings['trust_hi_ev_a']),
+        'trust_reason': reason, 'counts': {name: counts[f'n_{name}'] for name in CLASS_NAMES},
         'fractions': {name: counts[name] for name in CLASS_NAMES},
         'conditions': condition_rows(origins, classes, max_devi_f), 'selected': selected,
         'fingerprint_r_max_a': float(r_max),
@@ -214,7 +238,8 @@ def report_row(iteration: str, selection: Mapping, validation: Mapping | None, n
     Returns
     -------
     dict
-        ``iteration``, ``dataset_frames``, ``n_explored``, ``accurate``/``candidate``/``failed``
+        ``iteration``, ``dataset_frames``, ``n_explored``, ``trust_lo_ev_a`` and ``trust_hi_ev_a``
+        (eV/Å, None for a selection made before they were recorded), ``accurate``/``candidate``/``failed``
         (fractions), ``labels_added``, the validation RMSE means and spreads (eV/atom, eV/Å;
         None without a table), the wall times (s) and ``bookkeeping_s``: the iteration's wall
         time not spent in its steps.
@@ -225,7 +250,8 @@ def report_row(iteration: str, selection: Mapping, validation: Mapping | None, n
     times = {key: float(timing.get(key, 0.0)) for key in TIMING_KEYS}
     steps = sum(value for key, value in times.items() if key != 'iteration_s')
     return {'iteration': iteration, 'dataset_frames': int(timing.get('dataset_frames', 0)),
-            'n_explored': int(selection['n_frames']), **selection['fractions'], 'labels_added': int(n_labels),
+            'n_explored': int(selection['n_frames']), 'trust_lo_ev_a': selection.get('trust_lo_ev_a'),
+            'trust_hi_ev_a': selection.get('trust_hi_ev_a'), **selection['fractions'], 'labels_added': int(n_labels),
             **rmse, **times, 'bookkeeping_s': max(0.0, times['iteration_s'] - steps)}
 
 

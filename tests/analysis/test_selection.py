@@ -15,6 +15,7 @@ from aiida_boroglass.analysis.selection import (
     CLASS_NAMES,
     FAILED,
     SELECTION_METHODS,
+    adaptive_trust_lo,
     class_fractions,
     classify_deviation,
     farthest_point_order,
@@ -275,3 +276,91 @@ def test_selection_refuses_mismatched_deviation():
     classes, devi, features, _ = clustered_run()
     with pytest.raises(ValueError, match='max_devi_f'):
         select_candidates(classes, devi[:5], features, 3)
+
+
+# --- adaptive lower trust level --------------------------------------------------------
+
+#: eight frames: six below trust_hi = 0.5 eV/Å (sorted: 0.01 0.02 0.05 0.08 0.2 0.3), one beyond, one NaN
+DEVIATIONS = np.array([0.01, 0.02, 0.3, 0.05, 0.08, 0.2, np.nan, 0.9])
+WIDE = {'trust_lo_min_ev_a': 0.0, 'trust_lo_max_ev_a': 0.4}
+
+
+def adapted(candidates=0, rate=0.0, deviations=DEVIATIONS, **bounds):
+    return adaptive_trust_lo(deviations, 0.5, candidates, rate, **{**WIDE, **bounds})
+
+
+@pytest.mark.parametrize(('candidates', 'rate', 'level'), [
+    (3, 0.0, 0.08),   # the third largest below trust_hi
+    (1, 0.0, 0.3),
+    (0, 0.25, 0.2),   # ceil(0.25 x 8 frames) = 2: the NaN and the failed frame count in the rate
+    (1, 0.25, 0.2),   # max(1, 2)
+    (4, 0.25, 0.05),  # max(4, 2)
+    (0, 0.3, 0.08),   # ceil(2.4) = 3
+    (10, 0.0, 0.01),  # more wanted than there are: every frame below trust_hi is a candidate
+])
+def test_the_adapted_level_makes_the_target_number_of_candidates(candidates, rate, level):
+    frozen = DEVIATIONS.copy()
+    frozen.flags.writeable = False
+    lo, reason = adaptive_trust_lo(frozen, 0.5, candidates, rate, **WIDE)
+    assert lo == level and 'start at' in reason
+    classes = classify_deviation(DEVIATIONS, lo, 0.5)
+    expected = min(max(candidates, int(np.ceil(rate * DEVIATIONS.size))), 6)
+    assert class_fractions(classes)['n_candidate'] == expected
+
+
+def test_a_rate_of_the_frames_is_not_spoiled_by_round_off():
+    deviations = np.linspace(0.001, 0.03, 30)  # 0.1 x 30 is 3.0000000000000004 in floats
+    lo, _ = adaptive_trust_lo(deviations, 0.5, 0, 0.1, **WIDE)
+    assert lo == deviations[-3]
+
+
+def test_the_level_is_clipped_to_its_bounds():
+    lo, reason = adapted(candidates=3, trust_lo_min_ev_a=0.1)
+    assert lo == 0.1 and 'trust_lo_min_ev_a' in reason  # 0.08 raised: only 0.2 and 0.3 are candidates
+    assert class_fractions(classify_deviation(DEVIATIONS, lo, 0.5))['n_candidate'] == 2
+    lo, reason = adapted(candidates=1, trust_lo_max_ev_a=0.15)
+    assert lo == 0.15 and 'trust_lo_max_ev_a' in reason  # 0.3 lowered: 0.2 joins
+
+
+def test_an_ensemble_confident_everywhere_has_every_frame_accurate():
+    deviations = np.array([0.001, 0.004, 0.002, 0.003])
+    lo, reason = adapted(candidates=2, deviations=deviations, trust_lo_min_ev_a=0.05)
+    assert lo == 0.05 and 'raised' in reason
+    assert class_fractions(classify_deviation(deviations, lo, 0.5))['accurate'] == 1.0
+
+
+@pytest.mark.parametrize('deviations', [np.array([0.5, 0.9, np.inf, np.nan]), np.zeros(0)])
+def test_with_every_frame_failed_the_level_is_its_upper_bound(deviations):
+    lo, reason = adapted(candidates=2, deviations=deviations, trust_lo_max_ev_a=0.35)
+    assert lo == 0.35 and 'no frame' in reason
+
+
+def test_non_finite_deviations_never_set_the_level():
+    deviations = np.array([np.nan, np.inf, -np.inf, 0.1, 0.2])
+    lo, _ = adapted(candidates=5, deviations=deviations)
+    assert lo == 0.1  # only the two finite frames are counted
+    np.testing.assert_array_equal(classify_deviation(deviations, lo, 0.5), [FAILED] * 3 + [CANDIDATE] * 2)
+
+
+def test_equal_deviations_at_the_level_are_all_candidates():
+    deviations = np.array([0.1, 0.2, 0.2, 0.2])
+    lo, _ = adapted(candidates=2, deviations=deviations)
+    assert lo == 0.2 and class_fractions(classify_deviation(deviations, lo, 0.5))['n_candidate'] == 3
+
+
+@pytest.mark.parametrize(('arguments', 'field'), [
+    ({'trust_hi': np.inf}, 'trust_hi must be'),
+    ({'candidates': -1}, 'candidates must be an integer >= 0'),
+    ({'candidates': 2.5}, 'candidates must be an integer >= 0'),
+    ({'candidate_rate': 1.5}, 'candidate_rate must be a fraction in'),
+    ({'candidate_rate': True}, 'candidate_rate must be a fraction in'),
+    ({'candidates': 0, 'candidate_rate': 0.0}, 'candidates must be above 0 where candidate_rate is 0'),
+    ({'trust_lo_min_ev_a': -0.1}, 'trust_lo_min_ev_a must be'),
+    ({'trust_lo_max_ev_a': 0.5}, 'trust_lo_max_ev_a must be a force deviation in'),
+    ({'trust_lo_min_ev_a': 0.3, 'trust_lo_max_ev_a': 0.2}, 'trust_lo_max_ev_a must be a force deviation in'),
+])
+def test_bad_adaptive_settings_are_refused_in_one_line(arguments, field):
+    values = {'trust_hi': 0.5, 'candidates': 2, 'candidate_rate': 0.1, **WIDE, **arguments}
+    with pytest.raises(ValueError) as info:
+        adaptive_trust_lo(DEVIATIONS, values.pop('trust_hi'), **values)
+    assert str(info.value).startswith(field) and '\n' not in str(info.value)

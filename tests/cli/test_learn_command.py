@@ -7,6 +7,7 @@ from click.testing import CliRunner
 
 from aiida_boroglass.cli import learning
 from aiida_boroglass.cli.launcher import main
+from aiida_boroglass.cli.plotting import text_table
 from aiida_boroglass.data.dataset import LabelledDatasetData
 
 
@@ -58,3 +59,25 @@ def test_a_trust_window_upside_down_is_refused_before_anything_is_stored(k_borat
     assert result.exit_code == 2 and 'learning.trust_hi_ev_a' in result.output, result.output
     assert 'Traceback' not in result.output and len(result.output.strip().splitlines()) == 1
     assert orm.QueryBuilder().append(orm.Node).count() == nodes
+
+
+def test_the_adaptive_mode_reaches_the_builder_and_refuses_a_fixed_trust_lo(k_borate_dataset, lammps_code,
+                                                                            monkeypatch):
+    launched = []
+    monkeypatch.setattr(learning, 'launch', lambda builder, *args: launched.append(builder))
+    arguments = ['learn', 'K2O-B2O3', '--x', '0.4', '--dataset', str(k_borate_dataset.pk), '--engine', 'classical',
+                 '--protocol', 'fast', '--trust-mode', 'adaptive']
+    result = CliRunner().invoke(main, arguments)
+    assert result.exit_code == 0, result.output
+    assert launched[0].learning['trust_mode'] == 'adaptive'
+    result = CliRunner().invoke(main, [*arguments, '--trust-lo', '0.2'])
+    assert result.exit_code == 2 and result.output.strip().startswith('Error: --trust-lo: a fixed lower level')
+    assert len(launched) == 1 and len(result.output.strip().splitlines()) == 1
+
+
+def test_the_table_shows_the_trust_levels_of_every_iteration():
+    rows = [{'iteration': f'iteration_0{i}', 'trust_lo_ev_a': level, 'trust_hi_ev_a': 0.5,
+             'energy_rmse_ev_per_atom_mean': 0.01} for i, level in enumerate((0.1234, 0.0871))]
+    lines = text_table(learning.LEARNING_COLUMNS, learning.learning_rows({'iterations': rows})).splitlines()
+    assert 'trust lo (eV/Å)' in lines[0] and 'trust hi (eV/Å)' in lines[0]
+    assert '0.1234' in lines[2] and '0.0871' in lines[3] and lines[3].count('0.5000') == 1

@@ -7,7 +7,9 @@ Every iteration
    protocol (glass, melt, quench, compressed glass), from the starting structure, frames
    dumped and the model deviation written every ``deviation_every`` steps;
 3. classifies every explored frame by its largest force deviation between the models
-   (accurate < ``trust_lo_ev_a`` <= candidate < ``trust_hi_ev_a`` <= failed) and selects at
+   (accurate < ``trust_lo`` <= candidate < ``trust_hi_ev_a`` <= failed; ``trust_lo`` is
+   ``trust_lo_ev_a``, or with ``trust_mode: adaptive`` set from the iteration's deviations,
+   :func:`aiida_boroglass.analysis.selection.adaptive_trust_lo`) and selects at
    most ``max_labels`` candidates spread over the candidates (farthest-point sampling of
    pair-distance fingerprints, :func:`aiida_boroglass.functions.learning.select_frames`);
 4. labels them (``boroglass.dft_label``: CP2K, VASP, or the classical force field as an exact
@@ -17,7 +19,9 @@ Every iteration
    compare.
 
 The loop has converged when the accurate fraction reaches ``accurate_target`` in
-``converged_iterations`` consecutive iterations; it stops with ``ERROR_NOT_CONVERGED`` after
+``converged_iterations`` consecutive iterations and, with adaptive trust levels, ``trust_lo``
+moved by less than ``adaptive.tolerance_ev_a`` between each two of the last
+``adaptive.checked_iterations`` iterations (:func:`learning_converged`); it stops with ``ERROR_NOT_CONVERGED`` after
 ``max_iterations`` (the last ensemble and its report are still returned). Every step is a
 child process with its own outputs, so a restarted daemon resumes the loop where it stood:
 a launched labelling job is waited for, never launched again, and no frame is labelled twice
@@ -31,7 +35,7 @@ from collections.abc import Mapping, Sequence
 from aiida import orm
 from aiida.engine import WorkChain, if_, while_
 
-from aiida_boroglass.analysis.selection import SELECTION_METHODS
+from aiida_boroglass.analysis.selection import ADAPTIVE_KEYS, SELECTION_METHODS, TRUST_MODES, check_adaptive
 from aiida_boroglass.calculations.lammps_inputs import validate_parameters
 from aiida_boroglass.data.dataset import LabelledDatasetData
 from aiida_boroglass.functions.datasets import dataset_structure, extend_dataset
@@ -46,8 +50,10 @@ from aiida_boroglass.workflows.learning.deepmd_ensemble import DeepmdEnsembleWor
 from aiida_boroglass.workflows.protocols.utils import ProtocolMixin
 
 #: keys of the ``learning`` settings
-LEARNING_KEYS = ('trust_lo_ev_a', 'trust_hi_ev_a', 'max_labels', 'selection', 'accurate_target',
-                 'converged_iterations', 'max_iterations', 'warm_start')
+LEARNING_KEYS = ('trust_lo_ev_a', 'trust_hi_ev_a', 'trust_mode', 'adaptive', 'max_labels', 'selection',
+                 'accurate_target', 'converged_iterations', 'max_iterations', 'warm_start')
+#: keys of the ``learning.adaptive`` settings: those of the adapted level, then of its convergence
+ADAPTIVE_SETTINGS = (*ADAPTIVE_KEYS, 'tolerance_ev_a', 'checked_iterations')
 #: keys of the ``exploration`` settings and of one exploration condition
 EXPLORATION_KEYS = ('deviation_every', 'timestep_fs', 'seed', 'conditions')
 CONDITION_KEYS = {'name', 'type', 'temperature_k', 'temperature_end_k', 'pressure_gpa', 'steps'}
@@ -85,14 +91,18 @@ def validate_learning(settings: Mapping) -> str | None:
     Parameters
     ----------
     settings : Mapping
-        :data:`LEARNING_KEYS`: trust levels in eV/Å, ``max_labels`` per iteration (>= 1),
-        ``selection`` (one of ``SELECTION_METHODS``), ``accurate_target`` in (0, 1],
-        ``converged_iterations`` and ``max_iterations`` (>= 1), ``warm_start`` (bool: each
-        model of iteration i > 0 starts from the same model of iteration i - 1).
+        :data:`LEARNING_KEYS`: trust levels in eV/Å, ``trust_mode`` (one of ``TRUST_MODES``;
+        ``trust_lo_ev_a`` is used with ``fixed`` only), ``adaptive`` (:func:`adaptive_message`,
+        checked in either mode), ``max_labels`` per iteration (>= 1), ``selection`` (one of
+        ``SELECTION_METHODS``), ``accurate_target`` in (0, 1], ``converged_iterations`` and
+        ``max_iterations`` (>= 1), ``warm_start`` (bool: each model of iteration i > 0 starts
+        from the same model of iteration i - 1).
     """
     message = key_message('learning', settings, LEARNING_KEYS)
     if message:
         return message
+    if settings['trust_mode'] not in TRUST_MODES:
+        return f'learning.trust_mode: one of {list(TRUST_MODES)}, got {settings["trust_mode"]!r}'
     low, high = settings['trust_lo_ev_a'], settings['trust_hi_ev_a']
     checks = (
         (is_real(low) and low >= 0, 'learning.trust_lo_ev_a', 'a force deviation >= 0, eV/Å'),
@@ -106,7 +116,37 @@ def validate_learning(settings: Mapping) -> str | None:
         (isinstance(settings['warm_start'], bool), 'learning.warm_start', 'true or false'),
     )
     return next((f'{field}: {allowed}, got {settings[field.split(".")[1]]!r}'
-                 for ok, field, allowed in checks if not ok), None)
+                 for ok, field, allowed in checks if not ok), None) or adaptive_message(settings)
+
+
+def adaptive_message(settings: Mapping) -> str | None:
+    """One line naming the first bad ``learning.adaptive`` setting; else None.
+
+    Parameters
+    ----------
+    settings : Mapping
+        The learning settings, ``trust_hi_ev_a`` valid; ``adaptive`` holds :data:`ADAPTIVE_SETTINGS`:
+        ``candidates`` (>= 0), ``candidate_rate`` (fraction of the explored frames), the bounds
+        ``trust_lo_min_ev_a`` <= ``trust_lo_max_ev_a`` < ``trust_hi_ev_a`` (eV/Å), as
+        :func:`~aiida_boroglass.analysis.selection.check_adaptive` allows, ``tolerance_ev_a``
+        (> 0, eV/Å) and ``checked_iterations`` (>= 2).
+    """
+    adaptive = settings['adaptive']
+    if not isinstance(adaptive, Mapping):
+        return f'learning.adaptive: a mapping of {list(ADAPTIVE_SETTINGS)}, got {adaptive!r}'
+    message = key_message('learning.adaptive', adaptive, ADAPTIVE_SETTINGS)
+    if message:
+        return message
+    try:
+        check_adaptive(settings['trust_hi_ev_a'], *(adaptive[key] for key in ADAPTIVE_KEYS))
+    except ValueError as error:
+        return f'learning.adaptive.{error}'
+    if not (is_real(adaptive['tolerance_ev_a']) and adaptive['tolerance_ev_a'] > 0):
+        return f'learning.adaptive.tolerance_ev_a: a change of trust_lo > 0 eV/Å, got {adaptive["tolerance_ev_a"]!r}'
+    if not is_count(adaptive['checked_iterations'], 2):
+        return (f'learning.adaptive.checked_iterations: an integer >= 2 (the last iterations whose trust_lo '
+                f'must agree), got {adaptive["checked_iterations"]!r}')
+    return None
 
 
 def condition_parameters(exploration: Mapping, condition: Mapping, seed: int) -> dict:
@@ -184,6 +224,44 @@ def converged(accurate_fractions: Sequence[float], target: float, needed: int) -
     return len(accurate_fractions) >= needed and all(f >= target for f in accurate_fractions[-needed:])
 
 
+def levels_stable(levels: Sequence[float], tolerance: float, needed: int) -> bool:
+    """Whether the last ``needed`` trust levels (eV/Å, one per iteration) change by less than ``tolerance`` (eV/Å).
+
+    DPGEN2's convergence of an ``adaptive-lower`` trust level: every two successive levels of
+    the last ``needed`` (>= 2) iterations differ by less than ``tolerance``; False with fewer
+    iterations.
+    """
+    last = list(levels)[-needed:]
+    return len(last) == needed and all(abs(b - a) < tolerance for a, b in zip(last, last[1:]))
+
+
+def learning_converged(settings: Mapping, accurate_fractions: Sequence[float], trust_lo: Sequence[float]) -> bool:
+    """The loop's convergence rule: accurate fractions (:func:`converged`) and, in adaptive mode, :func:`levels_stable`.
+
+    Parameters
+    ----------
+    settings : Mapping
+        Valid learning settings (:func:`validate_learning`).
+    accurate_fractions, trust_lo : Sequence of float
+        Accurate fraction and ``trust_lo`` (eV/Å) of every iteration so far, in order.
+    """
+    confident = converged(accurate_fractions, settings['accurate_target'], settings['converged_iterations'])
+    if settings['trust_mode'] == 'fixed':
+        return confident
+    adaptive = settings['adaptive']
+    return confident and levels_stable(trust_lo, adaptive['tolerance_ev_a'], adaptive['checked_iterations'])
+
+
+def trust_window(settings: Mapping) -> str:
+    """The trust levels of the learning ``settings`` in words: ``0.05-0.15``, or the adaptive bounds and target."""
+    if settings['trust_mode'] == 'fixed':
+        return f'{settings["trust_lo_ev_a"]}-{settings["trust_hi_ev_a"]}'
+    adaptive = settings['adaptive']
+    return (f'adaptive lower in [{adaptive["trust_lo_min_ev_a"]}, {adaptive["trust_lo_max_ev_a"]}] for '
+            f'max({adaptive["candidates"]}, {adaptive["candidate_rate"]:.0%} of the frames) candidates, upper '
+            f'{settings["trust_hi_ev_a"]}')
+
+
 def process_seconds(nodes: Sequence[orm.ProcessNode]) -> float:
     """Wall time, s, from the creation of the first of ``nodes`` to the last modification of any of them."""
     if not nodes:
@@ -207,8 +285,8 @@ class ActiveLearningWorkChain(ProtocolMixin, WorkChain):
                    help='Starting structure of every exploration run, Å (default: the last frame of the dataset\'s '
                         'first system).')
         spec.input('learning', valid_type=orm.Dict, serializer=orm.to_aiida_type,
-                   help='Trust levels (eV/Å), max_labels, selection, accurate_target, converged_iterations, '
-                        'max_iterations.')
+                   help='Trust levels (eV/Å), trust_mode (fixed or adaptive) and the adaptive settings, '
+                        'max_labels, selection, accurate_target, converged_iterations, max_iterations, warm_start.')
         spec.input('exploration', valid_type=orm.Dict, serializer=orm.to_aiida_type,
                    help='deviation_every (steps), timestep_fs (fs), seed and the conditions of the exploration runs.')
         spec.input('lammps_code', valid_type=orm.AbstractCode, help='LAMMPS with DeePMD-kit (boroglass-lmp).')
@@ -238,11 +316,11 @@ class ActiveLearningWorkChain(ProtocolMixin, WorkChain):
         spec.output('validation', valid_type=orm.Dict, required=False,
                     help='Validation RMSEs of the last ensemble on the fixed held-out frames (eV/atom, eV/Å).')
         spec.output('report', valid_type=orm.Dict,
-                    help='Per iteration: frames explored, accurate/candidate/failed fractions, labels added, '
-                         'validation RMSEs and the wall time of each step (s).')
+                    help='Per iteration: frames explored, trust levels used (eV/Å), accurate/candidate/failed '
+                         'fractions, labels added, validation RMSEs and the wall time of each step (s).')
         spec.exit_code(401, 'ERROR_NOT_CONVERGED',
                        message='Not converged after {iterations} iterations: accurate fractions {fractions}, '
-                               'target {target} in {needed} consecutive iterations.')
+                               'target {target} in {needed} consecutive iterations{levels}.')
         spec.exit_code(402, 'ERROR_CALCFUNCTION_FAILED', message=CALCFUNCTION_FAILED_MESSAGE)
         spec.exit_code(403, 'ERROR_TRAINING_FAILED',
                        message='Iteration {iteration}: the ensemble {node} failed: {message}')
@@ -326,13 +404,14 @@ class ActiveLearningWorkChain(ProtocolMixin, WorkChain):
         self.ctx.iteration = 0
         self.ctx.dataset = self.inputs.dataset
         self.ctx.accurate = []
+        self.ctx.trust_lo = []
         self.ctx.stop = None
         self.ctx.records = {}  # iteration key -> {'selection', 'validation', 'labels'} nodes of the report
         self.ctx.timing = {}
         settings = self.inputs.learning.get_dict()
         self.report(f'concurrent learning from {self.inputs.dataset.n_frames} frames: trust levels '
-                    f'{settings["trust_lo_ev_a"]}-{settings["trust_hi_ev_a"]} eV/Å, up to {settings["max_labels"]} '
-                    f'labels per iteration, {settings["max_iterations"]} iterations at most')
+                    f'{trust_window(settings)} eV/Å, up to {settings["max_labels"]} labels per iteration, '
+                    f'{settings["max_iterations"]} iterations at most')
 
     def should_iterate(self) -> bool:
         """Whether another iteration runs: not converged, not stopped, iterations left."""
@@ -411,8 +490,10 @@ class ActiveLearningWorkChain(ProtocolMixin, WorkChain):
         summary = selected['selection'].get_dict()
         fractions = summary['fractions']
         self.ctx.accurate.append(fractions['accurate'])
-        self.report(f'{self._key}: {summary["n_frames"]} frames explored: {fractions["accurate"]:.1%} accurate, '
-                    f'{fractions["candidate"]:.1%} candidates, {fractions["failed"]:.1%} failed; '
+        self.ctx.trust_lo.append(summary['trust_lo_ev_a'])
+        self.report(f'{self._key}: {summary["n_frames"]} frames explored, trust levels {summary["trust_lo_ev_a"]:.4g}-'
+                    f'{summary["trust_hi_ev_a"]:.4g} eV/Å ({summary["trust_reason"]}): {fractions["accurate"]:.1%} '
+                    f'accurate, {fractions["candidate"]:.1%} candidates, {fractions["failed"]:.1%} failed; '
                     f'{len(self.ctx.structures)} selected')
         if not self.ctx.structures and fractions['accurate'] < self.inputs.learning['accurate_target']:
             self.ctx.stop = {'label': 'ERROR_NO_CANDIDATES', 'values': {
@@ -420,9 +501,8 @@ class ActiveLearningWorkChain(ProtocolMixin, WorkChain):
         return None
 
     def _converged_now(self) -> bool:
-        """Whether the accurate fractions so far meet the convergence criterion."""
-        settings = self.inputs.learning.get_dict()
-        return converged(self.ctx.accurate, settings['accurate_target'], settings['converged_iterations'])
+        """Whether the accurate fractions (and adaptive trust levels) so far meet the convergence criterion."""
+        return learning_converged(self.inputs.learning.get_dict(), self.ctx.accurate, self.ctx.trust_lo)
 
     def should_label(self) -> bool:
         """Label when not converged, frames were selected and another iteration will train on them."""
@@ -485,10 +565,14 @@ class ActiveLearningWorkChain(ProtocolMixin, WorkChain):
         if self.ctx.stop is not None:
             return getattr(self.exit_codes, self.ctx.stop['label']).format(**self.ctx.stop['values'])
         settings = self.inputs.learning.get_dict()
+        levels = '' if settings['trust_mode'] == 'fixed' else (
+            f'; adaptive trust_lo {[round(level, 4) for level in self.ctx.trust_lo]} eV/Å, to agree within '
+            f'{settings["adaptive"]["tolerance_ev_a"]} eV/Å over {settings["adaptive"]["checked_iterations"]} '
+            'iterations')
         if not self._converged_now():
             return self.exit_codes.ERROR_NOT_CONVERGED.format(
                 iterations=self.ctx.iteration, fractions=[round(f, 3) for f in self.ctx.accurate],
-                target=settings['accurate_target'], needed=settings['converged_iterations'])
+                target=settings['accurate_target'], needed=settings['converged_iterations'], levels=levels)
         self.report(f'converged after {self.ctx.iteration} iterations: accurate fractions '
-                    f'{[round(f, 3) for f in self.ctx.accurate]}')
+                    f'{[round(f, 3) for f in self.ctx.accurate]}{levels}')
         return None

@@ -7,6 +7,8 @@ from aiida_boroglass.workflows.learning.active_learning import (
     ActiveLearningWorkChain,
     condition_parameters,
     converged,
+    learning_converged,
+    levels_stable,
     validate_exploration,
     validate_learning,
 )
@@ -43,6 +45,8 @@ def test_the_balanced_protocol_explores_glass_melt_quench_and_compression(defaul
     ({'max_iterations': True}, 'learning.max_iterations'),
     ({'warm_start': 'yes'}, 'learning.warm_start'),
     ({'trust_low': 0.1}, "unknown keys ['trust_low']"),
+    ({'trust_mode': 'auto'}, "learning.trust_mode: one of ['fixed', 'adaptive']"),
+    ({'adaptive': 0.1}, 'learning.adaptive: a mapping of'),
 ])
 def test_bad_learning_settings_are_named(defaults, change, field):
     message = validate_learning({**defaults['learning'], **change})
@@ -84,3 +88,40 @@ def test_an_exploration_run_is_one_dumped_stage_with_the_deviation_interval(defa
 ])
 def test_convergence_needs_consecutive_confident_iterations(fractions, expected):
     assert converged(fractions, 0.9, 2) is expected
+
+
+def test_every_protocol_keeps_fixed_trust_levels():
+    for protocol in ('fast', 'balanced', 'stringent'):
+        assert ActiveLearningWorkChain.get_protocol_inputs(protocol)['learning']['trust_mode'] == 'fixed'
+
+
+@pytest.mark.parametrize('change, message', [
+    ({'candidates': -2}, 'learning.adaptive.candidates must be an integer >= 0'),
+    ({'candidate_rate': 2.0}, 'learning.adaptive.candidate_rate must be a fraction in [0, 1]'),
+    ({'trust_lo_max_ev_a': 0.15}, 'learning.adaptive.trust_lo_max_ev_a must be a force deviation in [trust_lo_min'),
+    ({'tolerance_ev_a': 0.0}, 'learning.adaptive.tolerance_ev_a: a change of trust_lo > 0 eV/Å'),
+    ({'checked_iterations': 1}, 'learning.adaptive.checked_iterations: an integer >= 2'),
+    ({'window': 3}, "learning.adaptive: missing keys [], unknown keys ['window']"),
+])
+def test_bad_adaptive_settings_are_named(defaults, change, message):
+    learning = {**defaults['learning'], 'adaptive': {**defaults['learning']['adaptive'], **change}}
+    result = validate_learning(learning)
+    assert result is not None and result.startswith(message) and '\n' not in result, result
+
+
+ADAPTIVE = {'trust_mode': 'adaptive', 'accurate_target': 0.9, 'converged_iterations': 2,
+            'adaptive': {'tolerance_ev_a': 0.01, 'checked_iterations': 3}}
+
+
+@pytest.mark.parametrize('levels, expected', [
+    ([0.2, 0.105, 0.1, 0.108], True),   # the last three within 0.01 of each other in turn
+    ([0.105, 0.1, 0.125], False),       # the last step moved by 0.025
+    ([0.1, 0.1], False),                # fewer than three iterations checked
+])
+def test_adaptive_convergence_needs_stable_trust_lo_and_confident_iterations(levels, expected):
+    assert levels_stable(levels, 0.01, 3) is expected
+    accurate = [0.95] * len(levels)
+    assert learning_converged(ADAPTIVE, accurate, levels) is expected
+    assert learning_converged(ADAPTIVE, [*accurate[:-1], 0.5], levels) is False
+    # in fixed mode the levels do not count
+    assert learning_converged({**ADAPTIVE, 'trust_mode': 'fixed'}, accurate, levels) is True
