@@ -9,7 +9,9 @@ analysis calls (``compute_<name>`` beside the calcfunction ``<name>`` in the mod
 its exit status: 0, or the status and message the calcfunction would have returned.
 
 Plain data: a glass is :class:`Frames`, an ``ArrayData`` is :class:`ArrayContent`, a
-``Dict`` a dict, a ``Str`` a str. This module imports no AiiDA; the analysis it runs may.
+``Dict`` a dict, a ``Str`` a str, a ``Float`` or ``Int`` a number, a ``CompositionData`` a
+:class:`~aiida_boroglass.glass.composition.Composition`. This module imports no AiiDA; the
+analysis it runs may.
 """
 from __future__ import annotations
 
@@ -23,6 +25,8 @@ from typing import Any, Callable, Mapping, NamedTuple
 
 import numpy as np
 
+from aiida_boroglass.glass.composition import Composition
+
 #: Analyses a job may run: calcfunction name -> module holding ``<name>`` and ``compute_<name>``.
 ANALYSES: dict[str, str] = {
     'pair_distributions': 'aiida_boroglass.functions.structure',
@@ -32,6 +36,11 @@ ANALYSES: dict[str, str] = {
     'ring_analysis': 'aiida_boroglass.functions.medium_range',
     'persistent_homology': 'aiida_boroglass.functions.medium_range',
     'cavity_analysis': 'aiida_boroglass.functions.medium_range',
+    'diffusion_at_temperature': 'aiida_boroglass.functions.transport',
+    'ion_rearrangement': 'aiida_boroglass.functions.transport',
+    'hopping_transport': 'aiida_boroglass.functions.hopping',
+    'deformation_analysis': 'aiida_boroglass.functions.deformation',
+    'fracture_bond_switching': 'aiida_boroglass.functions.fracture',
 }
 
 INPUTS = 'inputs'
@@ -45,11 +54,13 @@ THREAD_VARIABLES = ('OMP_NUM_THREADS', 'OPENBLAS_NUM_THREADS', 'MKL_NUM_THREADS'
 
 class Frames(NamedTuple):
     """A glass as the kernels take it: positions ``(n_frames, n_atoms, 3)`` in Å, cells ``(n_frames, 3, 3)``
-    in Å (vectors as rows) and the element of each atom, a list of ``n_atoms`` str."""
+    in Å (vectors as rows), the element of each atom (a list of ``n_atoms`` str) and, for a
+    trajectory that has them, the time of each frame ``(n_frames,)`` in ps (else None)."""
 
     positions: np.ndarray
     cells: np.ndarray
     symbols: list
+    times: np.ndarray | None = None
 
 
 class ArrayContent(NamedTuple):
@@ -91,7 +102,7 @@ def write_bundle(folder: Path, stem: str, values: Mapping[str, Any], record: Map
         Where the two files go.
     stem : str
         File name without suffix (:data:`INPUTS` or :data:`RESULTS`).
-    values : mapping of str to Frames, ArrayContent, dict or str
+    values : mapping of str to Frames, ArrayContent, Composition, dict, str, int or float
         The plain data, by input or output label.
     record : mapping
         Extra JSON fields stored beside (function name, threads, exit status).
@@ -99,13 +110,17 @@ def write_bundle(folder: Path, stem: str, values: Mapping[str, Any], record: Map
     described, arrays = {}, {}
     for label, value in values.items():
         if isinstance(value, Frames):
-            described[label] = {'kind': 'frames'}
+            described[label] = {'kind': 'frames', 'times': value.times is not None}
             arrays.update({f'{label}/positions': value.positions, f'{label}/cells': value.cells,
                            f'{label}/symbols': np.asarray(value.symbols, dtype=str)})
+            if value.times is not None:
+                arrays[f'{label}/times'] = value.times
         elif isinstance(value, ArrayContent):
             described[label] = {'kind': 'arrays', 'attributes': value.attributes, 'names': list(value.arrays)}
             arrays.update({f'{label}/{name}': np.asarray(array) for name, array in value.arrays.items()})
-        elif isinstance(value, (dict, str)):
+        elif isinstance(value, Composition):
+            described[label] = {'kind': 'composition', 'value': value.to_dict()}
+        elif isinstance(value, (dict, str, int, float)) and not isinstance(value, bool):
             described[label] = {'kind': type(value).__name__, 'value': value}
         else:
             raise TypeError(f'{label}: {type(value).__name__} is not plain analysis data')
@@ -124,7 +139,10 @@ def read_bundle(folder: Path, stem: str) -> tuple[dict[str, Any], dict[str, Any]
         for label, entry in described.items():
             if entry['kind'] == 'frames':
                 values[label] = Frames(arrays[f'{label}/positions'], arrays[f'{label}/cells'],
-                                       arrays[f'{label}/symbols'].tolist())
+                                       arrays[f'{label}/symbols'].tolist(),
+                                       arrays[f'{label}/times'] if entry['times'] else None)
+            elif entry['kind'] == 'composition':
+                values[label] = Composition.from_dict(entry['value'])
             elif entry['kind'] == 'arrays':
                 values[label] = ArrayContent({name: arrays[f'{label}/{name}'] for name in entry['names']},
                                              entry['attributes'])

@@ -36,14 +36,20 @@ def validate_function(value: orm.Str, _) -> str | None:
 
 
 def validate_inputs(inputs, _) -> str | None:
-    """The ``nodes`` are exactly the inputs of ``function``'s calcfunction."""
+    """The ``nodes`` are inputs of ``function``'s calcfunction: all its required ones, none it does not take."""
     if 'function' not in inputs or inputs['function'].value not in ANALYSES:
         return None
-    expected = set(inspect.signature(analysis_functions(inputs['function'].value)[1]).parameters)
+    name = inputs['function'].value
+    parameters = inspect.signature(analysis_functions(name)[1]).parameters.values()
+    named = {p.name for p in parameters if p.kind is not p.VAR_KEYWORD}
+    required = {p.name for p in parameters if p.kind is not p.VAR_KEYWORD and p.default is p.empty}
+    more = [p.name for p in parameters if p.kind is p.VAR_KEYWORD]
     given = set(inputs.get('nodes', {}))
-    if given != expected:
-        return f"nodes: {inputs['function'].value} takes {sorted(expected)}, got {sorted(given)}"
-    return None
+    if required <= given and (more or given <= named):
+        return None
+    optional = f' (optional: {sorted(named - required)})' if named - required else ''
+    return (f'nodes: {name} takes {sorted(required)}{optional}{f" and any number of {more[0]}" if more else ""}, '
+            f'got {sorted(given)}')
 
 
 def job_threads(resource) -> int:

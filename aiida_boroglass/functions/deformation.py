@@ -7,13 +7,19 @@ local deformation gradient), :mod:`~aiida_boroglass.analysis.speciation` (N4) an
 run whose ``deform`` stage wrote both (its thermo carries the pressure tensor in bar, positive
 in compression; its frames start at the unstrained glass). Stress is reported positive in
 tension, GPa; strain is the engineering strain of the loaded axes (negative in compression).
+:func:`deformation_analysis`, whose cost grows with the frames x atoms, is a calcfunction around
+the pure function :func:`compute_deformation_analysis` of plain data
+(:mod:`aiida_boroglass.functions.plain`), which :mod:`aiida_boroglass.analysis.job` also runs as a job.
 """
 from __future__ import annotations
+
+from typing import Any
 
 import numpy as np
 from aiida import orm
 from aiida.engine import calcfunction
 
+from aiida_boroglass.analysis.job import ArrayContent, Frames
 from aiida_boroglass.analysis.mechanics.bond_switching import SWITCH_CLASSES, bond_switching
 from aiida_boroglass.analysis.mechanics.local_strain import (
     atom_classes,
@@ -32,8 +38,8 @@ from aiida_boroglass.analysis.rings import frame_rings, size_counts
 from aiida_boroglass.analysis.speciation import coordination_numbers
 from aiida_boroglass.calculations.lammps_inputs import BAR_PER_GPA
 from aiida_boroglass.functions.exit_codes import returns_exit_codes
+from aiida_boroglass.functions.plain import calcfunction_result, plain_inputs
 from aiida_boroglass.functions.structure import bond_cutoffs_of_formers
-from aiida_boroglass.functions.utils import frames_of
 from aiida_boroglass.glass.replicas import replica_statistics
 
 #: Scalars of :func:`deformation_analysis`'s ``properties`` averaged over runs (units in the keys).
@@ -42,50 +48,46 @@ RUN_QUANTITIES = ('strength_gpa', 'strain_at_strength', 'initial_modulus_gpa')
 AVERAGE_INPUTS = ('curve', 'evolution', 'properties')
 
 
-def _curve(thermo: orm.ArrayData, settings: dict) -> tuple[orm.ArrayData, dict]:
+def _curve(thermo: ArrayContent, settings: dict) -> tuple[ArrayContent, dict]:
     """Binned stress-strain curve of the deform stage, and its strength, strain at strength and initial slope."""
     stage, axes = settings['stage'], settings['axes']
-    lengths = np.stack([thermo.get_array(f'{stage}_l{axis}') for axis in 'xyz'], axis=1)
-    pressure = np.stack([thermo.get_array(f'{stage}_p{axis}{axis}') for axis in 'xyz'], axis=1) / BAR_PER_GPA
+    lengths = np.stack([thermo.arrays[f'{stage}_l{axis}'] for axis in 'xyz'], axis=1)
+    pressure = np.stack([thermo.arrays[f'{stage}_p{axis}{axis}'] for axis in 'xyz'], axis=1) / BAR_PER_GPA
     strain, stress = axial_strain(lengths, axes), axial_stress(pressure, axes)
     centres, mean, error = binned_curve(strain, stress, settings['curve_points'])
     modulus = initial_modulus(strain, stress, settings['modulus_strain'])
     if not np.isfinite(modulus):
         raise ValueError(f'settings.modulus_strain = {settings["modulus_strain"]:g}: fewer than two thermo lines below it')
     peak, at = strength(centres, mean, settings['sign'])
-    curve = orm.ArrayData()
-    for name, values in (('strain', centres), ('stress_gpa', mean), ('stress_error_gpa', error),
-                         ('raw_strain', strain), ('raw_stress_gpa', stress)):
-        curve.set_array(name, values)
-    curve.base.attributes.set('units', {'strain': '1', 'stress_gpa': 'GPa', 'stress_error_gpa': 'GPa',
-                                        'raw_strain': '1', 'raw_stress_gpa': 'GPa'})
+    curve = ArrayContent({'strain': centres, 'stress_gpa': mean, 'stress_error_gpa': error, 'raw_strain': strain,
+                          'raw_stress_gpa': stress},
+                         {'units': {'strain': '1', 'stress_gpa': 'GPa', 'stress_error_gpa': 'GPa', 'raw_strain': '1',
+                                    'raw_stress_gpa': 'GPa'}})
     return curve, {'strength_gpa': peak, 'strain_at_strength': at, 'initial_modulus_gpa': modulus,
                    'final_strain': float(strain[-1])}
 
 
-def _evolution(trajectory: orm.TrajectoryData, cutoffs: dict, settings: dict) -> tuple[orm.ArrayData, dict]:
+def _evolution(trajectory: Frames, cutoffs: dict, settings: dict) -> tuple[ArrayContent, dict]:
     """N4, 3-rings, bond switching and local deformation by atom class in every frame (frame 0 unstrained)."""
-    positions, cells, symbols = frames_of(trajectory)
+    positions, cells, symbols = trajectory.positions, trajectory.cells, trajectory.symbols
     axes = settings['axes']
-    evolution = orm.ArrayData()
-    evolution.set_array('strain', axial_strain(np.diagonal(cells, axis1=1, axis2=2), axes))
+    arrays = {'strain': axial_strain(np.diagonal(cells, axis1=1, axis2=2), axes)}
     if 'B' in symbols:
         n_oxygens = coordination_numbers(positions, cells, symbols, 'B', 'O', cutoffs['B'])
-        evolution.set_array('n4', np.mean(n_oxygens == 4, axis=1))
-    evolution.set_array('three_rings', np.array([
-        size_counts(frame_rings(p, c, symbols, cutoffs, max_atoms=6), 'formers')[3] for p, c in zip(positions, cells)]))
+        arrays['n4'] = np.mean(n_oxygens == 4, axis=1)
+    arrays['three_rings'] = np.array([
+        size_counts(frame_rings(p, c, symbols, cutoffs, max_atoms=6), 'formers')[3] for p, c in zip(positions, cells)])
     switching = bond_switching(positions, cells, symbols, cutoffs)
-    for element, counts in switching.counts.items():
-        evolution.set_array(f'switching_{element}', counts)
+    arrays.update({f'switching_{element}': counts for element, counts in switching.counts.items()})
     neighbourhoods = local_neighbourhoods(positions[0], cells[0], symbols, settings['window_a'])
     gradients = deformation_gradients(neighbourhoods, positions, cells)
     classes = atom_classes(positions[0], cells[0], symbols, cutoffs)
     for name, mean in class_averages(gradients, classes).items():
-        evolution.set_array(f'local_f_{name}', mean)
-        evolution.set_array(f'local_strain_{name}', np.mean(mean[:, axes, axes], axis=1) - 1.0)
-    evolution.base.attributes.set('switch_classes', list(SWITCH_CLASSES))
+        arrays[f'local_f_{name}'] = mean
+        arrays[f'local_strain_{name}'] = np.mean(mean[:, axes, axes], axis=1) - 1.0
     names, counts = np.unique(classes[classes != ''], return_counts=True)
-    return evolution, {'class_atoms': {str(n): int(c) for n, c in zip(names, counts)}}
+    class_atoms = {str(n): int(c) for n, c in zip(names, counts)}
+    return ArrayContent(arrays, {'switch_classes': list(SWITCH_CLASSES)}), {'class_atoms': class_atoms}
 
 
 @calcfunction
@@ -117,15 +119,21 @@ def deformation_analysis(thermo: orm.ArrayData, trajectory: orm.TrajectoryData, 
         order of attribute ``switch_classes``, ``local_f_<class>`` (n_frames, 3, 3) and
         ``local_strain_<class>`` (F_aa - 1 along the loaded axes) for B3r, B3n, B4r, B4n, Or, On,
         ...), ``properties`` (Dict: ``strength_gpa`` (magnitude), ``strain_at_strength``,
-        ``initial_modulus_gpa``, ``final_strain``, ``class_atoms``, ``cutoffs_a``).
+        ``initial_modulus_gpa``, ``final_strain``, ``class_atoms``, ``cutoffs_a``):
+        :func:`compute_deformation_analysis`.
     """
-    config = settings.get_dict()
-    symbols = list(trajectory.symbols)
-    formers = bond_cutoffs_of_formers(cutoffs.get_dict(), symbols)
-    curve, properties = _curve(thermo, config)
-    evolution, classes = _evolution(trajectory, formers, config)
-    return {'curve': curve, 'evolution': evolution,
-            'properties': orm.Dict({**properties, **classes, 'cutoffs_a': formers})}
+    return calcfunction_result(compute_deformation_analysis(
+        **plain_inputs(thermo=thermo, trajectory=trajectory, cutoffs=cutoffs, settings=settings)))
+
+
+def compute_deformation_analysis(thermo: ArrayContent, trajectory: Frames, cutoffs: dict,
+                                 settings: dict) -> dict[str, Any]:
+    """The outputs of :func:`deformation_analysis` as plain data (``curve``, ``evolution``: ArrayContent;
+    ``properties``: dict)."""
+    formers = bond_cutoffs_of_formers(cutoffs, trajectory.symbols)
+    curve, properties = _curve(thermo, settings)
+    evolution, classes = _evolution(trajectory, formers, settings)
+    return {'curve': curve, 'evolution': evolution, 'properties': {**properties, **classes, 'cutoffs_a': formers}}
 
 
 def _common_arrays(nodes: list[orm.ArrayData], what: str) -> dict[str, np.ndarray]:

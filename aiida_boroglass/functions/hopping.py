@@ -3,6 +3,9 @@
 Every function checks its inputs with the helpers below (the workflow runs the same
 checks before it submits anything) and calls the pure kernels of
 :mod:`aiida_boroglass.hopping`; units are in every output key or array name.
+:func:`hopping_transport`, whose cost grows with the lattice, is a calcfunction around the pure
+function :func:`compute_hopping_transport` of plain data (:mod:`aiida_boroglass.functions.plain`),
+which :mod:`aiida_boroglass.analysis.job` also runs as a job.
 """
 from __future__ import annotations
 
@@ -13,12 +16,14 @@ import numpy as np
 from aiida import orm
 from aiida.engine import calcfunction
 
+from aiida_boroglass.analysis.job import ArrayContent
 from aiida_boroglass.functions.exit_codes import (
     CALCFUNCTION_EXIT_CODES,
     CalcfunctionError,
     exit_code_of,
     returns_exit_codes,
 )
+from aiida_boroglass.functions.plain import calcfunction_result, plain_inputs
 from aiida_boroglass.functions.utils import check_integers, parameter_error, with_defaults
 from aiida_boroglass.glass.composition import Composition
 from aiida_boroglass.hopping.conductance import DEFAULT_JUMP_ANGSTROM, DEFAULT_NU_HZ, ensemble_transport
@@ -205,7 +210,7 @@ def network_former_units(composition: orm.Data, parameters: orm.Dict, source: or
     return orm.Dict({'units': found, 'source': source.value, 'x': x, 'y': y})
 
 
-def energy_scales(settings: Mapping, energies: orm.Dict | None) -> tuple[float, float]:
+def energy_scales(settings: Mapping, energies: Mapping | None) -> tuple[float, float]:
     """V0 (eV) and sigma_eps: the fitted ones when ``energies`` is given, else the parameters'."""
     if energies is not None:
         return energies['v0_ev'], energies['sigma_eps']
@@ -224,10 +229,18 @@ def hopping_transport(
     upper bound of the elimination); attributes with the means and sample standard
     deviations (``activation_energy_ev``, ``activation_energy_std_ev``, ``sigma_s_cm``,
     ``sigma_std_s_cm``), the Arrhenius E_a of ``T sigma`` (``arrhenius_ea_ev``, None with
-    fewer than two temperatures) and the V0 (eV) and sigma_eps used.
+    fewer than two temperatures) and the V0 (eV) and sigma_eps used: :func:`compute_hopping_transport`.
     """
+    given = {'energies': energies} if energies is not None else {}
+    return calcfunction_result(compute_hopping_transport(
+        **plain_inputs(composition=composition, units=units, parameters=parameters, **given)))
+
+
+def compute_hopping_transport(composition: Composition, units: dict, parameters: dict,
+                              energies: dict | None = None) -> dict[str, Any]:
+    """The output of :func:`hopping_transport` as plain data: ``{'result': ArrayContent}``."""
     settings = hopping_settings(parameters)
-    _, x, y = borophosphate_variables(composition.composition, settings['f0'])
+    _, x, y = borophosphate_variables(composition, settings['f0'])
     v0_ev, sigma_eps = energy_scales(settings, energies)
     result = ensemble_transport(
         settings['size'], x, y, v0_ev, sigma_eps, settings['n_landscapes'], settings['temperatures_k'],
@@ -235,18 +248,14 @@ def hopping_transport(
         u0_ev=settings['u0_per_v0'] * v0_ev, f0=settings['f0'], units=units['units'],
         units_atol=settings['units_tolerance'],
     )
-    node = orm.ArrayData()
-    for name, value in result._asdict().items():
-        node.set_array(name, np.asarray(value))
     ea_mean, ea_std = ensemble_statistics(result.activation_energy_ev)
     sigma_mean, sigma_std = ensemble_statistics(result.sigma_s_cm)
-    node.base.attributes.set_many({
+    return {'result': ArrayContent({name: np.asarray(value) for name, value in result._asdict().items()}, {
         'x': x, 'y': y, 'v0_ev': v0_ev, 'sigma_eps': sigma_eps,
         'activation_energy_ev': _finite_or_none(ea_mean), 'activation_energy_std_ev': _finite_or_none(ea_std),
         'sigma_s_cm': sigma_mean.tolist(), 'sigma_std_s_cm': sigma_std.tolist(),
         'arrhenius_ea_ev': _arrhenius(result.temperatures_k, sigma_mean),
-    })
-    return node
+    })}
 
 
 def _finite_or_none(value) -> float | None:

@@ -2,7 +2,8 @@
 
 An analysis that may run as a job is a pure function ``compute_<name>`` of plain data
 (:class:`~aiida_boroglass.analysis.job.Frames`, :class:`~aiida_boroglass.analysis.job.ArrayContent`,
-dict, str) returning ``{output label: plain value}``. Its calcfunction ``<name>`` and the
+:class:`~aiida_boroglass.glass.composition.Composition`, dict, str, numbers) returning
+``{output label: plain value}``. Its calcfunction ``<name>`` and the
 parser of the job both turn those values into nodes with :func:`output_nodes`, so the two
 routes store the same nodes.
 """
@@ -14,12 +15,15 @@ from aiida import orm
 from aiida.engine.processes.functions import FunctionProcess
 
 from aiida_boroglass.analysis.job import ArrayContent, Frames
+from aiida_boroglass.data.composition import CompositionData
 from aiida_boroglass.functions.utils import frames_of
 
 
 def plain_of(node: orm.Data) -> Any:
-    """The plain value of an input node: a glass (structure or trajectory) -> Frames, ArrayData ->
-    ArrayContent (every array and the attributes other than the array shapes), Dict -> dict, Str -> str.
+    """The plain value of an input node: a glass (structure or trajectory) -> Frames (with the
+    trajectory's ``times``, ps, where it has them), ArrayData -> ArrayContent (every array and
+    the attributes other than the array shapes), Dict -> dict, Str -> str, Float / Int -> float
+    / int, CompositionData -> Composition.
 
     Raises
     ------
@@ -28,15 +32,19 @@ def plain_of(node: orm.Data) -> Any:
     TypeError
         Another node type.
     """
-    if isinstance(node, (orm.StructureData, orm.TrajectoryData)):
+    if isinstance(node, orm.StructureData):
         return Frames(*frames_of(node))
+    if isinstance(node, orm.TrajectoryData):
+        return Frames(*frames_of(node), node.get_array('times') if 'times' in node.get_arraynames() else None)
     if isinstance(node, orm.ArrayData):
         attributes = {key: value for key, value in node.base.attributes.all.items() if not key.startswith('array|')}
         return ArrayContent({name: node.get_array(name) for name in node.get_arraynames()}, attributes)
     if isinstance(node, orm.Dict):
         return node.get_dict()
-    if isinstance(node, orm.Str):
+    if isinstance(node, (orm.Str, orm.Float, orm.Int)):
         return node.value
+    if isinstance(node, CompositionData):
+        return node.composition
     raise TypeError(f'{type(node).__name__} has no plain form for an analysis')
 
 

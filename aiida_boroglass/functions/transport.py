@@ -3,6 +3,9 @@
 Each wraps kernels of :mod:`aiida_boroglass.analysis.transport`,
 :mod:`aiida_boroglass.analysis.diffusion` and :mod:`aiida_boroglass.analysis.rearrangement`.
 Trajectories are the production frames of ``boroglass.diffusion`` (unwrapped positions, Å).
+:func:`diffusion_at_temperature` and :func:`ion_rearrangement`, whose cost grows with the
+frames x atoms, are calcfunctions around pure functions ``compute_<name>`` of plain data
+(:mod:`aiida_boroglass.functions.plain`), which :mod:`aiida_boroglass.analysis.job` also runs as a job.
 """
 from __future__ import annotations
 
@@ -18,9 +21,11 @@ from aiida_boroglass.analysis.diffusion import (
     ion_number_density_cm3,
     nernst_einstein,
 )
+from aiida_boroglass.analysis.job import ArrayContent, Frames
 from aiida_boroglass.analysis.rearrangement import classify_mobile, cumulative_d2min
 from aiida_boroglass.analysis.transport import field_conductivity, field_mobility, species_transport
 from aiida_boroglass.functions.exit_codes import CalcfunctionError, returns_exit_codes
+from aiida_boroglass.functions.plain import calcfunction_result, plain_inputs
 from aiida_boroglass.functions.utils import check_positive_numbers, frames_of, parameter_error, with_defaults
 
 #: Analysis settings of ``boroglass.diffusion`` (units in the keys).
@@ -115,18 +120,24 @@ def d2min_lag(interval_ps: float, dt_ps: float, n_frames: int) -> int:
     return lag
 
 
-def _time_step_ps(trajectory: orm.TrajectoryData) -> float:
-    """Time between frames of a production trajectory, ps (from its ``times`` array)."""
-    times = trajectory.get_array('times')
-    steps = np.diff(times)
+def _time_step_ps(trajectory: Frames, name: str) -> float:
+    """Time between frames of a production trajectory, ps (from its ``times``); ``name`` names it in errors.
+
+    Raises
+    ------
+    CalcfunctionError
+        ``ERROR_UNEVEN_FRAMES``: no times, fewer than two frames, or frames not equally spaced.
+    """
+    steps = np.diff(trajectory.times) if trajectory.times is not None else np.zeros(0)
     if steps.size == 0 or not np.allclose(steps, steps[0], rtol=1e-6):
-        raise CalcfunctionError('ERROR_UNEVEN_FRAMES', f'trajectory<{trajectory.pk}>: frames must be equally spaced in time')
+        raise CalcfunctionError('ERROR_UNEVEN_FRAMES', f'{name}: frames must be equally spaced in time (times, ps)')
     return float(steps[0])
 
 
-def _replicas(trajectories: Mapping[str, orm.TrajectoryData]) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
+def _replicas(trajectories: Mapping[str, Frames]) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
     """(positions, cells, symbols array) of each replica trajectory, in key order."""
-    return [tuple(np.asarray(a) for a in frames_of(trajectories[key])) for key in sorted(trajectories)]
+    return [(np.asarray(trajectories[key].positions), np.asarray(trajectories[key].cells),
+             np.asarray(trajectories[key].symbols)) for key in sorted(trajectories)]
 
 
 def _ion_density(replicas, element: str) -> float:
@@ -138,7 +149,8 @@ def _ion_density(replicas, element: str) -> float:
 @calcfunction
 @returns_exit_codes
 def diffusion_at_temperature(temperature_k: orm.Float, parameters: orm.Dict, **trajectories) -> dict[str, orm.Data]:
-    """MSD, non-Gaussian parameter, D and Nernst-Einstein sigma of each mobile species at one temperature.
+    """MSD, non-Gaussian parameter, D and Nernst-Einstein sigma of each mobile species at one temperature:
+    :func:`compute_diffusion_at_temperature`.
 
     Parameters
     ----------
@@ -158,15 +170,21 @@ def diffusion_at_temperature(temperature_k: orm.Float, parameters: orm.Dict, **t
         ``apparent_d_cm2_s``, ``n_ions``, ``number_density_cm3``, ``sigma_ne_s_cm`` and its
         error, and ``warnings`` (list of str).
     """
+    return calcfunction_result(compute_diffusion_at_temperature(
+        **plain_inputs(temperature_k=temperature_k, parameters=parameters, **trajectories)))
+
+
+def compute_diffusion_at_temperature(temperature_k: float, parameters: dict, **trajectories: Frames) -> dict[str, Any]:
+    """The outputs of :func:`diffusion_at_temperature` as plain data (``msd``: ArrayContent, ``diffusion``: dict)."""
     settings = transport_settings(parameters)
-    temperature = temperature_k.value
-    dt = {key: _time_step_ps(trajectories[key]) for key in trajectories}
+    temperature = float(temperature_k)
+    dt = {key: _time_step_ps(trajectories[key], f'trajectories.{key}') for key in sorted(trajectories)}
     if not np.allclose(list(dt.values()), next(iter(dt.values())), rtol=1e-6):
         raise CalcfunctionError('ERROR_UNEVEN_FRAMES', f'trajectories: the replicas have different frame intervals {dt} ps')
     dt_ps = next(iter(dt.values()))
     replicas = _replicas(trajectories)
     species = mobile_species(replicas[0][2], settings)
-    arrays = orm.ArrayData()
+    arrays: dict[str, np.ndarray] = {}
     summary: dict[str, Any] = {'temperature_k': temperature, 'dt_ps': dt_ps, 'n_replicas': len(replicas),
                                'haven_ratio': settings['haven_ratio'], 'species': {}, 'warnings': []}
     for element in species:
@@ -197,10 +215,9 @@ def diffusion_at_temperature(temperature_k: orm.Float, parameters: orm.Dict, **t
             'number_density_cm3': density,
             **ne,
         }
-        arrays.set_array(f'msd_a2_{element}', result.msd_a2)
-        arrays.set_array(f'non_gaussian_{element}', result.non_gaussian)
-        arrays.set_array('lags_ps', result.lags_ps)
-    return {'msd': arrays, 'diffusion': orm.Dict(summary)}
+        arrays.update({f'msd_a2_{element}': result.msd_a2, f'non_gaussian_{element}': result.non_gaussian,
+                       'lags_ps': result.lags_ps})
+    return {'msd': ArrayContent(arrays, {}), 'diffusion': summary}
 
 
 def _arrhenius_of(points: list[Mapping], settings: Mapping, element: str) -> dict[str, Any]:
@@ -287,9 +304,11 @@ def field_transport(field: orm.Dict, parameters: orm.Dict, diffusion: orm.Dict, 
         ratio ``sigma_field / sigma_ne``.
     """
     settings = transport_settings(parameters)
-    replicas = _replicas(trajectories)
+    plain = plain_inputs(**trajectories)
+    replicas = _replicas(plain)
     n_frames = min(positions.shape[0] for positions, _, _ in replicas)
-    dt_ps = _time_step_ps(trajectories[sorted(trajectories)[0]])
+    first = sorted(plain)[0]
+    dt_ps = _time_step_ps(plain[first], f'trajectories.{first}')
     values = field.get_dict()
     result: dict[str, Any] = {'efield_v_a': values['efield_v_a'], 'temperature_k': values['temperature_k'],
                               'frozen_elements': values.get('frozen_elements', []), 'species': {}}
@@ -313,7 +332,8 @@ def field_transport(field: orm.Dict, parameters: orm.Dict, diffusion: orm.Dict, 
 @calcfunction
 @returns_exit_codes
 def ion_rearrangement(trajectory: orm.TrajectoryData, parameters: orm.Dict) -> dict[str, orm.Data]:
-    """Cumulative non-affine displacement D_cum of every mobile ion, and the mobile / immobile split (paper 004).
+    """Cumulative non-affine displacement D_cum of every mobile ion, and the mobile / immobile split (paper 004):
+    :func:`compute_ion_rearrangement`.
 
     Parameters
     ----------
@@ -329,23 +349,28 @@ def ion_rearrangement(trajectory: orm.TrajectoryData, parameters: orm.Dict) -> d
         ``d_cum_a_<X>`` (Å) and ``mobile_<X>`` (bool); ``rearrangement``: Dict with per
         species the threshold (Å), the mobile fraction and the D_cum quartiles.
     """
+    return calcfunction_result(compute_ion_rearrangement(**plain_inputs(trajectory=trajectory, parameters=parameters)))
+
+
+def compute_ion_rearrangement(trajectory: Frames, parameters: dict) -> dict[str, Any]:
+    """The outputs of :func:`ion_rearrangement` as plain data (``d_cum``: ArrayContent, ``rearrangement``: dict)."""
     settings = transport_settings(parameters)
-    positions, cells, symbols = (np.asarray(a) for a in frames_of(trajectory))
-    lag = d2min_lag(settings['d2min_interval_ps'], _time_step_ps(trajectory), positions.shape[0])
-    arrays, summary = orm.ArrayData(), {'interval_ps': lag * _time_step_ps(trajectory),
-                                        'cutoff_a': settings['d2min_cutoff_a'], 'species': {}}
+    positions, cells, symbols = _replicas({'trajectory': trajectory})[0]
+    dt_ps = _time_step_ps(trajectory, 'trajectory')
+    lag = d2min_lag(settings['d2min_interval_ps'], dt_ps, positions.shape[0])
+    arrays: dict[str, np.ndarray] = {}
+    summary: dict[str, Any] = {'interval_ps': lag * dt_ps, 'cutoff_a': settings['d2min_cutoff_a'], 'species': {}}
     for element in mobile_species(symbols, settings):
         indices = np.flatnonzero(symbols == element)
         d_cum = cumulative_d2min(positions, cells, settings['d2min_cutoff_a'], lag, indices)[indices]
         mobile, threshold = classify_mobile(d_cum, quantile=settings['mobile_quantile'])
-        arrays.set_array(f'indices_{element}', indices)
-        arrays.set_array(f'd_cum_a_{element}', d_cum)
-        arrays.set_array(f'mobile_{element}', np.asarray(mobile, dtype=bool))
+        arrays.update({f'indices_{element}': indices, f'd_cum_a_{element}': d_cum,
+                       f'mobile_{element}': np.asarray(mobile, dtype=bool)})
         summary['species'][element] = {
             'threshold_a': float(threshold), 'mobile_fraction': float(np.mean(mobile)),
             'd_cum_quartiles_a': [float(q) for q in np.nanquantile(d_cum, [0.25, 0.5, 0.75])],
         }
-    return {'d_cum': arrays, 'rearrangement': orm.Dict(summary)}
+    return {'d_cum': ArrayContent(arrays, {}), 'rearrangement': summary}
 
 
 #: Settings of :func:`softness_model` (paper 004 section 4.6; units in the keys).

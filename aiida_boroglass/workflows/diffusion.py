@@ -4,6 +4,11 @@ Per temperature and replica one LAMMPS run (NVT equilibration, NVT production wi
 frames), optionally one run per replica in an applied field; then D(T) with its window
 and error, the Arrhenius fit extrapolated to 300 K, Nernst-Einstein conductivities, the
 field mobility, and the cumulative non-affine displacement of every ion.
+
+D(T) per temperature and D_cum per run, whose cost grows with the atoms x frames of a
+production run, run as calcfunctions, or as ``boroglass.analysis`` jobs on the computer of
+``analysis_code`` above ``job_threshold_atom_frames`` (:mod:`.analysis_jobs`); all are
+launched in one step, and each is read in the step named after it.
 """
 from __future__ import annotations
 
@@ -16,14 +21,19 @@ from aiida_boroglass.functions.exit_codes import CALCFUNCTION_FAILED_MESSAGE, ch
 from aiida_boroglass.functions.transport import (
     arrhenius_transport,
     d2min_lag,
-    diffusion_at_temperature,
     field_transport,
-    ion_rearrangement,
     mobile_species,
     transport_settings,
 )
 from aiida_boroglass.functions.utils import site_symbols
 from aiida_boroglass.glass.schedule import transport_stages, validate_transport_schedule
+from aiida_boroglass.workflows.analysis_jobs import (
+    above_threshold,
+    analysis_outputs,
+    define_job_inputs,
+    launch_analysis,
+    size_problem,
+)
 from aiida_boroglass.workflows.lammps_base import md_models, validate_md_potential
 from aiida_boroglass.workflows.protocols.utils import ProtocolMixin
 from aiida_boroglass.workflows.replica_runs import ReplicaRunsMixin, replica_elements, timestep_fs
@@ -83,6 +93,12 @@ def production_frames(inputs: Mapping) -> tuple[float, int]:
     return production['dump_every'] * step_fs / 1000.0, production['steps'] // production['dump_every'] + 1
 
 
+def production_atom_frames(inputs: Mapping) -> int:
+    """Atoms x frames of one production run, the size that sends the analyses to jobs (``inputs`` as in
+    :func:`production_frames`, with ``structures``)."""
+    return len(site_symbols(next(iter(inputs['structures'].values())))) * production_frames(inputs)[1]
+
+
 class DiffusionWorkChain(ReplicaRunsMixin, ProtocolMixin, WorkChain):
     """NVT MD at every temperature and replica -> MSD, D(T) -> Arrhenius, Nernst-Einstein -> field, D_cum."""
 
@@ -104,11 +120,13 @@ class DiffusionWorkChain(ReplicaRunsMixin, ProtocolMixin, WorkChain):
                    help='Analysis settings: see `functions.transport.TRANSPORT_DEFAULTS`.')
         spec.input('field', valid_type=orm.Dict, serializer=orm.to_aiida_type, required=False, validator=validate_field,
                    help='Applied-field run: efield_v_a (V/Å), freeze_network (bool, default false), temperature_k (None: hottest).')
+        define_job_inputs(spec, counted=' of one production run')
         spec.inputs.validator = cls.validate_inputs
 
         spec.outline(
             cls.setup,
             while_(cls.has_pending)(cls.launch_batch, cls.inspect_batch),
+            cls.launch_analyses,
             cls.diffusion,
             cls.arrhenius,
             if_(cls.has_field)(cls.field_drift),
@@ -149,7 +167,7 @@ class DiffusionWorkChain(ReplicaRunsMixin, ProtocolMixin, WorkChain):
                 temperature_key(field['temperature_k']) not in {temperature_key(t) for t in temperatures}:
             return (f'field.temperature_k: {field["temperature_k"]} K must be one of temperatures_k {temperatures}, '
                     'so that the field conductivity can be compared with Nernst-Einstein')
-        return None
+        return size_problem(value, production_atom_frames(value), 'each production run')
 
     @staticmethod
     def _validate_potential(value: Mapping, elements: Sequence[str]) -> str | None:
@@ -192,6 +210,7 @@ class DiffusionWorkChain(ReplicaRunsMixin, ProtocolMixin, WorkChain):
         self.ctx.runs = {key: (self.inputs.structures[replica], stages, md_parameters['seed'] + index)
                          for index, (key, (replica, stages)) in enumerate(runs.items())}
         self.ctx.pending = list(runs)
+        self.ctx.analysis_jobs = above_threshold(self.inputs, production_atom_frames(self.inputs))
         self.report(f'{len(runs)} LAMMPS runs: {len(temperatures)} temperatures x {len(replicas)} replicas'
                     + (' + field runs' if 'field' in self.inputs else ''))
 
@@ -220,13 +239,22 @@ class DiffusionWorkChain(ReplicaRunsMixin, ProtocolMixin, WorkChain):
         return {key.split('_', 1)[1]: self.ctx[f'run_{key}'].outputs.trajectory
                 for key in self.ctx.runs if key.startswith(f'{prefix}_')}
 
+    def launch_analyses(self):
+        """Launch MSD, D and Nernst-Einstein sigma at every temperature, and D_cum of every production run."""
+        for temperature in self.inputs.temperatures_k.get_list():
+            key = temperature_key(temperature)
+            launch_analysis(self, f'diffusion_{key}', 'diffusion_at_temperature', temperature_k=orm.Float(temperature),
+                            parameters=self.inputs.parameters, **self._trajectories(key))
+        for key in self.ctx.runs:
+            launch_analysis(self, f'rearrangement_{key}', 'ion_rearrangement',
+                            trajectory=self.ctx[f'run_{key}'].outputs.trajectory, parameters=self.inputs.parameters)
+
     @checked_step
     def diffusion(self):
         """MSD, D and Nernst-Einstein sigma at every temperature; warn where never diffusive."""
         for temperature in self.inputs.temperatures_k.get_list():
             key = temperature_key(temperature)
-            result = run_checked(diffusion_at_temperature, orm.Float(temperature), self.inputs.parameters,
-                                 **self._trajectories(key))
+            result = analysis_outputs(self, f'diffusion_{key}')
             self.out(f'msd.{key}', result['msd'])
             self.out(f'diffusion.{key}', result['diffusion'])
             for warning in result['diffusion']['warnings']:
@@ -259,6 +287,6 @@ class DiffusionWorkChain(ReplicaRunsMixin, ProtocolMixin, WorkChain):
     def rearrangement(self):
         """D_cum of every mobile ion in every production run, and the mobile / immobile split."""
         for key in self.ctx.runs:
-            result = run_checked(ion_rearrangement, self.ctx[f'run_{key}'].outputs.trajectory, self.inputs.parameters)
+            result = analysis_outputs(self, f'rearrangement_{key}')
             self.out(f'd_cum.{key}', result['d_cum'])
             self.out(f'rearrangement.{key}', result['rearrangement'])

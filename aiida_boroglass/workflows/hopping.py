@@ -1,4 +1,9 @@
-"""``boroglass.hopping``: E_a(x) and sigma_dc(x, T) of borophosphate glasses from the site-energy hopping model."""
+"""``boroglass.hopping``: E_a(x) and sigma_dc(x, T) of borophosphate glasses from the site-energy hopping model.
+
+Delta_c and sigma_dc(T) of each glass (``hopping_transport``), whose cost grows with the
+lattice, run as a calcfunction, or as a ``boroglass.analysis`` job on the computer of
+``analysis_code`` above ``job_threshold_site_solves`` (:data:`SITE_SOLVES`, :mod:`.analysis_jobs`).
+"""
 from __future__ import annotations
 
 from typing import Mapping
@@ -16,12 +21,37 @@ from aiida_boroglass.functions.hopping import (
     fit_energy_scales,
     hopping_settings,
     hopping_summary,
-    hopping_transport,
     measured_activation_energy,
     network_former_units,
     nfu_units,
 )
+from aiida_boroglass.workflows.analysis_jobs import (
+    JobThreshold,
+    above_threshold,
+    analysis_outputs,
+    define_job_inputs,
+    launch_analysis,
+    size_problem,
+)
 from aiida_boroglass.workflows.protocols.utils import ProtocolMixin
+
+#: Where ``hopping_transport`` becomes a job: lattice sites x landscapes x (1 + temperatures), one
+#: percolation search and one conductance solve per temperature on every landscape. Measured here
+#: (one core, docs/hopping.md): about 1 us per site for Delta_c and 8-10 us per site and temperature for
+#: sigma_dc, so 2,000,000 costs 10-20 s, the fixed cost of a job.
+SITE_SOLVES = JobThreshold('job_threshold_site_solves', 2_000_000,
+                           'lattice sites x landscapes x (1 + temperatures)')
+
+
+def site_solves(settings: Mapping) -> int:
+    """The size of one glass's ``hopping_transport``: ``size^3 x n_landscapes x (1 + len(temperatures_k))``.
+
+    Parameters
+    ----------
+    settings : Mapping
+        Hopping settings (:func:`~aiida_boroglass.functions.hopping.hopping_settings`).
+    """
+    return settings['size'] ** 3 * settings['n_landscapes'] * (1 + len(settings['temperatures_k']))
 
 
 def validate_inputs(inputs, _):
@@ -46,7 +76,8 @@ def validate_inputs(inputs, _):
         check_experiment(experiment, settings['temperatures_k'])
     except ValueError as exception:
         return str(exception)
-    return _check_fits(settings, experiment, x_of)
+    return _check_fits(settings, experiment, x_of) or size_problem(inputs, site_solves(settings), 'each glass',
+                                                                   SITE_SOLVES)
 
 
 def _check_fits(settings: Mapping, experiment: Mapping, x_of: Mapping[str, float]) -> str | None:
@@ -95,11 +126,13 @@ class HoppingWorkChain(ProtocolMixin, WorkChain):
                                   "('measured'), or the structure panel's network_units output ('simulated').")
         spec.input('experiment', valid_type=orm.Dict, required=False,
                    help='Measured data: {"activation_energy_ev": {x: E_a}, "sigma_s_cm": {x: {T: sigma}}}.')
+        define_job_inputs(spec, SITE_SOLVES, counted=' of a glass (one percolation search and one conductance solve '
+                                                     'per temperature on every landscape)')
         spec.inputs.validator = validate_inputs
         spec.outline(
             cls.network_former_units,
             if_(cls.should_fit_energies)(cls.fit_energy_scales),
-            while_(cls.glasses_left)(cls.transport),
+            while_(cls.glasses_left)(cls.launch_transport, cls.transport),
             cls.summarize,
         )
         spec.output_namespace('units', valid_type=orm.Dict, dynamic=True, help='NFU concentrations per glass.')
@@ -138,6 +171,8 @@ class HoppingWorkChain(ProtocolMixin, WorkChain):
     def network_former_units(self):
         """The checked NFU concentrations of every glass."""
         source = self.inputs.nfu_source
+        self.ctx.analysis_jobs = above_threshold(self.inputs, site_solves(hopping_settings(self.inputs.parameters)),
+                                                 SITE_SOLVES)
         self.ctx.transport = {}
         self.ctx.units = {}
         for key, composition in self.inputs.compositions.items():
@@ -165,13 +200,19 @@ class HoppingWorkChain(ProtocolMixin, WorkChain):
         """Whether a glass still needs its transport (one glass per step: a checkpoint after each)."""
         return len(self.ctx.transport) < len(self.inputs.compositions)
 
-    @checked_step
-    def transport(self):
-        """Delta_c and sigma_dc(T) of the next glass."""
+    def launch_transport(self):
+        """Launch Delta_c and sigma_dc(T) of the next glass."""
         key = next(key for key in self.inputs.compositions if key not in self.ctx.transport)
         extra = {'energies': self.ctx.energies} if 'energies' in self.ctx else {}
-        node = run_checked(hopping_transport, self.inputs.compositions[key], self.ctx.units[key], self.inputs.parameters,
-                           **extra)
+        self.ctx.glass = key
+        launch_analysis(self, f'transport_{key}', 'hopping_transport', composition=self.inputs.compositions[key],
+                        units=self.ctx.units[key], parameters=self.inputs.parameters, **extra)
+
+    @checked_step
+    def transport(self):
+        """Delta_c and sigma_dc(T) of that glass."""
+        key = self.ctx.glass
+        node = analysis_outputs(self, f'transport_{key}')['result']
         self.ctx.transport[key] = node
         self.out(f'transport.{key}', node)
         ea = node.base.attributes.get('activation_energy_ev')

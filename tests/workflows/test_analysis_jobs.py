@@ -1,4 +1,5 @@
-"""Heavy analyses as jobs: the structure panel's two routes store the same results; jobs cap their threads."""
+"""Heavy analyses as jobs: the two routes of the structure panel, medium range, transport, hopping and deformation
+store the same results; jobs cap their threads; a size above the threshold without a code is refused."""
 import json
 import re
 
@@ -8,9 +9,10 @@ from aiida import orm
 from aiida.common.links import LinkType
 from aiida.engine import run_get_node
 
-from aiida_boroglass.analysis.job import LOG_FILENAME, THREAD_VARIABLES
+from aiida_boroglass.analysis.job import LOG_FILENAME, THREAD_VARIABLES, analysis_functions
 from aiida_boroglass.calculations.analysis import AnalysisCalculation, ensure_python_code
 from aiida_boroglass.functions.structure import pair_distributions
+from aiida_boroglass.workflows.analysis_jobs import JOB_OUTPUTS
 from aiida_boroglass.workflows.medium_range import MediumRangeWorkChain
 from aiida_boroglass.workflows.structure_panel import StructurePanelWorkChain
 
@@ -197,3 +199,147 @@ def test_a_job_gets_as_many_threads_as_its_resources_give_cores(resource_class, 
     from aiida_boroglass.calculations.analysis import job_threads
 
     assert job_threads(getattr(datastructures, resource_class)(**resources)) == threads
+
+
+# --- transport, hopping and deformation: the analyses of boroglass.diffusion, boroglass.hopping, boroglass.deformation
+
+
+def job_outputs(node):
+    """The result nodes of a finished calcfunction or analysis job, by output label."""
+    links = node.base.links.get_outgoing(link_type=LinkType.CREATE).all()
+    return {link.link_label: link.node for link in links if link.link_label not in JOB_OUTPUTS}
+
+
+def assert_routes_agree(python_code, name, **nodes):
+    """``name`` as its calcfunction and as a job on ``nodes``: both finish ok with identical outputs; return them."""
+    function, _ = analysis_functions(name)
+    _, local = function.run_get_node(**nodes)
+    _, job = run_get_node(AnalysisCalculation, function=name, code=python_code, nodes=nodes,
+                          metadata={'options': JOB_OPTIONS})
+    assert local.is_finished_ok, local.exit_message
+    assert job.is_finished_ok, job.exit_message
+    outputs = job_outputs(local)
+    assert set(outputs) == set(job_outputs(job))
+    for label, node in job_outputs(job).items():
+        assert_same_node(outputs[label], node, f'{name}.{label}')
+    return outputs
+
+
+def walk_trajectory(seed, n_frames=60, dt_ps=0.1, box_a=9.0):
+    """20 Li on a random walk (D = 1 Å^2/ps) among 10 O vibrating in place, unwrapped, a frame every ``dt_ps``."""
+    rng = np.random.default_rng(seed)
+    start = rng.uniform(0, box_a, size=(30, 3))
+    steps = rng.normal(scale=np.sqrt(2 * dt_ps), size=(n_frames, 30, 3))
+    steps[:, 20:] = 0.0
+    positions = start + np.cumsum(steps, axis=0) + rng.normal(scale=0.05, size=(n_frames, 30, 3))
+    trajectory = orm.TrajectoryData()
+    trajectory.set_trajectory(symbols=['Li'] * 20 + ['O'] * 10, positions=positions,
+                              cells=np.repeat(np.eye(3)[None] * box_a, n_frames, axis=0), times=dt_ps * np.arange(n_frames),
+                              stepids=np.arange(n_frames), pbc=(True, True, True))
+    return trajectory.store()
+
+
+def test_diffusion_and_rearrangement_jobs_give_the_calcfunctions_outputs(python_code):
+    replicas = {'r0': walk_trajectory(0), 'r1': walk_trajectory(1)}
+    parameters = orm.Dict({'d2min_interval_ps': 0.5, 'slope_tol': 0.3, 'min_points': 3})
+    diffusion = assert_routes_agree(python_code, 'diffusion_at_temperature', temperature_k=orm.Float(800.0),
+                                    parameters=parameters, **replicas)
+    li = diffusion['diffusion']['species']['Li']
+    assert li['diffusive'] and 0.3e-4 < li['d_cm2_s'] < 3e-4 and li['n_ions'] == 40  # 1 Å^2/ps = 1e-4 cm^2/s
+    rearrangement = assert_routes_agree(python_code, 'ion_rearrangement', trajectory=replicas['r0'],
+                                        parameters=parameters)
+    assert np.all(rearrangement['d_cum'].get_array('d_cum_a_Li') > 0)
+
+
+def test_hopping_workflow_gives_the_same_outputs_by_both_routes(python_code):
+    from aiida_boroglass.data.composition import CompositionData
+    from aiida_boroglass.workflows.hopping import HoppingWorkChain
+
+    inputs = {'compositions': {'x0500': CompositionData('0.33Li2O-0.67[xB2O3-(1-x)P2O5]', x=0.5)},
+              'parameters': orm.Dict({'size': 8, 'n_landscapes': 2, 'temperatures_k': [400.0, 600.0], 'seed': 3})}
+    _, local = run_get_node(HoppingWorkChain, **inputs)  # 8^3 x 2 x 3 site solves: far below the default threshold
+    _, jobs = run_get_node(HoppingWorkChain, **inputs, job_threshold_site_solves=0, analysis_code=python_code,
+                           analysis_options=orm.Dict(JOB_OPTIONS))
+    assert local.is_finished_ok and jobs.is_finished_ok, (local.exit_message, jobs.exit_message)
+    assert set(local.outputs) == set(jobs.outputs) == {'units', 'transport', 'summary', 'curves'}
+    for label in ('summary', 'curves'):
+        assert_same_node(local.outputs[label], jobs.outputs[label], label)
+    assert_same_node(local.outputs.transport.x0500, jobs.outputs.transport.x0500, 'transport')
+    assert local.outputs.transport.x0500.creator.process_label == 'hopping_transport'
+    creator = jobs.outputs.transport.x0500.creator
+    assert creator.process_type == 'aiida.calculations:boroglass.analysis' and creator.caller.pk == jobs.pk
+    assert creator.inputs.nodes.units.uuid == jobs.outputs.units.x0500.uuid
+    assert np.all(np.isfinite(jobs.outputs.transport.x0500.get_array('sigma_s_cm')))
+
+
+def test_deformation_job_gives_the_calcfunctions_outputs(python_code, k_borate_glass):
+    """A 168-atom glass stretched affinely to 3 % along x in 4 frames, jiggled, and a linear 50 GPa thermo."""
+    from aiida_boroglass.calculations.lammps_inputs import BAR_PER_GPA
+
+    rng = np.random.default_rng(5)
+    reference, cell = k_borate_glass.get_positions()[0], k_borate_glass.get_cells()[0]
+    strains = np.linspace(0.0, 0.03, 4)
+    stretch = np.array([np.diag([1 + e, 1.0, 1.0]) for e in strains])
+    trajectory = orm.TrajectoryData()
+    trajectory.set_trajectory(symbols=list(k_borate_glass.symbols),
+                              positions=reference @ stretch + rng.normal(scale=0.03, size=(4, *reference.shape)),
+                              cells=cell @ stretch, pbc=(True, True, True))
+    thermo = orm.ArrayData()
+    strain = np.linspace(0.0, 0.03, 31)
+    for axis, factor in zip('xyz', (1 + strain, np.ones_like(strain), np.ones_like(strain))):
+        thermo.set_array(f'deform_l{axis}', cell[0, 0] * factor)
+    thermo.set_array('deform_pxx', -50.0 * strain * BAR_PER_GPA + rng.normal(scale=100.0, size=strain.size))
+    thermo.set_array('deform_pyy', np.zeros_like(strain))
+    thermo.set_array('deform_pzz', np.zeros_like(strain))
+    settings = orm.Dict({'stage': 'deform', 'axes': [0], 'sign': 1, 'curve_points': 5, 'modulus_strain': 0.02,
+                         'window_a': 4.0})
+    cutoffs = orm.Dict({'B-O': {'value_a': 1.9, 'source': 'given'}})
+    outputs = assert_routes_agree(python_code, 'deformation_analysis', thermo=thermo.store(),
+                                  trajectory=trajectory.store(), cutoffs=cutoffs.store(), settings=settings.store())
+    assert outputs['properties']['initial_modulus_gpa'] == pytest.approx(50.0, rel=0.05)
+    np.testing.assert_allclose(outputs['evolution'].get_array('strain'), strains, atol=1e-12)
+    assert 0 < outputs['evolution'].get_array('n4')[0] < 1
+
+
+def k_borate_builder(workflow, k_borate_21, lammps_code, overrides):
+    """Inputs of ``workflow`` (diffusion or deformation) on the 21-atom K borate glass under Deng-Du, from ``fast``."""
+    from aiida_boroglass.workflows.ab_initio.classical_labeller import frame_forcefield
+
+    forcefield = orm.Dict(frame_forcefield([site.kind_name for site in k_borate_21.sites], 'deng_du'))
+    builder = workflow.get_builder_from_protocol(lammps_code, [k_borate_21], forcefield, protocol='fast',
+                                                 overrides=overrides)
+    return builder._inputs(prune=True)
+
+
+@pytest.mark.parametrize(('workflow', 'overrides', 'message'), [
+    ('diffusion', {'schedule': {'equilibration_ps': 0.1, 'production_ps': 1.0, 'dump_every_ps': 0.05},
+                   'parameters': {'d2min_interval_ps': 0.2}},
+     'analysis_code: each production run has 441 atoms x analysed frames, above job_threshold_atom_frames = 100'),
+    ('deformation', {'frames': 5, 'max_strain': 0.1, 'analysis': {'window_a': 3.0}},
+     'analysis_code: each deformation run has 126 atoms x analysed frames, above job_threshold_atom_frames = 100'),
+    ('hopping', {}, 'analysis_code: each glass has 108000 lattice sites x landscapes x (1 + temperatures), above '
+                    'job_threshold_site_solves = 100'),
+])
+def test_analyses_above_the_threshold_without_a_code_are_refused_naming_it(k_borate_21, lammps_code, workflow,
+                                                                            overrides, message):
+    from aiida_boroglass.data.composition import CompositionData
+    from aiida_boroglass.workflows.diffusion import DiffusionWorkChain
+    from aiida_boroglass.workflows.hopping import HoppingWorkChain
+    from aiida_boroglass.workflows.mechanics.deformation import DeformationWorkChain
+
+    if workflow == 'hopping':  # 30^3 sites x 1 landscape x (1 + 3 temperatures)
+        process = HoppingWorkChain
+        inputs = {'compositions': {'x0500': CompositionData('0.33Li2O-0.67[xB2O3-(1-x)P2O5]', x=0.5)},
+                  'parameters': orm.Dict({'size': 30, 'n_landscapes': 1, 'temperatures_k': [400.0, 500.0, 600.0]}),
+                  'nfu_source': orm.Str('model'), 'job_threshold_site_solves': orm.Int(100)}
+    else:
+        process = DiffusionWorkChain if workflow == 'diffusion' else DeformationWorkChain
+        inputs = {**k_borate_builder(process, k_borate_21, lammps_code, overrides),
+                  'job_threshold_atom_frames': orm.Int(100)}
+    error = process.spec().inputs.validate(inputs)
+    assert error is not None and message in str(error) and '\n' not in error.message, str(error)
+    assert process.spec().inputs.validate({**inputs, 'analysis_code': lammps_code}) is None
+    before = node_count()
+    with pytest.raises(ValueError, match=re.escape(message.split(',')[0])):
+        run_get_node(process, **inputs)
+    assert node_count() == before

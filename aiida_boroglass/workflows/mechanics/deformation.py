@@ -11,7 +11,10 @@ the unstrained one. Per run a calcfunction gives the binned stress-strain curve 
 positive in tension, GPa), the strength (largest stress magnitude in the loading sense) and its
 strain, the initial slope, and per frame N4, the 3-rings, the bond-switching counts of every
 former against the unstrained frame and F_i averaged by atom class; a last calcfunction
-averages the runs (paper 001 averages 3 replicas x 3 directions).
+averages the runs (paper 001 averages 3 replicas x 3 directions). The per-run analysis, whose
+cost grows with the atoms x frames of a run, runs as a calcfunction, or as a
+``boroglass.analysis`` job on the computer of ``analysis_code`` above
+``job_threshold_atom_frames`` (:mod:`..analysis_jobs`).
 
 Bond cutoffs are the first minima of the partial g(r) of each replica (``pair_distributions``,
 the structure panel's calcfunction), as papers 002 and 004 take them. Directions are the axes
@@ -35,11 +38,18 @@ from aiida_boroglass.calculations.lammps_inputs import (
     MAX_STRAIN_RATE_PER_PS,
     validate_parameters,
 )
-from aiida_boroglass.functions.deformation import deformation_analysis, deformation_average
+from aiida_boroglass.functions.deformation import deformation_average
 from aiida_boroglass.functions.exit_codes import CALCFUNCTION_FAILED_MESSAGE, checked_step, run_checked
 from aiida_boroglass.functions.structure import pair_distributions
 from aiida_boroglass.functions.utils import is_count, is_real
 from aiida_boroglass.glass.replicas import replica_seed
+from aiida_boroglass.workflows.analysis_jobs import (
+    above_threshold,
+    analysis_outputs,
+    define_job_inputs,
+    launch_analysis,
+    size_problem,
+)
 from aiida_boroglass.workflows.mechanics.elastic import ElasticWorkChain, steps_of
 from aiida_boroglass.workflows.protocols.utils import ProtocolMixin
 from aiida_boroglass.workflows.replica_runs import ReplicaRunsMixin, replica_elements, timestep_fs
@@ -103,6 +113,13 @@ def run_stages(mode: str, direction: str | None, lateral: str, rate_per_ps: floa
     equilibrate = {'name': 'equilibrate', 'type': 'npt', 'steps': equilibrate_steps, 'temperature_k': temperature_k,
                    'pressure_gpa': 0.0}
     return ([equilibrate] if equilibrate_steps else []) + [deform]
+
+
+def run_atom_frames(inputs: Mapping) -> int:
+    """Atoms x frames of one deformation run (the unstrained frame and ``frames`` more), the size that sends
+    the analyses to jobs."""
+    frames = inputs['frames'].value if 'frames' in inputs else DEFAULTS['frames']
+    return len(next(iter(inputs['structures'].values())).sites) * (frames + 1)
 
 
 def _choice(name: str, allowed):
@@ -197,12 +214,14 @@ class DeformationWorkChain(ReplicaRunsMixin, ProtocolMixin, WorkChain):
                    validator=validate_analysis,
                    help='window_a (h of F_i, Å), cutoffs_a ({"B-O": 1.9}, Å, over the g(r) first minima), '
                         'curve_points, modulus_strain; defaults `ANALYSIS_DEFAULTS`.')
+        define_job_inputs(spec, counted=' of one run')
         spec.inputs.validator = cls.validate_inputs
 
         spec.outline(
             cls.setup,
             cls.find_cutoffs,
             while_(cls.has_pending)(cls.launch_batch, cls.inspect_batch),
+            cls.launch_analyses,
             cls.analyse,
             cls.average,
         )
@@ -253,7 +272,7 @@ class DeformationWorkChain(ReplicaRunsMixin, ProtocolMixin, WorkChain):
         if analysis['modulus_strain'] < 2 * thermo_strain or analysis['modulus_strain'] > inputs['max_strain']:
             return (f'analysis.modulus_strain: must lie in [{2 * thermo_strain:g}, {inputs["max_strain"]:g}] (two thermo '
                     f'lines at least, at most max_strain), got {analysis["modulus_strain"]!r}')
-        return None
+        return size_problem(value, run_atom_frames(value), 'each deformation run')
 
     @staticmethod
     def fill_protocol_inputs(builder, inputs: Mapping):
@@ -282,6 +301,7 @@ class DeformationWorkChain(ReplicaRunsMixin, ProtocolMixin, WorkChain):
                 self.ctx.axes[key] = [DEFORM_AXES.index(direction)] if direction else [0, 1, 2]
                 self.ctx.replica_of[key] = replica
         self.ctx.pending = list(self.ctx.runs)
+        self.ctx.analysis_jobs = above_threshold(self.inputs, run_atom_frames(self.inputs))
         final = MODES[mode] * steps * rate * md_parameters['timestep_fs'] * 1e-3
         self.report(f'{mode} at {MODES[mode] * rate:g} 1/ps to strain {final:g} ({steps} steps, a frame every {every}): '
                     f'{len(self.ctx.runs)} LAMMPS run(s)')
@@ -297,9 +317,8 @@ class DeformationWorkChain(ReplicaRunsMixin, ProtocolMixin, WorkChain):
         """Stop at the first failed run."""
         return self.failed_runs()
 
-    @checked_step
-    def analyse(self):
-        """Curve, strength and structure along the strain of every run."""
+    def launch_analyses(self):
+        """Launch the curve, strength and structure along the strain of every run."""
         analysis = analysis_settings(self.inputs.analysis)
         sign = MODES[self.inputs.mode.value]
         for key in self.ctx.runs:
@@ -307,8 +326,15 @@ class DeformationWorkChain(ReplicaRunsMixin, ProtocolMixin, WorkChain):
             settings = orm.Dict({'stage': DEFORM_STAGE, 'axes': self.ctx.axes[key], 'sign': sign,
                                  'curve_points': analysis['curve_points'], 'modulus_strain': analysis['modulus_strain'],
                                  'window_a': analysis['window_a']})
-            cutoffs = self.ctx.cutoffs[self.ctx.replica_of[key]]
-            result = run_checked(deformation_analysis, outputs.thermo, outputs.trajectory, cutoffs, settings)
+            launch_analysis(self, f'analysis_{key}', 'deformation_analysis', thermo=outputs.thermo,
+                            trajectory=outputs.trajectory, cutoffs=self.ctx.cutoffs[self.ctx.replica_of[key]],
+                            settings=settings)
+
+    @checked_step
+    def analyse(self):
+        """Curve, strength and structure along the strain of every run."""
+        for key in self.ctx.runs:
+            result = analysis_outputs(self, f'analysis_{key}')
             for name, namespace in (('curve', 'curves'), ('evolution', 'evolution'), ('properties', 'properties')):
                 self.out(f'{namespace}.{key}', result[name])
             properties = result['properties']
