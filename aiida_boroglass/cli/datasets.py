@@ -2,7 +2,8 @@
 
 ``import DIR`` stores a DeePMD-kit data folder as a ``FolderData`` and makes a dataset of it;
 ``build LABEL_PK...`` makes one of ``boroglass.dft_label`` outputs and other datasets;
-``show PK`` prints a dataset's table and where its frames came from. Every input is checked
+``perturb PK`` makes perturbed copies of AIMD frames or a structure to label first (DP-GEN's
+starting data); ``show PK`` prints a dataset's table and where its frames came from. Every input is checked
 before anything is stored.
 """
 from __future__ import annotations
@@ -97,14 +98,20 @@ def dataset_table(dataset) -> str:
                       f'units: {units}; virial = -stress x volume (DeePMD-kit sign)'])
 
 
+def finished_run(function, **inputs):
+    """Run a calcfunction on ``inputs``; return its result and node, or stop with its exit status and message."""
+    result, node = function.run_get_node(**inputs)
+    if not node.is_finished_ok:
+        raise click.ClickException(f'{node.process_label}<{node.pk}> failed with exit status {node.exit_status}: '
+                                   f'{node.exit_message}')
+    return result, node
+
+
 def made_dataset(function, settings: dict, label: str | None, **inputs):
     """Run the calcfunction that makes a dataset; label its output; print its PK and table; return it."""
     from aiida import orm
 
-    dataset, node = function.run_get_node(settings=orm.Dict(settings), **inputs)
-    if not node.is_finished_ok:
-        raise click.ClickException(f'{node.process_label}<{node.pk}> failed with exit status {node.exit_status}: '
-                                   f'{node.exit_message}')
+    dataset, node = finished_run(function, settings=orm.Dict(settings), **inputs)
     if label:
         dataset.label = label
     click.echo(f'{node.process_label}<{node.pk}> stored LabelledDatasetData<{dataset.pk}>: {dataset.n_frames} frames')
@@ -141,7 +148,7 @@ def label_sources(nodes: Sequence) -> tuple[list, list]:
 
 @click.group('dataset')
 def dataset():
-    """Labelled datasets for DeePMD-kit training: import a DeePMD folder, build from DFT labels, show."""
+    """Labelled datasets for DeePMD-kit training: import a DeePMD folder, build from DFT labels, perturb, show."""
 
 
 @dataset.command('import')
@@ -185,6 +192,57 @@ def build(nodes, validation_fraction, seed, label):
     if len(datasets) > 1 or not labels:
         made_dataset(merge_datasets, settings, label,
                      **{f'dataset_{index:04d}': node for index, node in enumerate(datasets)})
+
+
+#: option of every argument of :func:`~aiida_boroglass.analysis.perturbation.check_perturbation`
+PERTURB_OPTIONS = {'copies': '--copies', 'cell_fraction': '--cell-fraction', 'atom_distance_a': '--atom-distance',
+                   'seed': '--seed'}
+
+
+def checked_perturbation(values: dict) -> dict:
+    """``values`` (keys of :data:`PERTURB_OPTIONS`) if the kernel accepts them; else refuse naming the option."""
+    from aiida_boroglass.analysis.perturbation import check_perturbation
+
+    try:
+        check_perturbation(**values)
+    except ValueError as error:
+        name, _, allowed = str(error).partition(' must be ')
+        raise Refusal(f'must be {allowed}', PERTURB_OPTIONS[name]) from None
+    return values
+
+
+@dataset.command('perturb')
+@click.argument('source', metavar='PK', type=types.DataParamType(
+    sub_classes=('aiida.data:core.structure', 'aiida.data:core.array.trajectory')))
+@click.option('--copies', type=int, default=5, show_default=True, help='Perturbed copies of every frame.')
+@click.option('--cell-fraction', type=float, default=0.03, show_default=True,
+              help='Largest strain component of the random symmetric cell strain, in [0, 0.5).')
+@click.option('--atom-distance', type=float, default=0.1, show_default=True,
+              help='Largest atom displacement, Å (uniform in the ball of this radius).')
+@click.option('--seed', type=int, default=0, show_default=True, help='Seed: the same seed, the same copies.')
+@click.option('--label', default=None, help='Label of the stored trajectory of copies.')
+@with_profile
+def perturb(source, copies, cell_fraction, atom_distance, seed, label):
+    """Perturbed copies of every frame of PK (a TrajectoryData of AIMD frames, or a StructureData) to label.
+
+    Each copy's cell is strained by a random symmetric strain and each atom displaced within a
+    ball (DP-GEN's perturb): starting data that hold a first DeePMD ensemble together. Label the
+    copies (`aiida-boroglass label --trajectory NEW_PK`), then build the dataset for `learn`.
+    """
+    from aiida import orm
+
+    from aiida_boroglass.functions.datasets import perturbed_structures
+
+    values = checked_perturbation({'copies': copies, 'cell_fraction': cell_fraction, 'atom_distance_a': atom_distance,
+                                   'seed': seed})
+    if isinstance(source, orm.TrajectoryData) and source.get_cells() is None:
+        raise Refusal(f'trajectory {source.pk} has no cells; a perturbation strains the cell of every frame', 'PK')
+    result, node = finished_run(perturbed_structures, source=source, parameters=orm.Dict(values))
+    if label:
+        result.label = label
+    click.echo(f'{node.process_label}<{node.pk}> stored TrajectoryData<{result.pk}>: {copies} copies of each of the '
+               f'{result.numsteps // copies} frames of {source.__class__.__name__}<{source.pk}>')
+    click.echo(f'label them: aiida-boroglass label --trajectory {result.pk}')
 
 
 @dataset.command('show')

@@ -8,6 +8,9 @@ names the input node (uuid) and the index of the frame in it. Every format conve
 dpdata's. A ``settings`` Dict holds ``validation_fraction`` (in (0, 0.5], default 0.1) and
 ``seed`` (integer >= 0, default 0) of the train/validation split.
 
+:func:`perturbed_structures` makes the unlabelled frames to start from: perturbed copies of
+AIMD frames or structures (DP-GEN's ``perturb``), for ``boroglass.dft_label`` to label.
+
 Refusals (nothing is stored): a bad ``settings`` key or value returns
 ``ERROR_INVALID_PARAMETERS`` (301); data that cannot make a dataset (no frames, NaN labels,
 shapes that do not match, a folder that is not DeePMD data) returns
@@ -25,9 +28,10 @@ from aiida import orm
 from aiida.engine import calcfunction
 from dpdata.data_type import DataError
 
+from aiida_boroglass.analysis.perturbation import check_perturbation, perturb_frames
 from aiida_boroglass.data.dataset import LabelledDatasetData, check_split, labelled_system
-from aiida_boroglass.functions.exit_codes import returns_exit_codes
-from aiida_boroglass.functions.utils import parameter_error, with_defaults
+from aiida_boroglass.functions.exit_codes import CalcfunctionError, returns_exit_codes
+from aiida_boroglass.functions.utils import glass_symbols, parameter_error, with_defaults
 
 #: Defaults of the ``settings`` Dict: fraction of each system's frames for validation, seed of the split.
 SPLIT_DEFAULTS = {'validation_fraction': 0.1, 'seed': 0}
@@ -273,3 +277,65 @@ def dataset_structure(dataset: LabelledDatasetData, system: orm.Int) -> orm.Stru
     for symbol_index, position in zip(frames['atom_types'], frames['coords'][-1]):
         structure.append_atom(position=position, symbols=frames['atom_names'][symbol_index])
     return structure
+
+
+#: Defaults of :func:`perturbed_structures`' ``parameters`` (DP-GEN's usual strain and displacement).
+PERTURBATION_DEFAULTS = {'copies': 5, 'cell_fraction': 0.03, 'atom_distance_a': 0.1, 'seed': 0}
+
+
+def perturbation_settings(parameters: orm.Dict | None) -> dict[str, Any]:
+    """:data:`PERTURBATION_DEFAULTS` updated by ``parameters`` and checked.
+
+    Raises
+    ------
+    CalcfunctionError
+        ``ERROR_INVALID_PARAMETERS``: an unknown key, or a value out of range (named ``parameters.<key>``).
+    """
+    values = with_defaults(parameters, PERTURBATION_DEFAULTS)
+    try:
+        check_perturbation(**values)
+    except ValueError as error:
+        raise parameter_error(f'parameters.{error}') from None
+    return values
+
+
+@calcfunction
+@returns_exit_codes
+def perturbed_structures(source: orm.StructureData | orm.TrajectoryData,
+                         parameters: orm.Dict | None = None) -> orm.TrajectoryData:
+    """Perturbed copies of every frame of ``source``, unlabelled, for ``boroglass.dft_label``.
+
+    Every frame's cell is strained by a random symmetric strain of components at most
+    ``cell_fraction`` (the positions with it), then every atom is displaced by a vector uniform
+    in the ball of radius ``atom_distance_a``
+    (:func:`~aiida_boroglass.analysis.perturbation.perturb_frames`, dpdata's conventions).
+
+    Parameters
+    ----------
+    source : StructureData or TrajectoryData
+        One structure, or the frames of a trajectory with cells (Å).
+    parameters : Dict, optional
+        :data:`PERTURBATION_DEFAULTS`: ``copies`` per frame (>= 1), ``cell_fraction`` (in
+        [0, 0.5)), ``atom_distance_a`` (Å, in [0, 1]), ``seed`` (>= 0: the same seed, the same copies).
+
+    Returns
+    -------
+    TrajectoryData
+        ``n_frames * copies`` frames, copy ``c`` of frame ``i`` at index ``i * copies + c``:
+        ``positions`` and ``cells`` (Å), the source's symbols and periodicity, and the array
+        ``source_frames`` (index of the frame each copy was made from).
+    """
+    values = perturbation_settings(parameters)
+    if isinstance(source, orm.StructureData):
+        positions, cells = np.array([site.position for site in source.sites]), np.array(source.cell)
+    elif source.get_cells() is None:
+        raise CalcfunctionError('ERROR_TRAJECTORY_WITHOUT_CELLS', 'source: a trajectory without cells cannot be '
+                                'strained; give the cell of every frame')
+    else:
+        positions, cells = source.get_positions(), source.get_cells()
+    new_positions, new_cells, frames = perturb_frames(positions, cells, **values)
+    copies = orm.TrajectoryData()
+    copies.set_trajectory(glass_symbols(source), new_positions, stepids=np.arange(len(frames)), cells=new_cells,
+                          pbc=source.pbc)
+    copies.set_array('source_frames', frames)
+    return copies
