@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Mapping
-from functools import partial
 from pathlib import Path
 
 import click
@@ -23,7 +22,7 @@ from aiida_boroglass.cli.labelling import label
 from aiida_boroglass.cli.learning import learn
 from aiida_boroglass.cli.mechanics import mechanics
 from aiida_boroglass.cli.datasets import dataset
-from aiida_boroglass.cli.analysis_commands import analyze, medium_range, softness
+from aiida_boroglass.cli.analysis_commands import analyze, medium_range, set_analysis_code, softness
 from aiida_boroglass.cli.errors import OneLineGroup, Refusal, refusing
 from aiida_boroglass.cli.launching import (
     LAMMPS_CODE,
@@ -406,6 +405,13 @@ def _temperatures(text: str | None) -> list[float] | None:
     return values
 
 
+def glasses_transported(node) -> int:
+    """Glasses whose transport a ``boroglass.hopping`` workflow has returned (by calcfunction or job): its progress."""
+    from aiida.common.links import LinkType
+
+    return len(node.base.links.get_outgoing(link_type=LinkType.RETURN, link_label_filter='transport__%').all())
+
+
 @main.command()
 @click.argument('spec')
 @click.option('--x', 'x_text', required=True, help='x values: 0,0.2,0.4 or start:stop:step, e.g. 0:1:0.1.')
@@ -457,13 +463,13 @@ def hopping(spec, x_text, protocol, size, landscapes, temperatures, v0, sigma_ep
         builder = HoppingWorkChain.get_builder_from_protocol(
             {key: glass.label for key, glass in glasses.items()}, protocol=protocol,
             overrides={'nfu_source': source, 'parameters': parameters})
+        set_analysis_code(builder)
         if units:
             builder.units = {key: value if isinstance(value, orm.Dict) else orm.Dict(value) for key, value in units.items()}
         if experiment_file:
             builder.experiment = orm.Dict(read_yaml_mapping(experiment_file, '--experiment'))
         builder.metadata.label = spec
-    finished = partial(count_finished, process_class=orm.CalcFunctionNode, function_name='hopping_transport')
-    node = launch(validated(builder), daemon, wait, Progress(len(glasses), finished, 'glasses'))
+    node = launch(validated(builder), daemon, wait, Progress(len(glasses), glasses_transported, 'glasses'))
     if node is not None:
         exit_unless(show_results([node], output))
 
@@ -598,6 +604,7 @@ def diffusion_builder(code, label: str, structures: list, potential: tuple, prot
     with refusing():
         builder = DiffusionWorkChain.get_builder_from_protocol(code, structures, forcefield, protocol, transport,
                                                                options, ensemble=ensemble)
+        set_analysis_code(builder)
         builder.metadata.label = label
     return validated(builder)
 

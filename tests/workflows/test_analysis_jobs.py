@@ -225,32 +225,6 @@ def assert_routes_agree(python_code, name, **nodes):
     return outputs
 
 
-def walk_trajectory(seed, n_frames=60, dt_ps=0.1, box_a=9.0):
-    """20 Li on a random walk (D = 1 Å^2/ps) among 10 O vibrating in place, unwrapped, a frame every ``dt_ps``."""
-    rng = np.random.default_rng(seed)
-    start = rng.uniform(0, box_a, size=(30, 3))
-    steps = rng.normal(scale=np.sqrt(2 * dt_ps), size=(n_frames, 30, 3))
-    steps[:, 20:] = 0.0
-    positions = start + np.cumsum(steps, axis=0) + rng.normal(scale=0.05, size=(n_frames, 30, 3))
-    trajectory = orm.TrajectoryData()
-    trajectory.set_trajectory(symbols=['Li'] * 20 + ['O'] * 10, positions=positions,
-                              cells=np.repeat(np.eye(3)[None] * box_a, n_frames, axis=0), times=dt_ps * np.arange(n_frames),
-                              stepids=np.arange(n_frames), pbc=(True, True, True))
-    return trajectory.store()
-
-
-def test_diffusion_and_rearrangement_jobs_give_the_calcfunctions_outputs(python_code):
-    replicas = {'r0': walk_trajectory(0), 'r1': walk_trajectory(1)}
-    parameters = orm.Dict({'d2min_interval_ps': 0.5, 'slope_tol': 0.3, 'min_points': 3})
-    diffusion = assert_routes_agree(python_code, 'diffusion_at_temperature', temperature_k=orm.Float(800.0),
-                                    parameters=parameters, **replicas)
-    li = diffusion['diffusion']['species']['Li']
-    assert li['diffusive'] and 0.3e-4 < li['d_cm2_s'] < 3e-4 and li['n_ions'] == 40  # 1 Å^2/ps = 1e-4 cm^2/s
-    rearrangement = assert_routes_agree(python_code, 'ion_rearrangement', trajectory=replicas['r0'],
-                                        parameters=parameters)
-    assert np.all(rearrangement['d_cum'].get_array('d_cum_a_Li') > 0)
-
-
 def test_hopping_workflow_gives_the_same_outputs_by_both_routes(python_code):
     from aiida_boroglass.data.composition import CompositionData
     from aiida_boroglass.workflows.hopping import HoppingWorkChain
@@ -270,6 +244,10 @@ def test_hopping_workflow_gives_the_same_outputs_by_both_routes(python_code):
     assert creator.process_type == 'aiida.calculations:boroglass.analysis' and creator.caller.pk == jobs.pk
     assert creator.inputs.nodes.units.uuid == jobs.outputs.units.x0500.uuid
     assert np.all(np.isfinite(jobs.outputs.transport.x0500.get_array('sigma_s_cm')))
+    # the command's progress counts the glasses done by either route
+    from aiida_boroglass.cli.launcher import glasses_transported
+
+    assert glasses_transported(local) == glasses_transported(jobs) == 1
 
 
 def test_deformation_job_gives_the_calcfunctions_outputs(python_code, k_borate_glass):
@@ -343,3 +321,30 @@ def test_analyses_above_the_threshold_without_a_code_are_refused_naming_it(k_bor
     with pytest.raises(ValueError, match=re.escape(message.split(',')[0])):
         run_get_node(process, **inputs)
     assert node_count() == before
+
+
+def test_diffusion_workflow_runs_its_analyses_as_jobs_with_the_calcfunctions_outputs(k_borate_21, lammps_code,
+                                                                                     python_code):
+    """One 1 ps production run of the 21-atom K borate glass at 2000 K, its analyses as jobs (threshold 0)."""
+    from aiida_boroglass.workflows.diffusion import DiffusionWorkChain
+
+    overrides = {'temperatures_k': [2000.0], 'schedule': {'equilibration_ps': 0.1, 'production_ps': 1.0,
+                                                          'dump_every_ps': 0.05},
+                 'parameters': {'d2min_interval_ps': 0.2, 'd2min_cutoff_a': 3.0, 'min_points': 3}}
+    inputs = k_borate_builder(DiffusionWorkChain, k_borate_21, lammps_code, overrides)
+    _, jobs = run_get_node(DiffusionWorkChain, **inputs, job_threshold_atom_frames=0, analysis_code=python_code,
+                           analysis_options=orm.Dict(JOB_OPTIONS))
+    assert jobs.is_finished_ok, jobs.exit_message
+    trajectory = jobs.outputs.trajectories.T2000_r0
+    _, diffusion = analysis_functions('diffusion_at_temperature')[0].run_get_node(
+        temperature_k=orm.Float(2000.0), parameters=inputs['parameters'], r0=trajectory)
+    _, rearrangement = analysis_functions('ion_rearrangement')[0].run_get_node(trajectory=trajectory,
+                                                                              parameters=inputs['parameters'])
+    expected = {**{f'{label}.T2000': node for label, node in job_outputs(diffusion).items()},
+                **{f'{label}.T2000_r0': node for label, node in job_outputs(rearrangement).items()}}
+    for label, node in expected.items():
+        namespace, key = label.split('.')
+        made = jobs.outputs[namespace][key]
+        assert made.creator.process_type == 'aiida.calculations:boroglass.analysis', label
+        assert_same_node(node, made, label)
+    assert jobs.outputs.msd.T2000.get_array('msd_a2_K')[-1] > 0
