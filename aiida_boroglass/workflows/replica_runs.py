@@ -1,11 +1,15 @@
-"""LAMMPS runs on replicas of one glass, launched in batches: the part transport and mechanics share.
+"""LAMMPS runs on replicas of one glass, ``max_concurrent`` at a time: the part transport and mechanics share.
 
 A workflow with :class:`ReplicaRunsMixin` defines its inputs with :meth:`define_replica_runs`,
 plans ``self.ctx.runs`` (``{key: (StructureData, stages, velocity seed)}``) and
-``self.ctx.pending`` (keys to launch), then loops
+``self.ctx.pending`` (keys to launch; more may be added between loops), then loops
 ``while_(cls.has_pending)(cls.launch_batch, cls.inspect_batch)``: each run is a
 ``boroglass.lammps_base`` on the workflow's potential (a force field or a DeePMD ensemble),
-called ``key``, found again as ``self.ctx['run_' + key]``.
+called ``key``, found as ``self.ctx['run_' + key]`` once :meth:`launch_batch` saw it end (every
+run, when the loop is over). The slots stay busy
+(:class:`~aiida_boroglass.workflows.slots.BusySlotsMixin`): a queued run starts as soon as any
+running one ends, and :meth:`inspect_batch` runs after each; after a failed run nothing more
+is launched and the workflow stops once the running ones ended.
 """
 from __future__ import annotations
 
@@ -19,6 +23,7 @@ from aiida_boroglass.functions.utils import site_symbols, validate_max_concurren
 from aiida_boroglass.workflows.lammps_base import LammpsBaseWorkChain, set_lammps_code
 from aiida_boroglass.workflows.launch import submit_once
 from aiida_boroglass.workflows.melt_quench import _MD_EXCLUDE, validate_md_parameters
+from aiida_boroglass.workflows.slots import BusySlotsMixin
 
 
 def replica_elements(structures: Mapping[str, orm.StructureData]) -> tuple[list[str], str | None]:
@@ -42,8 +47,8 @@ def timestep_fs(inputs: Mapping) -> float:
     return md_parameters.get('timestep_fs', DEFAULT_PARAMETERS['timestep_fs'])
 
 
-class ReplicaRunsMixin:
-    """Inputs, builder and batched launches of ``boroglass.lammps_base`` runs on replicas of one glass."""
+class ReplicaRunsMixin(BusySlotsMixin):
+    """Inputs, builder and launches into busy slots of ``boroglass.lammps_base`` runs on replicas of one glass."""
 
     @classmethod
     def define_replica_runs(cls, spec):
@@ -118,31 +123,50 @@ class ReplicaRunsMixin:
         return self.inputs.get('forcefield')
 
     def has_pending(self) -> bool:
-        """Whether runs are left to launch."""
-        return bool(self.ctx.pending)
+        """Whether runs are left to launch or to see end."""
+        return bool(self.ctx.pending) or ('slot_queue' in self.ctx and self.slots_busy())
 
     def launch_batch(self):
-        """Launch the next ``max_concurrent`` runs of ``self.ctx.runs``, each with its own velocity seed."""
-        size = self.inputs.max_concurrent.value
-        batch, self.ctx.pending = self.ctx.pending[:size], self.ctx.pending[size:]
-        md_parameters = self.md_parameters()
-        for key in batch:
-            structure, stages, seed = self.ctx.runs[key]
-            inputs = AttributeDict(self.exposed_inputs(LammpsBaseWorkChain, namespace='md'))
-            inputs.lammps = AttributeDict(inputs.lammps)
-            inputs.lammps.structure = structure
-            forcefield = self.run_forcefield(key)
-            if forcefield is not None:
-                inputs.lammps.forcefield = forcefield
-            inputs.lammps.parameters = orm.Dict({**md_parameters, 'seed': seed, 'stages': stages})
-            inputs.metadata = {'call_link_label': key, 'label': key}
-            node = submit_once(self, LammpsBaseWorkChain, **inputs)
-            self.report(f'launched {key} as {node.process_label}<{node.pk}>')
-            self.to_context(**{f'run_{key}': node})
+        """Queue ``self.ctx.pending``, launch into the free slots and wait until a run ends (:meth:`fill_slots`)."""
+        if 'slot_queue' not in self.ctx:
+            self.setup_slots([])
+        self.ctx.slot_queue += self.ctx.pending
+        self.ctx.pending = []
+        self.fill_slots()
+
+    def launch_child(self, key: str) -> orm.ProcessNode:
+        """Launch run ``key`` of ``self.ctx.runs`` with its structure, stages and velocity seed."""
+        structure, stages, seed = self.ctx.runs[key]
+        inputs = AttributeDict(self.exposed_inputs(LammpsBaseWorkChain, namespace='md'))
+        inputs.lammps = AttributeDict(inputs.lammps)
+        inputs.lammps.structure = structure
+        forcefield = self.run_forcefield(key)
+        if forcefield is not None:
+            inputs.lammps.forcefield = forcefield
+        inputs.lammps.parameters = orm.Dict({**self.md_parameters(), 'seed': seed, 'stages': stages})
+        inputs.metadata = {'call_link_label': key, 'label': key}
+        node = submit_once(self, LammpsBaseWorkChain, **inputs)
+        self.report(f'launched {key} as {node.process_label}<{node.pk}>')
+        return node
+
+    def child_ended(self, key: str, node: orm.ProcessNode) -> None:
+        """Put run ``key`` in the context as ``run_<key>``; after a run that did not finish ok, launch no more."""
+        self.ctx[f'run_{key}'] = node
+        if not node.is_finished_ok:
+            self.report(f'{key} {node.process_label}<{node.pk}> did not finish ok: launching no more runs')
+            self.ctx.slot_queue = []
 
     def failed_runs(self):
-        """``ERROR_MD_FAILED`` naming the launched runs that did not finish ok, else None."""
-        failed = [key for key in self.ctx.runs if f'run_{key}' in self.ctx and not self.ctx[f'run_{key}'].is_finished_ok]
-        if failed:
-            return self.exit_codes.ERROR_MD_FAILED.format(runs=', '.join(failed))
-        return None
+        """``ERROR_MD_FAILED`` naming the runs that did not finish ok, once none is running; else None.
+
+        After a failure nothing more is launched; the workflow waits for the running runs so that
+        it does not end with children still working.
+        """
+        nodes = {key: orm.load_node(pk) for key, pk in self.ctx.get('slot_children', {}).items()}
+        failed = [key for key, node in nodes.items() if node.is_terminated and not node.is_finished_ok]
+        if not failed:
+            return None
+        self.ctx.pending, self.ctx.slot_queue = [], []
+        if not all(node.is_terminated for node in nodes.values()):
+            return None
+        return self.exit_codes.ERROR_MD_FAILED.format(runs=', '.join(failed))
