@@ -14,6 +14,8 @@ pytest_plugins = ['aiida.tools.pytest_fixtures']
 def aiida_profile(aiida_config, aiida_profile_factory):
     """The embedded profile of the quick start: SQLite storage and the ZeroMQ broker."""
     with aiida_profile_factory(aiida_config, storage_backend='core.sqlite_dos', broker_backend='core.zeromq') as profile:
+        # as `aiida-boroglass setup` does: stopping a busy daemon (two test workers on two cores) takes over 2 s
+        aiida_config.set_option('daemon.timeout', 60, scope=profile.name)
         yield profile
 
 

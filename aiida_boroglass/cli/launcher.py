@@ -133,11 +133,11 @@ def setup(profile_name, slurm):
     from aiida import load_profile
 
     from aiida_boroglass.cli.setup import (COMPUTER_LABEL, SLURM_COMPUTER_LABEL, ensure_codes, ensure_computer,
-                                           ensure_profile)
+                                           ensure_daemon_timeout, ensure_profile)
 
     name = ensure_profile(profile_name)
     load_profile(name, allow_switch=True)
-    click.echo(f'profile: {name}')
+    click.echo(f'profile: {name} (daemon.timeout {ensure_daemon_timeout(name)} s)')
     for computer_label in (COMPUTER_LABEL, SLURM_COMPUTER_LABEL) if slurm else (COMPUTER_LABEL,):
         computer = ensure_computer(label=computer_label)
         found = ensure_codes(computer)

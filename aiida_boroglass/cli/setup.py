@@ -18,6 +18,9 @@ COMPUTER_LABEL = 'localhost'
 SLURM_COMPUTER_LABEL = 'localhost-slurm'
 #: Scheduler of each computer ``setup`` registers.
 SCHEDULERS = {COMPUTER_LABEL: 'core.direct', SLURM_COMPUTER_LABEL: 'core.slurm'}
+#: Seconds ``verdi daemon stop/restart`` wait for the daemon's answer (aiida's default, 2 s, is too short for a
+#: daemon whose workers are busy: ``benchmarks/load.py --restart`` measured restarts that timed out half-done).
+DAEMON_TIMEOUT_S = 30
 #: Seconds between two ``squeue`` calls of the local Slurm computer (aiida's default, 10 s, suits remote clusters).
 SLURM_POLL_INTERVAL_S = 1.0
 
@@ -54,6 +57,18 @@ def ensure_profile(profile_name: str | None) -> str:
         config = get_config(create=True)
         name = name or config.default_profile_name
     return name
+
+
+def ensure_daemon_timeout(profile_name: str) -> int:
+    """Give the profile a ``daemon.timeout`` of :data:`DAEMON_TIMEOUT_S` unless one is set; return the one in force (s)."""
+    from aiida.manage.configuration import get_config
+
+    config = get_config()
+    if config.get_option('daemon.timeout', scope=profile_name, default=False) is None \
+            and 'daemon.timeout' not in config.options:
+        config.set_option('daemon.timeout', DAEMON_TIMEOUT_S, scope=profile_name)
+        config.store()
+    return config.get_option('daemon.timeout', scope=profile_name)
 
 
 def ensure_computer(workdir: str | None = None, label: str = COMPUTER_LABEL):

@@ -112,3 +112,24 @@ def test_without_any_profile_a_launch_is_refused_in_one_line(tmp_path):
     errors = [line for line in result.stderr.splitlines() if line.startswith('Error:')]
     assert len(errors) == 1 and 'profile:' in errors[0] and 'aiida-boroglass setup' in errors[0]
     assert 'Traceback' not in result.stderr + result.stdout
+
+
+def test_setup_gives_the_profile_a_daemon_timeout_that_survives_a_busy_daemon_but_keeps_a_users(aiida_profile):
+    from aiida.manage.configuration import get_config
+
+    from aiida_boroglass.cli.setup import DAEMON_TIMEOUT_S, ensure_daemon_timeout
+
+    config = get_config()
+    name = aiida_profile.name
+    default = config.get_option('daemon.timeout')
+    before = config.get_option('daemon.timeout', scope=name, default=False)  # the suite's own (conftest.py)
+    try:
+        config.get_profile(name).unset_option('daemon.timeout')
+        assert ensure_daemon_timeout(name) == DAEMON_TIMEOUT_S > default
+        assert get_config().get_option('daemon.timeout', scope=name) == DAEMON_TIMEOUT_S
+        config.set_option('daemon.timeout', 7, scope=name)
+        assert ensure_daemon_timeout(name) == 7
+    finally:
+        config.get_profile(name).unset_option('daemon.timeout')
+        if before is not None:
+            config.set_option('daemon.timeout', before, scope=name)
