@@ -104,7 +104,9 @@ class BoroglassLammpsCalculation(LammpsRawCalculation):
         spec.output('structure', valid_type=orm.StructureData, required=False,
                     help='Final structure (wrapped positions, Å).')
         spec.output('trajectory', valid_type=orm.TrajectoryData, required=False,
-                    help='Frames of the stages with `dump_every`: unwrapped positions (Å), cells (Å), times (ps).')
+                    help='Frames of the stages with `dump_every`: unwrapped positions (Å), cells (Å), times (ps); '
+                         'positions and cells in float32 (a `Float32TrajectoryData`) with '
+                         '`parameters.trajectory_precision` float32.')
         spec.output('restart_file', valid_type=orm.SinglefileData, required=False,
                     help='Latest binary restart; `results` names its stage and step.')
         spec.output('model_deviation', valid_type=orm.ArrayData, required=False,

@@ -69,6 +69,7 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 
+from aiida_boroglass.data.trajectory import TRAJECTORY_PRECISIONS
 from aiida_boroglass.functions.utils import is_count, is_real
 from aiida_boroglass.glass.elements import atomic_mass_g_mol
 
@@ -107,6 +108,7 @@ DEFAULT_PARAMETERS = {
     'neighbor_skin_a': 2.0,
     'thermostat_damping_ps': 0.1,
     'barostat_damping_ps': 1.0,
+    'trajectory_precision': TRAJECTORY_PRECISIONS[0],
 }
 _ALLOWED_PARAMETERS = set(DEFAULT_PARAMETERS) | {'stages', 'timeout_s', 'timeout_every'}
 _STAGE_KEYS = {
@@ -170,7 +172,9 @@ def validate_md_settings(settings: Mapping, prefix: str = 'md_parameters') -> st
     settings : Mapping
         Keys of :data:`DEFAULT_PARAMETERS` and ``timeout_s``: ``timestep_fs`` (fs),
         ``thermostat_damping_ps`` and ``barostat_damping_ps`` (ps), ``neighbor_skin_a`` (Å),
-        ``timeout_s`` (s), ``timeout_every``, ``thermo_every`` and ``restart_every`` (steps), ``seed``.
+        ``timeout_s`` (s), ``timeout_every``, ``thermo_every`` and ``restart_every`` (steps), ``seed``,
+        ``trajectory_precision`` (one of ``TRAJECTORY_PRECISIONS``: the dtype the parser stores
+        the frames' positions and cells in).
     prefix : str
         Name of the input the settings come from, used in the message.
 
@@ -196,6 +200,9 @@ def validate_md_settings(settings: Mapping, prefix: str = 'md_parameters') -> st
     seed = settings.get('seed', DEFAULT_PARAMETERS['seed'])
     if not is_count(seed) or not 1 <= seed < 2**31:
         return f'{prefix}.seed: must be an integer in [1, 2147483647], got {seed!r}'
+    precision = settings.get('trajectory_precision', DEFAULT_PARAMETERS['trajectory_precision'])
+    if precision not in TRAJECTORY_PRECISIONS:
+        return f'{prefix}.trajectory_precision: must be one of {list(TRAJECTORY_PRECISIONS)}, got {precision!r}'
     return None
 
 

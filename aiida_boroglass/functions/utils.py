@@ -31,10 +31,10 @@ def glass_symbols(node: orm.StructureData | orm.TrajectoryData) -> list[str]:
 
 
 def glass_cells(node: orm.StructureData | orm.TrajectoryData) -> np.ndarray:
-    """Cells of a structure (one) or trajectory (one per frame), shape (n, 3, 3), Å; (0, 3, 3) for none."""
+    """Cells of a structure (one) or trajectory (one per frame), shape (n, 3, 3), Å, float64; (0, 3, 3) for none."""
     if isinstance(node, orm.TrajectoryData):
         cells = node.get_cells()
-        return np.zeros((0, 3, 3)) if cells is None else np.asarray(cells)
+        return np.zeros((0, 3, 3)) if cells is None else np.asarray(cells, dtype=float)
     return np.asarray(node.cell, dtype=float)[None]
 
 
@@ -49,9 +49,10 @@ def frames_of(node: orm.StructureData | orm.TrajectoryData) -> tuple[np.ndarray,
     Returns
     -------
     positions : np.ndarray, shape (n_frames, n_atoms, 3)
-        Cartesian positions, Å.
+        Cartesian positions, Å, float64 (a float32 trajectory's are converted here, once, so
+        that no kernel accumulates in float32: unwrapped displacements, cumulative sums).
     cells : np.ndarray, shape (n_frames, 3, 3)
-        Cell vectors as rows, Å.
+        Cell vectors as rows, Å, float64.
     symbols : list of str, length n_atoms
         Element of each atom.
     """
@@ -59,7 +60,7 @@ def frames_of(node: orm.StructureData | orm.TrajectoryData) -> tuple[np.ndarray,
         cells = node.get_cells()
         if cells is None:
             raise CalcfunctionError('ERROR_TRAJECTORY_WITHOUT_CELLS', 'trajectory: has no cells; periodic analysis needs them')
-        return node.get_positions(), cells, list(node.symbols)
+        return np.asarray(node.get_positions(), dtype=float), np.asarray(cells, dtype=float), list(node.symbols)
     positions = np.array([site.position for site in node.sites])[None]
     return positions, np.array(node.cell)[None], site_symbols(node)
 

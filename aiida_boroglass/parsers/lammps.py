@@ -11,6 +11,7 @@ from aiida.parsers.parser import Parser
 from aiida_boroglass.calculations import lammps_inputs as li
 from aiida_boroglass.calculations.lammps import DUMP_FILENAMES
 from aiida_boroglass.calculations.lammps_potentials import MODEL_DEVIATION_GLOB
+from aiida_boroglass.data.trajectory import trajectory_node
 from aiida_boroglass.functions.utils import site_symbols
 from aiida_boroglass.parsers.parse_raw.lammps import (
     MODEL_DEVIATION_COLUMNS,
@@ -312,15 +313,19 @@ class BoroglassLammpsParser(Parser):
         """Build the trajectory (unwrapped positions) from the dump file ``dump``; ``partial``: the run stopped early.
 
         Times are the stage's step counter times the time step (ps), so a continued stage
-        keeps the times of an uninterrupted run.
+        keeps the times of an uninterrupted run. Positions and cells are stored in the run's
+        ``trajectory_precision`` (float32: a ``Float32TrajectoryData``), rounded once from the
+        origin-shifted float64 values.
         """
         frames = parse_dump(dump.read_text(), partial=partial)
-        timestep_ps = self.node.inputs.parameters.get_dict().get('timestep_fs', li.DEFAULT_PARAMETERS['timestep_fs']) * 1e-3
-        trajectory = orm.TrajectoryData()
+        parameters = {**li.DEFAULT_PARAMETERS, **self.node.inputs.parameters.get_dict()}
+        precision = parameters['trajectory_precision']
+        trajectory = trajectory_node(precision)
         trajectory.set_trajectory(
             symbols=site_symbols(self.node.inputs.structure),
-            positions=frames.positions - frames.origins[:, None, :], stepids=frames.steps, cells=frames.cells,
-            times=frames.steps * timestep_ps, pbc=(True, True, True),
+            positions=(frames.positions - frames.origins[:, None, :]).astype(precision, copy=False), stepids=frames.steps,
+            cells=frames.cells.astype(precision, copy=False), times=frames.steps * parameters['timestep_fs'] * 1e-3,
+            pbc=(True, True, True),
         )
         trajectory.base.attributes.set('units', {'positions': 'A', 'cells': 'A', 'times': 'ps'})
         trajectory.base.attributes.set('unwrapped', True)

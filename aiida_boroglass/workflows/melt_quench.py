@@ -43,7 +43,8 @@ MAX_TIMESTEP_FS = 5.0
 
 
 def validate_md_parameters(value, _):
-    """Check every MD setting shared by the runs (time step up to 5 fs, intervals, seed, damping, skin, time-out)."""
+    """Check every MD setting shared by the runs (time step up to 5 fs, intervals, seed, damping, skin, time-out,
+    trajectory precision)."""
     if value is None:
         return None
     message = validate_md_settings(value.get_dict(), prefix='md_parameters')
@@ -166,7 +167,8 @@ class MeltQuenchWorkChain(ProtocolMixin, WorkChain):
                    help='Temperatures (K), durations (ps), cooling rate (K/ps): see glass.schedule.SCHEDULE_KEYS.')
         spec.input('md_parameters', valid_type=orm.Dict, serializer=orm.to_aiida_type, required=False,
                    validator=validate_md_parameters,
-                   help='Time step (fs), thermo/restart intervals (steps), velocity seed, damping (ps).')
+                   help='Time step (fs), thermo/restart intervals (steps), velocity seed, damping (ps), '
+                        '`trajectory_precision` (float64 or float32: the dtype of the stored frames).')
         spec.input('cutoff_bo_a', valid_type=orm.Float, serializer=to_float, required=False,
                    validator=range_validator('cutoff_bo_a', CUTOFF_BO_RANGE_A, 'Å'),
                    help=f'B-O bond cutoff, Å, in {list(CUTOFF_BO_RANGE_A)}; default: first minimum of '
