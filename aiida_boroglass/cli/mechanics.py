@@ -66,7 +66,13 @@ COLUMNS = (
     ('strain at max stress', 'strain_at_strength', '{:.3f}'),
     ('initial slope (GPa)', 'initial_modulus_gpa', '{:.1f}'),
     ('K_IC (MPa m^0.5)', 'k_ic_mpa_m05', '{:.3f}'),
+    ('softness accuracy', 'softness_accuracy', '{:.2f}'),
 )
+#: Columns shown only when a row has their key (a fracture row; one run with ``softness``).
+OPTIONAL_COLUMNS = ('k_ic_mpa_m05', 'softness_accuracy')
+#: ``softness_summary`` keys of ``boroglass.fracture`` copied into its row.
+SOFTNESS_KEYS = ('species', 'held_out', 'accuracy', 'train_accuracy', 'n_atoms', 'n_switched', 'final_strain',
+                 'final_switched_fraction', 'mean_softness')
 
 
 def parse_directions(text: str | None) -> list[str] | None:
@@ -240,6 +246,10 @@ def launch_runs(builders: Mapping, daemon: bool, wait: bool) -> list:
 @click.option('--triaxial', is_flag=True, help='Triaxial compression (boroglass.deformation).')
 @click.option('--fracture', is_flag=True,
               help='Fracture toughness K_IC of the pre-cracked glass (boroglass.fracture); implies --elastic (E, nu).')
+@click.option('--softness', is_flag=True,
+              help='With the fracture run (implies --fracture): bond switching of B along the strain and its softness '
+                   '(paper 004), trained on one replica and tested on another (one replica: its half along x); '
+                   'settings in the fracture section of --overrides, key softness.')
 @click.option('--protocol', type=click.Choice(('fast', 'balanced', 'stringent')), default='fast', show_default=True,
               help='Protocol of every workflow (docs/mechanics.md: rates, strains, sizes, costs).')
 @click.option('--directions', 'directions_text', default=None,
@@ -256,8 +266,8 @@ def launch_runs(builders: Mapping, daemon: bool, wait: bool) -> list:
 @click.option('--output', '-o', type=click.Path(file_okay=False, writable=True, path_type=Path),
               default=Path('boroglass-mechanics'), show_default=True, help='Folder for the table (JSON) and the plots.')
 @with_profile
-def mechanics(glasses, elastic, tension, compression, triaxial, fracture, protocol, directions_text, max_concurrent,
-              overrides, lammps_code, options, daemon, wait, output):
+def mechanics(glasses, elastic, tension, compression, triaxial, fracture, softness, protocol, directions_text,
+              max_concurrent, overrides, lammps_code, options, daemon, wait, output):
     """Elastic constants, tension, compression, triaxial compression and fracture toughness of a glass: table and plots.
 
     Every workflow is checked before the first is launched; they then run one after the other
@@ -265,10 +275,13 @@ def mechanics(glasses, elastic, tension, compression, triaxial, fracture, protoc
     strain at maximum stress, and K_IC, mean ± standard deviation over replicas (and directions).
     """
     check_launch_options(daemon, wait)
+    fracture = fracture or softness
     if fracture and daemon and not wait:
         raise Refusal('--fracture needs E and nu of the elastic run: add --wait, or submit --elastic first', '--daemon')
     runs = selected_runs(elastic, {'tension': tension, 'compression': compression, 'triaxial': triaxial}, fracture)
     values = mechanics_overrides(overrides, protocol, runs, parse_directions(directions_text), max_concurrent)
+    if softness:
+        values['fracture'] = recursive_merge({'softness': {}}, values['fracture'])
     label, group = replica_glass(glasses)
     builders = mechanics_builders(engine_code(lammps_code, LAMMPS_CODE), label, group, protocol, values, options)
     nodes = launch_runs(builders, daemon, wait)
@@ -306,7 +319,8 @@ def mechanics_row(node) -> dict:
         ``glass`` (label), ``run`` (``elastic``, the mode or ``fracture``), ``pk``, ``n_runs``
         (replicas, or replicas x directions), the table quantities (GPa, MPa m^0.5, J/m^2, Å^2 or
         dimensionless, units in the keys) with ``<key>_std`` (ddof 1; None for one run), and
-        ``per_run``: each replica's (run's) own values.
+        ``per_run``: each replica's (run's) own values; a fracture run with ``softness`` adds
+        ``softness_accuracy`` (on the held-out atoms) and ``softness`` (:data:`SOFTNESS_KEYS` of its summary).
     """
     outputs = node.outputs
     row = {'glass': node.label or node.inputs.structures[sorted(node.inputs.structures)[0]].get_formula(),
@@ -316,10 +330,16 @@ def mechanics_row(node) -> dict:
         per_run = {key: {q: outputs.elastic[key][q] for q in ELASTIC_QUANTITIES} for key in sorted(outputs.elastic)}
         return {**row, 'run': 'elastic', 'route': node.inputs.route.value, 'n_runs': len(per_run),
                 **_statistics(average, ELASTIC_QUANTITIES), 'per_run': per_run}
-    if 'k_ic' in outputs:
+    if 'fracture' in outputs:
         per_run = {key: {q: outputs.fracture[key][q] for q in FRACTURE_QUANTITIES} for key in sorted(outputs.fracture)}
-        return {**row, 'run': 'fracture', 'n_runs': len(per_run), 'elastic': node.inputs.elastic.get_dict(),
-                **_statistics(outputs.average.get_dict(), FRACTURE_QUANTITIES), 'per_run': per_run}
+        average = outputs.average.get_dict() if 'average' in outputs else {  # no replica separated
+            quantity: {'mean': None, 'std': None} for quantity in FRACTURE_QUANTITIES}
+        row = {**row, 'run': 'fracture', 'n_runs': len(per_run), 'elastic': node.inputs.elastic.get_dict(),
+               **_statistics(average, FRACTURE_QUANTITIES), 'per_run': per_run}
+        if 'softness_summary' in outputs:
+            summary = outputs.softness_summary.get_dict()
+            row.update(softness_accuracy=summary['accuracy'], softness={key: summary[key] for key in SOFTNESS_KEYS})
+        return row
     average = outputs.average.get_dict()
     per_run = {key: {q: outputs.properties[key][q] for q in DEFORMATION_QUANTITIES} for key in sorted(outputs.properties)}
     return {**row, 'run': node.inputs.mode.value, 'n_runs': len(per_run),
@@ -330,9 +350,10 @@ def mechanics_row(node) -> dict:
 def mechanics_table(rows: Sequence[dict]) -> str:
     """Fixed-width text table of :func:`mechanics_row` rows: averaged quantities as ``mean ± std``, missing as ``-``.
 
-    The K_IC column only when a fracture row is there.
+    The K_IC and softness columns only when a row has them (:data:`OPTIONAL_COLUMNS`).
     """
-    columns = [column for column in COLUMNS if column[1] != 'k_ic_mpa_m05' or any('k_ic_mpa_m05' in row for row in rows)]
+    columns = [column for column in COLUMNS
+               if column[1] not in OPTIONAL_COLUMNS or any(column[1] in row for row in rows)]
     shown = [{key: spread_text(row[key], row.get(f'{key}_std'), fmt) if key in row and fmt != '{}' else row.get(key)
               for _, key, fmt in columns} for row in rows]
     return text_table([(title, key, '{}') for title, key, _ in columns], shown)

@@ -158,13 +158,14 @@ SNAPSHOTS = 6
 
 
 def plot_fracture(node, folder: Path) -> list[Path]:
-    """Write ``fracture_curve.png`` (stress and crack area against strain) and ``fracture_snapshots.png``.
+    """Write ``fracture_curve.png`` (stress and crack area against strain), ``fracture_snapshots.png`` and, when the
+    run has a ``softness`` output, ``fracture_softness.png`` (:func:`_softness_figure`).
 
     Parameters
     ----------
     node : WorkflowNode
         A finished ``boroglass.fracture``: per replica its ``curve`` (strain, stress_gpa,
-        crack_area_a2 per step) and ``frames`` (the cell after every step).
+        crack_area_a2 per step) and ``frames`` (the cell after every step); optionally ``softness``.
     folder : Path
         Output folder (created if missing).
 
@@ -186,9 +187,39 @@ def plot_fracture(node, folder: Path) -> list[Path]:
     for ax in (top, bottom):
         ax.grid(alpha=0.3)
     first = sorted(node.outputs.frames)[0]
-    return [save_figure(fig, folder / 'fracture_curve.png'),
-            save_figure(_snapshot_figure(plt, node.outputs.frames[first], curves[first].get_array('strain')),
-                        folder / 'fracture_snapshots.png')]
+    paths = [save_figure(fig, folder / 'fracture_curve.png'),
+             save_figure(_snapshot_figure(plt, node.outputs.frames[first], curves[first].get_array('strain')),
+                         folder / 'fracture_snapshots.png')]
+    if 'softness' in node.outputs:
+        figure = _softness_figure(plt, node.outputs.softness, node.outputs.softness_summary.get_dict(), sorted(curves))
+        paths.append(save_figure(figure, folder / 'fracture_softness.png'))
+    return paths
+
+
+def _softness_figure(plt, softness, summary: Mapping, replicas: list[str]):
+    """Paper 004's Fig. 6b and the propensity to switch by softness: two panels against strain.
+
+    Left: the mean softness of the labelled atoms (B) in each strained cell, one line per
+    replica. Right: the share of each softness quantile group (softness of the unstrained cell)
+    that has switched bonds by each strain, over all replicas.
+    """
+    fig, (left, right) = plt.subplots(1, 2, figsize=(10.0, 4.0))
+    for key in replicas:
+        left.plot(softness.get_array(f'strain_{key}'), softness.get_array(f'mean_softness_{key}'), 'o-', ms=3, label=key)
+    left.set(xlabel='strain normal to the crack', ylabel=f'mean softness of {summary["species"]}',
+             title=f'accuracy {summary["accuracy"]:.2f} on {summary["held_out"]}')
+    left.legend(fontsize=8)
+    strain, fraction = softness.get_array('strain'), softness.get_array('switched_fraction')
+    colours = plt.cm.viridis(np.linspace(0.0, 0.9, len(fraction)))
+    edges = softness.get_array('quantile_edges')
+    for group, (row, colour) in enumerate(zip(fraction, colours)):
+        right.plot(strain, 100.0 * row, 'o-', ms=3, color=colour, label=f'S in [{edges[group]:.2f}, {edges[group + 1]:.2f}]')
+    right.set(xlabel='strain normal to the crack', ylabel=f'{summary["species"]} switched by this strain (%)',
+              title='by softness of the unstrained cell')
+    right.legend(fontsize=7)
+    for ax in (left, right):
+        ax.grid(alpha=0.3)
+    return fig
 
 
 def _snapshot_figure(plt, trajectory, strains: np.ndarray):

@@ -49,10 +49,9 @@ from aiida_boroglass.analysis.mechanics.switching_softness import (
 from aiida_boroglass.analysis.speciation import NETWORK_FORMERS
 from aiida_boroglass.functions.exit_codes import CalcfunctionError, returns_exit_codes
 from aiida_boroglass.functions.mechanics import pressure_tensor
-from aiida_boroglass.functions.plain import calcfunction_result, plain_inputs
+from aiida_boroglass.functions.plain import calcfunction_result, plain_inputs, plain_of
 from aiida_boroglass.functions.utils import (
     check_positive_numbers,
-    frames_of,
     parameter_error,
     site_symbols,
     with_defaults,
@@ -271,7 +270,7 @@ SWITCHING_DEFAULTS: dict[str, Any] = {'cutoffs_a': None}
 #: keys of :data:`SWITCHING_DEFAULTS` they make the ``softness`` input of ``boroglass.fracture``.
 SOFTNESS_DEFAULTS: dict[str, Any] = {
     'species': 'B',         # the former classified (paper 004: B)
-    'test_replica': None,   # the held-out replica; None: the last; one replica: its upper half along y
+    'test_replica': None,   # the held-out replica; None: the last; one replica: its upper half along x
     'r_max_a': 10.0,        # Å, last radial shell (Rc)
     'dr_a': 0.2,            # Å, shell spacing
     'c': 1.0,               # inverse regularisation strength of the logistic regression
@@ -348,14 +347,15 @@ def compute_fracture_bond_switching(frames: Frames, parameters: dict) -> dict[st
 
 
 def switching_softness_settings(parameters: orm.Dict | Mapping | None) -> dict[str, Any]:
-    """Softness settings (:data:`SOFTNESS_DEFAULTS`) with defaults filled in, checked (``parameters.<key>`` named).
+    """Softness settings (:data:`SOFTNESS_DEFAULTS` and :data:`SWITCHING_DEFAULTS`) with defaults filled in, checked
+    (``parameters.<key>`` named; the cutoffs are checked against the glass by :func:`switching_cutoffs`).
 
     Raises
     ------
     CalcfunctionError
         ``ERROR_INVALID_PARAMETERS``.
     """
-    settings = with_defaults(parameters, SOFTNESS_DEFAULTS)
+    settings = with_defaults(parameters, {**SOFTNESS_DEFAULTS, **SWITCHING_DEFAULTS})
     check_positive_numbers(settings, ('r_max_a', 'dr_a', 'c'))
     if settings['species'] not in NETWORK_FORMERS:
         raise parameter_error(f'parameters.species must be a network former of {list(NETWORK_FORMERS)}, '
@@ -369,37 +369,24 @@ def switching_softness_settings(parameters: orm.Dict | Mapping | None) -> dict[s
     return settings
 
 
-def _replica_inputs(replicas: Mapping[str, orm.Data]) -> dict[str, dict[str, orm.Data]]:
-    """``{'<r>__frames': ..., '<r>__switching': ...}`` -> ``{r: {'frames': ..., 'switching': ...}}``."""
-    grouped: dict[str, dict[str, orm.Data]] = {}
-    for name, node in replicas.items():
-        key, _, role = name.rpartition('__')
-        grouped.setdefault(key, {})[role] = node
-    incomplete = sorted(key for key, roles in grouped.items() if set(roles) != {'frames', 'switching'})
-    if incomplete or not grouped:
-        raise CalcfunctionError('ERROR_INCOMPLETE_GLASSES', 'replicas: each replica needs <r>__frames and '
-                                                            f'<r>__switching; incomplete: {incomplete or "all"}')
-    return grouped
-
-
 @calcfunction
 @returns_exit_codes
-def fracture_softness(parameters: orm.Dict, **replicas: orm.Data) -> dict[str, orm.Data]:
+def fracture_softness(parameters: orm.Dict, **frames: orm.TrajectoryData) -> dict[str, orm.Data]:
     """Softness of a former trained on its bond switching during fracture; its evolution with strain (paper 004).
 
-    The label of each atom of ``species``: whether it switched bonds at any strain step. The
+    The label of each atom of ``species``: whether it switched bonds at any strain step
+    (:func:`compute_fracture_bond_switching`, the analysis of :func:`fracture_bond_switching`). The
     model is trained on the radial structure functions of the unstrained cells, tested on the
-    held-out replica (one replica: its upper half along y; see
+    held-out replica (one replica: its upper half along x; see
     :mod:`~aiida_boroglass.analysis.mechanics.switching_softness`) and applied to every strained
     frame (Fig. 6b of paper 004).
 
     Parameters
     ----------
     parameters : Dict
-        :data:`SOFTNESS_DEFAULTS` (keys of :data:`SWITCHING_DEFAULTS` are ignored here).
-    **replicas : TrajectoryData, ArrayData
-        Per replica ``<r>__frames`` (the ``frames`` output of ``boroglass.fracture``) and
-        ``<r>__switching`` (its :func:`fracture_bond_switching`).
+        :data:`SOFTNESS_DEFAULTS` and :data:`SWITCHING_DEFAULTS`.
+    **frames : TrajectoryData
+        Per replica ``<r>``, its ``frames`` output of ``boroglass.fracture`` (step 0 unstrained).
 
     Returns
     -------
@@ -416,22 +403,21 @@ def fracture_softness(parameters: orm.Dict, **replicas: orm.Data) -> dict[str, o
         ``softness_summary``: Dict with the accuracies, what was held out, counts, the final
         switched fraction per quantile and the mean softness at the start, minimum and end.
     """
-    settings = switching_softness_settings({k: v for k, v in parameters.get_dict().items() if k not in SWITCHING_DEFAULTS})
-    grouped = _replica_inputs(replicas)
-    keys = sorted(grouped)
+    settings = switching_softness_settings(parameters)
+    keys = sorted(frames)
     test = settings['test_replica'] or keys[-1]
     if test not in keys:
         raise parameter_error(f'parameters.test_replica: {test!r} is not among the replicas {keys}')
     element = settings['species']
     samples, labels = [], []
     for key in keys:
-        switching = grouped[key]['switching']
-        if f'indices_{element}' not in switching.get_arraynames():
-            raise CalcfunctionError('ERROR_MISSING_ELEMENT', f'replicas.{key}__switching: no {element} atoms labelled')
-        positions, cells, symbols = frames_of(grouped[key]['frames'])
-        samples.append(ReplicaSwitching(positions, cells, np.asarray(symbols), switching.get_array(f'indices_{element}'),
-                                        switching.get_array(f'switched_{element}')))
-        labels.append((switching.get_array('strain'), switching.get_array(f'first_strain_{element}')))
+        glass = plain_of(frames[key])
+        switching = compute_fracture_bond_switching(glass, {'cutoffs_a': settings['cutoffs_a']})['result'].arrays
+        if f'indices_{element}' not in switching:
+            raise CalcfunctionError('ERROR_MISSING_ELEMENT', f'frames.{key}: the glass holds no {element}')
+        samples.append(ReplicaSwitching(glass.positions, glass.cells, np.asarray(glass.symbols),
+                                        switching[f'indices_{element}'], switching[f'switched_{element}']))
+        labels.append((switching['strain'], switching[f'first_strain_{element}']))
     result = strain_softness(samples, keys.index(test), settings['r_max_a'], settings['dr_a'], settings['c'],
                              settings['balance'], settings['seed'])
     model = result.model
@@ -457,7 +443,7 @@ def fracture_softness(parameters: orm.Dict, **replicas: orm.Data) -> dict[str, o
     for name, values in (('strain', strain), ('switched_fraction', fraction), ('quantile_edges', edges),
                          ('switching_softness', switching_softness(model.softness, first_strain, strain))):
         arrays.set_array(name, values)
-    held_out = f'replica {test}' if len(keys) > 1 else f'{test}: the {element} atoms of the upper half along y'
+    held_out = f'replica {test}' if len(keys) > 1 else f'{test}: the {element} atoms of the upper half along x'
     summary = {
         'species': element, 'held_out': held_out, 'accuracy': model.accuracy, 'train_accuracy': model.train_accuracy,
         'intercept': model.intercept, 'feature_species': list(result.feature_species),

@@ -10,9 +10,12 @@ softness of B along the strain (Fig. 6b: the model applied to every strained fra
 propensity to switch against softness (Fig. 4b).
 
 Held-out sample: with several replicas, one replica (the paper holds out one composition);
-with one replica, the atoms of the upper half of the cell along y (the crack front runs along y,
-so both halves hold the same crack geometry). Features of atoms near the boundary between the
-halves see atoms of both, so a held-out half is a weaker test than a held-out replica.
+with one replica, the atoms of the upper half of the cell along x (:data:`HALF_AXIS`). The
+pre-crack is centred, so each half holds one crack tip. Under paper 002's 1 x 2 x 2
+replication x is not replicated, so the halves are no periodic copies of each other (a cell
+replicated along x would be: the fracture workflow refuses one replica then). Features of atoms
+near the boundary between the halves see atoms of both, so a held-out half is a weaker test
+than a held-out replica.
 """
 from __future__ import annotations
 
@@ -26,8 +29,8 @@ from .bond_switching import UNCHANGED
 __all__ = ('HALF_AXIS', 'ReplicaSwitching', 'StrainSoftness', 'first_switch', 'held_out', 'quantile_groups',
            'strain_softness', 'switched_by_strain', 'switching_softness')
 
-#: Axis along which a lone replica is cut in two halves for the held-out test (y: along the crack front).
-HALF_AXIS = 1
+#: Axis along which a lone replica is cut in two halves for the held-out test (x: not replicated by paper 002).
+HALF_AXIS = 0
 
 
 def first_switch(classes, strain) -> tuple[np.ndarray, np.ndarray]:
@@ -173,7 +176,7 @@ class StrainSoftness(NamedTuple):
 
 
 def held_out(replicas: Sequence[ReplicaSwitching], test_replica: int) -> np.ndarray:
-    """Group of every labelled atom, replicas in order: the replica index, or for one replica 1 in the upper half along y.
+    """Group of every labelled atom, replicas in order: the replica index, or for one replica 1 in the upper half along x.
 
     Returns
     -------
@@ -197,7 +200,7 @@ def strain_softness(replicas: Sequence[ReplicaSwitching], test_replica: int, r_m
     replicas : sequence of ReplicaSwitching
         The strained samples, labels from their whole strain history.
     test_replica : int
-        Index of the held-out replica; with one replica ignored (its upper half along y is held out).
+        Index of the held-out replica; with one replica ignored (its upper half along x is held out).
     r_max_a, dr_a : float
         Last shell and shell spacing of the radial structure functions, Å (paper 004: 10, 0.2).
     c : float

@@ -16,7 +16,10 @@ Per replica:
    separated cell (minus what step 0 already shows open), and K_IC = sqrt(G_c E / (1 - nu^2))
    (eq. 14) with E and nu given as ``elastic``: the ``average`` output of ``boroglass.elastic`` on
    the same glass (or two numbers). The workflow does not run the elastic workflow itself: its
-   route and strains are a separate choice, and one result serves many fracture runs.
+   route and strains are a separate choice, and one result serves many fracture runs;
+5. with ``softness`` (paper 004): the bond switching of every former against step 0 in every
+   step's cell, and a softness model of B trained on it (labels: switched at any step; features:
+   the unstrained cell; tested on a held-out replica), applied to every strained cell.
 
 A replica that has not separated at ``max_strain`` keeps its curve, frames and crack area; the
 workflow then ends with ``ERROR_NOT_SEPARATED``. Fracture needs large cells: see docs/fracture.md.
@@ -27,24 +30,31 @@ from collections.abc import Mapping
 
 import numpy as np
 from aiida import orm
-from aiida.engine import WorkChain, while_
+from aiida.engine import WorkChain, if_, while_
 
 from aiida_boroglass.analysis.mechanics.elastic import stress_from_pressure
 from aiida_boroglass.analysis.mechanics.fracture import column_gaps, is_separated
+from aiida_boroglass.analysis.mechanics.switching_softness import HALF_AXIS
+from aiida_boroglass.analysis.softness import TAIL_WIDTHS
 from aiida_boroglass.calculations.lammps_inputs import validate_parameters
 from aiida_boroglass.functions.exit_codes import CALCFUNCTION_FAILED_MESSAGE, checked_step, run_checked
 from aiida_boroglass.functions.fracture import (
     CRACK_DEFAULTS,
     DETECTION_DEFAULTS,
     NORMAL_AXIS,
+    SOFTNESS_DEFAULTS,
+    SWITCHING_DEFAULTS,
     crack_settings,
     detection_settings,
     elastic_moduli,
+    fracture_bond_switching,
     fracture_replica_average,
     fracture_result,
+    fracture_softness,
     precrack_arrays,
     precracked_structure,
     settings_with_defaults,
+    switching_softness_settings,
 )
 from aiida_boroglass.functions.mechanics import pressure_tensor, strained_structures
 from aiida_boroglass.functions.utils import is_count, is_real
@@ -184,6 +194,53 @@ def validate_schedule(value, _):
     return None
 
 
+def validate_softness(value, _):
+    """Known keys (:data:`SOFTNESS_DEFAULTS`, :data:`SWITCHING_DEFAULTS`) with values in range."""
+    settings = value.get_dict()
+    message = unknown_keys('softness', settings, {**SOFTNESS_DEFAULTS, **SWITCHING_DEFAULTS})
+    if message:
+        return message
+    cutoffs = settings.get('cutoffs_a')
+    if cutoffs is not None and not (isinstance(cutoffs, Mapping) and all(is_real(v) and v > 0 for v in cutoffs.values())):
+        return f'softness.cutoffs_a: must be {{former: former-O cutoff > 0 Å}} or None, got {cutoffs!r}'
+    try:
+        switching_softness_settings(settings)
+    except ValueError as error:
+        return str(error).replace('parameters.', 'softness.', 1)
+    return None
+
+
+def softness_problem(settings: Mapping, replicas: list[str], elements: list[str], sides, repeats) -> str | None:
+    """One line naming what the ``softness`` settings ask that the replicas cannot give, else None.
+
+    Parameters
+    ----------
+    settings : Mapping
+        The ``softness`` input.
+    replicas : list of str
+        Replica keys.
+    elements : list of str
+        Elements of the glass.
+    sides : array_like, shape (3,)
+        Side lengths of the smallest replicated cell, Å (strain only lengthens z).
+    repeats : sequence of int, shape (3,)
+        Copies of the glass along x, y, z.
+    """
+    values = {**SOFTNESS_DEFAULTS, **settings}
+    if values['species'] not in elements:
+        return f'softness.species: {values["species"]} is not in the glass ({sorted(set(elements))})'
+    if values['test_replica'] is not None and values['test_replica'] not in replicas:
+        return f'softness.test_replica: {values["test_replica"]!r} is not among the replicas {replicas}'
+    reach = values['r_max_a'] + TAIL_WIDTHS * values['dr_a']
+    if reach > min(sides) / 2:
+        return (f'softness.r_max_a: r_max_a + {TAIL_WIDTHS:g} dr_a = {reach:g} Å exceeds half the smallest side of the '
+                f'cracked cell ({min(sides) / 2:.2f} Å); use a smaller r_max_a or replicate more')
+    if len(replicas) == 1 and repeats[HALF_AXIS] > 1:
+        return (f'softness: with one replica its upper half along x is held out, but repeats[0] = {repeats[HALF_AXIS]} '
+                'makes it a periodic copy of the training half; give two replicas or repeats[0] = 1')
+    return None
+
+
 def validate_elastic(value, _):
     """E > 0 GPa and nu in (-1, 0.5), as numbers or ``boroglass.elastic`` ``average`` entries."""
     try:
@@ -235,6 +292,11 @@ class FractureWorkChain(ReplicaRunsMixin, ProtocolMixin, WorkChain):
                    validator=validate_detection,
                    help='Crack detection: probe_radius_a, gap_a, grid_a (Å) of the column grid; separation: '
                         'stress_fraction of the peak held for hold_steps steps, area_fraction of the columns open.')
+        spec.input('softness', valid_type=orm.Dict, serializer=orm.to_aiida_type, required=False,
+                   validator=validate_softness,
+                   help='Bond switching along the strain and softness trained on it (paper 004); absent: not done. '
+                        'Keys: species (B), test_replica (None: the last; one replica: its upper half along x), '
+                        'r_max_a, dr_a (Å), c, balance, seed, quantiles, cutoffs_a ({former: Å}; None: 2.0 for B-O).')
         spec.inputs.validator = cls.validate_inputs
 
         spec.outline(
@@ -246,6 +308,8 @@ class FractureWorkChain(ReplicaRunsMixin, ProtocolMixin, WorkChain):
                 cls.inspect_step,
             ),
             cls.results,
+            if_(cls.wants_softness)(cls.analyse_softness),
+            cls.finish,
         )
         for name, valid_type, text in (
                 ('precracked', orm.StructureData, 'the replicated cell with its pre-crack, before relaxation (Å)'),
@@ -256,11 +320,18 @@ class FractureWorkChain(ReplicaRunsMixin, ProtocolMixin, WorkChain):
                 ('crack_area', orm.Float, 'crack area created, Å^2 (last step minus step 0, one face per crack)'),
                 ('g_c', orm.Float, 'critical energy release rate, J/m^2 (eq. 13; separated samples)'),
                 ('k_ic', orm.Float, 'fracture toughness, MPa m^0.5 (eq. 14; separated samples)'),
-                ('fracture', orm.Dict, 'all of it, with the peak stress, the strain at the peak, E and nu used')):
+                ('fracture', orm.Dict, 'all of it, with the peak stress, the strain at the peak, E and nu used'),
+                ('bond_switching', orm.ArrayData, 'with `softness`: the bond switching of every former in every '
+                                                  'step against step 0 (fracture_bond_switching)')):
             spec.output_namespace(name, valid_type=valid_type, dynamic=True, help=f'Per replica: {text}.')
         spec.output('average', valid_type=orm.Dict, required=False,
                     help='Mean and standard deviation (ddof 1; None for one) over the separated replicas of G_c, '
                          'K_IC, crack area, peak stress and strain at the peak.')
+        spec.output('softness', valid_type=orm.ArrayData, required=False,
+                    help='With `softness`: the model, the softness of every labelled atom in every step and the '
+                         'switched fraction by softness quantile against strain (fracture_softness).')
+        spec.output('softness_summary', valid_type=orm.Dict, required=False,
+                    help='With `softness`: accuracy on the held-out atoms, what was held out, counts, mean softness.')
         spec.exit_code(402, 'ERROR_CALCFUNCTION_FAILED', message=CALCFUNCTION_FAILED_MESSAGE)
         spec.exit_code(410, 'ERROR_NOT_SEPARATED',
                        message='Replicas {replicas} had not separated at max_strain; their curves, frames and crack '
@@ -290,6 +361,10 @@ class FractureWorkChain(ReplicaRunsMixin, ProtocolMixin, WorkChain):
                 positions, _, _, _ = precrack_arrays(structure, repeats, crack, forcefield)
             except ValueError as error:
                 return f'structures.{key}: {error}' if str(error).startswith('cell') else str(error)
+            if 'softness' in value:
+                message = softness_problem(value['softness'].get_dict(), sorted(value['structures']), first, sides, repeats)
+                if message:
+                    return message
         stages = fracture_stages(minimize_settings(value.get('minimize')), schedule_settings(value.get('schedule')),
                                  timestep_fs(value), len(positions))
         for run in stages:
@@ -302,9 +377,11 @@ class FractureWorkChain(ReplicaRunsMixin, ProtocolMixin, WorkChain):
 
     @staticmethod
     def fill_protocol_inputs(builder, inputs: Mapping):
-        """Repeats, pre-crack, strains, minimisation, schedule and detection of the protocol."""
+        """Repeats, pre-crack, strains, minimisation, schedule, detection and (unless None) softness of the protocol."""
         for key in ('repeats', 'crack', 'strain_step', 'max_strain', 'minimize', 'schedule', 'detection'):
             builder[key] = inputs[key]
+        if inputs.get('softness') is not None:
+            builder.softness = inputs['softness']
 
     def run_forcefield(self, key: str) -> orm.Dict | None:
         """The force field of the replica's cracked cell (its O charge redefined for SHIK), else the input's."""
@@ -400,6 +477,30 @@ class FractureWorkChain(ReplicaRunsMixin, ProtocolMixin, WorkChain):
                 failed.append(replica)
         if len(failed) < len(self.ctx.replicas):
             self.out('average', run_checked(fracture_replica_average, **self.outputs['fracture']))
-        if failed:
-            return self.exit_codes.ERROR_NOT_SEPARATED.format(replicas=', '.join(failed))
+        self.ctx.not_separated = failed
+
+    def wants_softness(self) -> bool:
+        """Whether the bond switching and softness were asked for."""
+        return 'softness' in self.inputs
+
+    @checked_step
+    def analyse_softness(self):
+        """Bond switching of every replica along its strain steps; softness of B trained on it, applied to every step."""
+        settings = self.inputs.softness.get_dict()
+        switching = orm.Dict({key: settings[key] for key in SWITCHING_DEFAULTS if key in settings})
+        for replica in self.ctx.replicas:
+            self.out(f'bond_switching.{replica}', run_checked(fracture_bond_switching, self.outputs['frames'][replica],
+                                                              switching))
+        result = run_checked(fracture_softness, self.inputs.softness, **self.outputs['frames'])
+        self.out('softness', result['softness'])
+        self.out('softness_summary', result['softness_summary'])
+        summary = result['softness_summary'].get_dict()
+        self.report(f'softness of {summary["species"]}: accuracy {summary["accuracy"]:.2f} on {summary["held_out"]} '
+                    f'({summary["n_test"]} atoms), {sum(summary["n_switched"].values())} of '
+                    f'{sum(summary["n_atoms"].values())} switched')
+
+    def finish(self):
+        """``ERROR_NOT_SEPARATED`` when a replica did not separate by ``max_strain``."""
+        if self.ctx.not_separated:
+            return self.exit_codes.ERROR_NOT_SEPARATED.format(replicas=', '.join(self.ctx.not_separated))
         return None

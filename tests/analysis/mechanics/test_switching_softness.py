@@ -130,10 +130,10 @@ def test_labels_that_follow_a_feature_are_learnt_exactly_and_held_out_by_replica
     assert result.feature_species == ('B', 'O') and result.r_a[-1] == pytest.approx(3.0)
 
 
-def test_one_replica_holds_out_its_upper_half_along_y():
-    soft = {site for site in GRID if (site[0] + site[2]) % 2 == 0}  # two soft B in each half along y
+def test_one_replica_holds_out_its_upper_half_along_x():
+    soft = {site for site in GRID if (site[1] + site[2]) % 2 == 0}  # two soft B in each half along x
     result = strain_softness([replica(soft)], 0, **SETTINGS)
-    assert result.model.test_mask.tolist() == [j == 1 for _, j, _ in GRID]
+    assert result.model.test_mask.tolist() == [i == 1 for i, _, _ in GRID]
     assert result.model.accuracy == 1.0
 
 
