@@ -47,7 +47,6 @@ from aiida_boroglass.functions.fracture import (
     crack_settings,
     detection_settings,
     elastic_moduli,
-    fracture_bond_switching,
     fracture_replica_average,
     fracture_result,
     fracture_softness,
@@ -59,6 +58,13 @@ from aiida_boroglass.functions.fracture import (
 from aiida_boroglass.functions.mechanics import pressure_tensor, strained_structures
 from aiida_boroglass.functions.utils import is_count, is_real
 from aiida_boroglass.glass.replicas import replica_seed
+from aiida_boroglass.workflows.analysis_jobs import (
+    above_threshold,
+    analysis_outputs,
+    define_job_inputs,
+    launch_analysis,
+    size_problem,
+)
 from aiida_boroglass.workflows.mechanics.elastic import ElasticWorkChain, minimize_settings, steps_of, validate_minimize
 from aiida_boroglass.workflows.protocols.utils import ProtocolMixin
 from aiida_boroglass.workflows.replica_runs import ReplicaRunsMixin, replica_elements, timestep_fs
@@ -297,6 +303,7 @@ class FractureWorkChain(ReplicaRunsMixin, ProtocolMixin, WorkChain):
                    help='Bond switching along the strain and softness trained on it (paper 004); absent: not done. '
                         'Keys: species (B), test_replica (None: the last; one replica: its upper half along x), '
                         'r_max_a, dr_a (Å), c, balance, seed, quantiles, cutoffs_a ({former: Å}; None: 2.0 for B-O).')
+        define_job_inputs(spec, counted=" of one replica's strain steps")
         spec.inputs.validator = cls.validate_inputs
 
         spec.outline(
@@ -308,7 +315,7 @@ class FractureWorkChain(ReplicaRunsMixin, ProtocolMixin, WorkChain):
                 cls.inspect_step,
             ),
             cls.results,
-            if_(cls.wants_softness)(cls.analyse_softness),
+            if_(cls.wants_softness)(cls.launch_switching, cls.analyse_softness),
             cls.finish,
         )
         for name, valid_type, text in (
@@ -363,6 +370,9 @@ class FractureWorkChain(ReplicaRunsMixin, ProtocolMixin, WorkChain):
                 return f'structures.{key}: {error}' if str(error).startswith('cell') else str(error)
             if 'softness' in value:
                 message = softness_problem(value['softness'].get_dict(), sorted(value['structures']), first, sides, repeats)
+                frames = int(max_strain / strain_step + 1e-9) + 1  # at most: a sample stops when it separates
+                message = message or size_problem(value, len(positions) * frames,
+                                                  f'the bond switching of structures.{key} (up to {frames} steps)')
                 if message:
                     return message
         stages = fracture_stages(minimize_settings(value.get('minimize')), schedule_settings(value.get('schedule')),
@@ -483,14 +493,21 @@ class FractureWorkChain(ReplicaRunsMixin, ProtocolMixin, WorkChain):
         """Whether the bond switching and softness were asked for."""
         return 'softness' in self.inputs
 
-    @checked_step
-    def analyse_softness(self):
-        """Bond switching of every replica along its strain steps; softness of B trained on it, applied to every step."""
+    def launch_switching(self):
+        """Launch the bond switching of every replica along its strain steps: jobs above the size threshold."""
+        frames = {replica: self.outputs['frames'][replica] for replica in self.ctx.replicas}
+        size = max(len(node.symbols) * node.numsteps for node in frames.values())
+        self.ctx.analysis_jobs = above_threshold(self.inputs, size)
         settings = self.inputs.softness.get_dict()
         switching = orm.Dict({key: settings[key] for key in SWITCHING_DEFAULTS if key in settings})
+        for replica, node in frames.items():
+            launch_analysis(self, f'switching_{replica}', 'fracture_bond_switching', frames=node, parameters=switching)
+
+    @checked_step
+    def analyse_softness(self):
+        """Bond switching of every replica; softness of B trained on it, applied to every step."""
         for replica in self.ctx.replicas:
-            self.out(f'bond_switching.{replica}', run_checked(fracture_bond_switching, self.outputs['frames'][replica],
-                                                              switching))
+            self.out(f'bond_switching.{replica}', analysis_outputs(self, f'switching_{replica}')['result'])
         result = run_checked(fracture_softness, self.inputs.softness, **self.outputs['frames'])
         self.out('softness', result['softness'])
         self.out('softness_summary', result['softness_summary'])

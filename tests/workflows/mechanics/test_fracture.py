@@ -364,3 +364,18 @@ def test_the_precrack_calcfunction_keeps_the_cut_cell_neutral(aiida_profile, k_b
     assert sum(charges[symbol] for symbol in cut) == pytest.approx(0.0)
     assert result['crack']['removed'] == 8 * len(symbols) - len(cut) > 0
     assert result['crack']['width_a'] == pytest.approx(0.6 * 2 * 6.8045597439507)
+
+
+def test_bond_switching_above_the_job_threshold_without_a_python_code_is_refused(glass, lammps_code):
+    """The bond switching runs as a boroglass.analysis job above job_threshold_atom_frames: a code is needed."""
+    structure, forcefield = glass
+    builder = FractureWorkChain.get_builder_from_protocol(
+        lammps_code, {'r0': structure, 'r1': structure}, forcefield, protocol='fast',
+        overrides={'repeats': [2, 2, 2], 'softness': {'r_max_a': 4.0}})
+    builder.elastic = ELASTIC
+    builder.job_threshold_atom_frames = 1000
+    before = node_count()
+    with pytest.raises(ValueError, match=re.escape('analysis_code: the bond switching of structures.r0 (up to ')) as refusal:
+        run(FractureWorkChain, **builder._inputs(prune=True))
+    assert '\n' not in str(refusal.value).strip() and 'above job_threshold_atom_frames = 1000' in str(refusal.value)
+    assert node_count() == before
