@@ -34,9 +34,9 @@ from aiida_boroglass.workflows.analysis_jobs import (
     launch_analysis,
     size_problem,
 )
-from aiida_boroglass.workflows.lammps_base import md_models, validate_md_potential
+from aiida_boroglass.workflows.lammps_base import md_models
 from aiida_boroglass.workflows.protocols.utils import ProtocolMixin
-from aiida_boroglass.workflows.replica_runs import ReplicaRunsMixin, replica_elements, timestep_fs
+from aiida_boroglass.workflows.replica_runs import ReplicaRunsMixin, potential_problem, replica_elements, timestep_fs
 from aiida_boroglass.workflows.structure_panel import settings_validator
 
 #: Keys of the ``field`` input.
@@ -152,7 +152,10 @@ class DiffusionWorkChain(ReplicaRunsMixin, ProtocolMixin, WorkChain):
     def validate_inputs(cls, value, _):
         """Replicas of one composition, covered by the force field, holding a mobile ion; analysis fits the runs."""
         first, message = replica_elements(value.get('structures', {}))
-        message = message or cls._validate_potential(value, first)
+        if md_models(value) and value.get('field') is not None:
+            message = message or ("field: an applied field acts on the force field's ionic charges; a DeePMD ensemble "
+                                  'has none, so leave field unset')
+        message = message or potential_problem(value, first)
         if message:
             return message
         try:
@@ -168,22 +171,6 @@ class DiffusionWorkChain(ReplicaRunsMixin, ProtocolMixin, WorkChain):
             return (f'field.temperature_k: {field["temperature_k"]} K must be one of temperatures_k {temperatures}, '
                     'so that the field conductivity can be compared with Nernst-Einstein')
         return size_problem(value, production_atom_frames(value), 'each production run')
-
-    @staticmethod
-    def _validate_potential(value: Mapping, elements: Sequence[str]) -> str | None:
-        """A force field covering the elements, or a DeePMD ensemble that knows them and runs no field."""
-        if md_models(value):
-            if value.get('field') is not None:
-                return ('field: an applied field acts on the force field\'s ionic charges; a DeePMD ensemble has none, '
-                        'so leave field unset')
-            return validate_md_potential(value, elements, 'forcefield')
-        if 'forcefield' not in value:
-            return 'forcefield: required (the melt-quench `forcefield` output), or give md.lammps.models'
-        charges = value['forcefield'].get_dict().get('charges_e', {})
-        missing = sorted(set(elements) - set(charges))
-        if missing:
-            return f'forcefield: no parameters for elements {missing}; it covers {sorted(charges)}'
-        return None
 
     @staticmethod
     def fill_protocol_inputs(builder, inputs: Mapping):

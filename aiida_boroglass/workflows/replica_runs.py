@@ -18,9 +18,10 @@ from collections.abc import Mapping, Sequence
 from aiida import orm
 from aiida.common import AttributeDict
 
+from aiida_boroglass.calculations.lammps import BoroglassLammpsCalculation
 from aiida_boroglass.calculations.lammps_inputs import DEFAULT_PARAMETERS
 from aiida_boroglass.functions.utils import site_symbols, validate_max_concurrent
-from aiida_boroglass.workflows.lammps_base import LammpsBaseWorkChain, set_lammps_code
+from aiida_boroglass.workflows.lammps_base import LammpsBaseWorkChain, md_models, set_lammps_code, validate_md_potential
 from aiida_boroglass.workflows.launch import submit_once
 from aiida_boroglass.workflows.melt_quench import _MD_EXCLUDE, validate_md_parameters
 from aiida_boroglass.workflows.slots import BusySlotsMixin
@@ -39,6 +40,26 @@ def replica_elements(structures: Mapping[str, orm.StructureData]) -> tuple[list[
     if different:
         return first, f'structures: {different} hold other atoms than the first replica; replicas must be one glass'
     return first, None
+
+
+def potential_problem(inputs: Mapping, symbols: Sequence[str]) -> str | None:
+    """One line when the workflow's potential cannot run the glass, else None (for an inputs validator).
+
+    Parameters
+    ----------
+    inputs : Mapping
+        The workflow's inputs: ``forcefield``, or a DeePMD ensemble in ``md.lammps``.
+    symbols : sequence of str
+        The element of every atom of the glass (:func:`replica_elements`).
+
+    A force field needs parameters for every element and leaves the glass neutral; an
+    ensemble must know every element.
+    """
+    if md_models(inputs):
+        return validate_md_potential(inputs, symbols, 'forcefield')
+    if 'forcefield' not in inputs:
+        return 'forcefield: required (the melt-quench `forcefield` output), or give md.lammps.models'
+    return BoroglassLammpsCalculation._validate_forcefield(inputs['forcefield'].get_dict(), list(symbols))
 
 
 def timestep_fs(inputs: Mapping) -> float:

@@ -50,9 +50,9 @@ from aiida_boroglass.workflows.analysis_jobs import (
     launch_analysis,
     size_problem,
 )
-from aiida_boroglass.workflows.mechanics.elastic import ElasticWorkChain, steps_of
+from aiida_boroglass.workflows.mechanics.elastic import steps_of
 from aiida_boroglass.workflows.protocols.utils import ProtocolMixin
-from aiida_boroglass.workflows.replica_runs import ReplicaRunsMixin, replica_elements, timestep_fs
+from aiida_boroglass.workflows.replica_runs import ReplicaRunsMixin, potential_problem, replica_elements, timestep_fs
 
 #: Loading modes and the sign of their strain rate.
 MODES = {'tension': 1, 'compression': -1, 'triaxial': -1}
@@ -246,7 +246,7 @@ class DeformationWorkChain(ReplicaRunsMixin, ProtocolMixin, WorkChain):
     def validate_inputs(cls, value, _):
         """Replicas of one glass in orthorhombic cells wide enough for F_i, a potential that covers it, runnable stages."""
         first, message = replica_elements(value.get('structures', {}))
-        message = message or ElasticWorkChain._validate_potential(value, first)
+        message = message or potential_problem(value, first)
         if message:
             return message
         analysis = analysis_settings(value.get('analysis'))

@@ -23,21 +23,19 @@ e.g. an orthorhombic box); the constants are given in that frame.
 """
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 
 from aiida import orm
 from aiida.engine import WorkChain, while_
 
 from aiida_boroglass.analysis.mechanics.elastic import strain_set
-from aiida_boroglass.calculations.lammps import BoroglassLammpsCalculation
 from aiida_boroglass.calculations.lammps_inputs import validate_parameters
 from aiida_boroglass.functions.exit_codes import CALCFUNCTION_FAILED_MESSAGE, checked_step, run_checked
 from aiida_boroglass.functions.mechanics import elastic_constants, elastic_replica_average, strained_structures
 from aiida_boroglass.functions.utils import is_count, is_real
 from aiida_boroglass.glass.replicas import replica_seed
-from aiida_boroglass.workflows.lammps_base import md_models, validate_md_potential
 from aiida_boroglass.workflows.protocols.utils import ProtocolMixin
-from aiida_boroglass.workflows.replica_runs import ReplicaRunsMixin, replica_elements, timestep_fs
+from aiida_boroglass.workflows.replica_runs import ReplicaRunsMixin, potential_problem, replica_elements, timestep_fs
 
 ROUTES = ('static', 'nvt')
 DEFAULT_ROUTE = 'static'
@@ -211,7 +209,7 @@ class ElasticWorkChain(ReplicaRunsMixin, ProtocolMixin, WorkChain):
     def validate_inputs(cls, value, _):
         """Replicas of one glass, a potential that covers it, and LAMMPS stages that the runs accept."""
         first, message = replica_elements(value.get('structures', {}))
-        message = message or cls._validate_potential(value, first)
+        message = message or potential_problem(value, first)
         if message:
             return message
         largest = (value['strain'].value if 'strain' in value else DEFAULT_STRAIN) * \
@@ -229,15 +227,6 @@ class ElasticWorkChain(ReplicaRunsMixin, ProtocolMixin, WorkChain):
         if route == 'nvt' and not stages[1][1]['steps']:
             return 'nvt.average_ps: must cover at least one MD step'
         return None
-
-    @staticmethod
-    def _validate_potential(value: Mapping, symbols: Sequence[str]) -> str | None:
-        """A force field with parameters for every element (neutral glass), or a DeePMD ensemble that knows them."""
-        if md_models(value):
-            return validate_md_potential(value, symbols, 'forcefield')
-        if 'forcefield' not in value:
-            return 'forcefield: required (the melt-quench `forcefield` output), or give md.lammps.models'
-        return BoroglassLammpsCalculation._validate_forcefield(value['forcefield'].get_dict(), list(symbols))
 
     @staticmethod
     def fill_protocol_inputs(builder, inputs: Mapping):

@@ -65,9 +65,9 @@ from aiida_boroglass.workflows.analysis_jobs import (
     launch_analysis,
     size_problem,
 )
-from aiida_boroglass.workflows.mechanics.elastic import ElasticWorkChain, minimize_settings, steps_of, validate_minimize
+from aiida_boroglass.workflows.mechanics.elastic import minimize_settings, steps_of, validate_minimize
 from aiida_boroglass.workflows.protocols.utils import ProtocolMixin
-from aiida_boroglass.workflows.replica_runs import ReplicaRunsMixin, replica_elements, timestep_fs
+from aiida_boroglass.workflows.replica_runs import ReplicaRunsMixin, potential_problem, replica_elements, timestep_fs
 
 #: Paper 002: the glass replicated 1 x 2 x 2.
 DEFAULT_REPEATS = (1, 2, 2)
@@ -348,7 +348,7 @@ class FractureWorkChain(ReplicaRunsMixin, ProtocolMixin, WorkChain):
     def validate_inputs(cls, value, _):
         """Replicas of one glass, a potential that covers it, a pre-crack that fits a large enough cell, valid stages."""
         first, message = replica_elements(value.get('structures', {}))
-        message = message or ElasticWorkChain._validate_potential(value, first)
+        message = message or potential_problem(value, first)
         if message:
             return message
         strain_step = value['strain_step'].value if 'strain_step' in value else DEFAULT_STRAIN_STEP
