@@ -121,8 +121,11 @@ def repair_and_wait(pks: list[int], timeout: float, stall: float) -> dict:
     from aiida import orm
 
     left = [pk for pk in pks if not orm.load_node(pk).is_terminated]
+    from aiida.manage import get_manager
+
     verdi_line('daemon', 'stop', '--timeout', '60')
     repair = verdi_line('process', 'repair', '--force')
+    get_manager().reset_profile_storage()  # on PostgreSQL, repair terminates every other connection: this one too
     verdi_line('daemon', 'start', '2')
     wait_for(left, timeout, stall)
     return {'repair_output': repair, 'repaired': sum(orm.load_node(pk).is_finished_ok for pk in left)}
