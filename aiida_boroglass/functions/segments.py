@@ -73,7 +73,7 @@ def _join_thermo(parts: list[dict], thermos: list[orm.ArrayData]) -> orm.ArrayDa
 
 
 def _join_trajectories(parts: list[dict], frames: dict[int, orm.TrajectoryData]) -> orm.TrajectoryData:
-    """Concatenate the kept frames of the segments' trajectories."""
+    """Concatenate the kept frames of the segments' trajectories, in their class and precision (a run's segments share them)."""
     positions, cells, times = [], [], []
     for index, trajectory in frames.items():
         part = parts[index]
@@ -85,7 +85,7 @@ def _join_trajectories(parts: list[dict], frames: dict[int, orm.TrajectoryData])
     check_increasing(times, 'trajectory')
     smallest_step_ps = min(part['timestep_fs'] for part in parts) * 1e-3
     first = next(iter(frames.values()))
-    joined = orm.TrajectoryData()
+    joined = type(first)()
     joined.set_trajectory(symbols=first.symbols, positions=np.concatenate(positions), cells=np.concatenate(cells),
                           times=times, stepids=np.rint(times / smallest_step_ps).astype(int), pbc=first.pbc)
     for key in ('units', 'unwrapped'):

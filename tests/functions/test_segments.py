@@ -3,17 +3,18 @@ import numpy as np
 from aiida import orm
 
 from aiida_boroglass.calculations.lammps_inputs import THERMO_COLUMNS
+from aiida_boroglass.data.trajectory import Float32TrajectoryData, trajectory_node
 from aiida_boroglass.functions.segments import join_lammps_segments
 
 
-def trajectory(steps, timestep_fs, offset):
+def trajectory(steps, timestep_fs, offset, precision='float64'):
     """Two atoms moving along x by one Å per ps; frames at ``steps`` of a ``timestep_fs`` step."""
     times = np.asarray(steps) * timestep_fs * 1e-3
     positions = np.zeros((len(steps), 2, 3))
     positions[:, :, 0] = times[:, None] + offset
-    data = orm.TrajectoryData()
-    data.set_trajectory(symbols=['Li', 'O'], positions=positions, stepids=np.asarray(steps),
-                        cells=np.repeat(np.eye(3)[None] * 10, len(steps), axis=0), times=times)
+    data = trajectory_node(precision)
+    data.set_trajectory(symbols=['Li', 'O'], positions=positions.astype(precision), stepids=np.asarray(steps),
+                        cells=np.repeat(np.eye(3)[None] * 10, len(steps), axis=0).astype(precision), times=times)
     data.base.attributes.set('units', {'positions': 'A', 'cells': 'A', 'times': 'ps'})
     data.base.attributes.set('unwrapped', True)
     return data
@@ -55,6 +56,20 @@ def test_joined_run_is_continuous_and_holds_no_frame_twice():
     assert joined_thermo.get_array('relax_step').tolist() == [0]
     assert joined_thermo.base.attributes.get('segments') == 2
     assert joined_thermo.base.attributes.get('timesteps_fs') == [1.0, 0.5]
+
+
+def test_float32_segments_join_into_a_float32_trajectory():
+    """A restarted float32 run (``trajectory_precision: float32``) keeps its class and precision when joined."""
+    first = trajectory([0, 100, 200, 300], 1.0, 0.0, 'float32')
+    second = trajectory([600, 800, 1000], 0.5, 0.0, 'float32')
+    result, node = join_lammps_segments.run_get_node(
+        plan=plan(), thermo_0=thermo({'relax': [0], 'prod': [0, 100, 200, 300]}, 1.0),
+        thermo_1=thermo({'prod': [500, 600, 800, 1000]}, 0.5), trajectory_0=first, trajectory_1=second)
+    assert node.is_finished_ok, node.exit_message
+    joined = result['trajectory']
+    assert isinstance(joined, Float32TrajectoryData)
+    assert joined.get_positions().dtype == np.float32 and joined.get_cells().dtype == np.float32
+    assert np.array_equal(joined.get_positions()[:, 0, 0], np.float32([0.0, 0.1, 0.2, 0.3, 0.4, 0.5]))
 
 
 def test_overlapping_segments_end_in_an_exit_code():
