@@ -52,6 +52,7 @@ from aiida_boroglass.functions.mechanics import pressure_tensor
 from aiida_boroglass.functions.plain import calcfunction_result, plain_inputs, plain_of
 from aiida_boroglass.functions.utils import (
     check_positive_numbers,
+    inputs_by_role,
     parameter_error,
     site_symbols,
     with_defaults,
@@ -371,11 +372,11 @@ def switching_softness_settings(parameters: orm.Dict | Mapping | None) -> dict[s
 
 @calcfunction
 @returns_exit_codes
-def fracture_softness(parameters: orm.Dict, **frames: orm.TrajectoryData) -> dict[str, orm.Data]:
+def fracture_softness(parameters: orm.Dict, **replicas: orm.Data) -> dict[str, orm.Data]:
     """Softness of a former trained on its bond switching during fracture; its evolution with strain (paper 004).
 
-    The label of each atom of ``species``: whether it switched bonds at any strain step
-    (:func:`compute_fracture_bond_switching`, the analysis of :func:`fracture_bond_switching`). The
+    The label of each atom of ``species``: whether it switched bonds at any strain step (the
+    output of :func:`fracture_bond_switching` on the replica, taken as it is stored). The
     model is trained on the radial structure functions of the unstrained cells, tested on the
     held-out replica (one replica: its upper half along x; see
     :mod:`~aiida_boroglass.analysis.mechanics.switching_softness`) and applied to every strained
@@ -385,8 +386,9 @@ def fracture_softness(parameters: orm.Dict, **frames: orm.TrajectoryData) -> dic
     ----------
     parameters : Dict
         :data:`SOFTNESS_DEFAULTS` and :data:`SWITCHING_DEFAULTS`.
-    **frames : TrajectoryData
-        Per replica ``<r>``, its ``frames`` output of ``boroglass.fracture`` (step 0 unstrained).
+    **replicas : TrajectoryData and ArrayData
+        Per replica ``<r>``: ``<r>__frames``, its ``frames`` output of ``boroglass.fracture``
+        (step 0 unstrained), and ``<r>__switching``, :func:`fracture_bond_switching` of those frames.
 
     Returns
     -------
@@ -404,15 +406,17 @@ def fracture_softness(parameters: orm.Dict, **frames: orm.TrajectoryData) -> dic
         switched fraction per quantile and the mean softness at the start, minimum and end.
     """
     settings = switching_softness_settings(parameters)
-    keys = sorted(frames)
+    grouped = inputs_by_role(replicas, ('frames', 'switching'), 'replicas')
+    keys = sorted(grouped)
     test = settings['test_replica'] or keys[-1]
     if test not in keys:
         raise parameter_error(f'parameters.test_replica: {test!r} is not among the replicas {keys}')
     element = settings['species']
     samples, labels = [], []
     for key in keys:
-        glass = plain_of(frames[key])
-        switching = compute_fracture_bond_switching(glass, {'cutoffs_a': settings['cutoffs_a']})['result'].arrays
+        glass = plain_of(grouped[key]['frames'])
+        node = grouped[key]['switching']
+        switching = {name: node.get_array(name) for name in node.get_arraynames()}
         if f'indices_{element}' not in switching:
             raise CalcfunctionError('ERROR_MISSING_ELEMENT', f'frames.{key}: the glass holds no {element}')
         samples.append(ReplicaSwitching(glass.positions, glass.cells, np.asarray(glass.symbols),

@@ -26,7 +26,13 @@ from aiida_boroglass.analysis.rearrangement import classify_mobile, cumulative_d
 from aiida_boroglass.analysis.transport import field_conductivity, field_mobility, species_transport
 from aiida_boroglass.functions.exit_codes import CalcfunctionError, returns_exit_codes
 from aiida_boroglass.functions.plain import calcfunction_result, plain_inputs
-from aiida_boroglass.functions.utils import check_positive_numbers, frames_of, parameter_error, with_defaults
+from aiida_boroglass.functions.utils import (
+    check_positive_numbers,
+    frames_of,
+    inputs_by_role,
+    parameter_error,
+    with_defaults,
+)
 
 #: Analysis settings of ``boroglass.diffusion`` (units in the keys).
 TRANSPORT_DEFAULTS: dict[str, Any] = {
@@ -396,19 +402,6 @@ def softness_settings(parameters: orm.Dict | Mapping | None) -> dict[str, Any]:
     return settings
 
 
-def _glass_inputs(glasses: Mapping[str, orm.Data]) -> dict[str, dict[str, orm.Data]]:
-    """``{'<key>__structure': ..., '<key>__labels': ...}`` -> ``{key: {'structure': ..., 'labels': ...}}``."""
-    grouped: dict[str, dict[str, orm.Data]] = {}
-    for name, node in glasses.items():
-        key, _, role = name.rpartition('__')
-        grouped.setdefault(key, {})[role] = node
-    incomplete = sorted(key for key, roles in grouped.items() if set(roles) != {'structure', 'labels'})
-    if incomplete or not grouped:
-        raise CalcfunctionError('ERROR_INCOMPLETE_GLASSES',
-                                f'glasses: each glass needs <key>__structure and <key>__labels; incomplete: {incomplete}')
-    return grouped
-
-
 @calcfunction
 @returns_exit_codes
 def softness_model(parameters: orm.Dict, **glasses) -> dict[str, orm.Data]:
@@ -435,7 +428,7 @@ def softness_model(parameters: orm.Dict, **glasses) -> dict[str, orm.Data]:
     from aiida_boroglass.analysis.softness import radial_structure_functions, train_softness, weights_by_species
 
     settings = softness_settings(parameters)
-    grouped = _glass_inputs(glasses)
+    grouped = inputs_by_role(glasses, ('structure', 'labels'), 'glasses')
     names = sorted({key.split('__')[0] for key in grouped})
     if settings['test_glass'] not in names:
         raise CalcfunctionError('ERROR_INCOMPLETE_GLASSES',

@@ -171,3 +171,31 @@ def require_elements(symbols, analysis: str, needed=(), any_of=()) -> None:
     if missing:
         raise CalcfunctionError('ERROR_MISSING_ELEMENT',
                                 f'glass: {analysis} needs {", ".join(missing)}; the glass holds {present}')
+
+
+def inputs_by_role(nodes: Mapping[str, orm.Data], roles: tuple[str, ...], field: str) -> dict[str, dict[str, orm.Data]]:
+    """``{'<key>__<role>': node}`` (a calcfunction's ``**`` inputs) -> ``{key: {role: node}}``; every key needs every role.
+
+    Parameters
+    ----------
+    nodes : Mapping
+        The inputs, labelled ``<key>__<role>``.
+    roles : tuple of str
+        The roles each key must have, no other.
+    field : str
+        The inputs' name for the message (``'glasses'``).
+
+    Raises
+    ------
+    CalcfunctionError
+        ``ERROR_INCOMPLETE_GLASSES`` naming the keys that lack a role or have another, or no input at all.
+    """
+    grouped: dict[str, dict[str, orm.Data]] = {}
+    for name, node in nodes.items():
+        key, _, role = name.rpartition('__')
+        grouped.setdefault(key, {})[role] = node
+    incomplete = sorted(key for key, found in grouped.items() if set(found) != set(roles))
+    if incomplete or not grouped:
+        wanted = ' and '.join(f'<key>__{role}' for role in roles)
+        raise CalcfunctionError('ERROR_INCOMPLETE_GLASSES', f'{field}: each needs {wanted}; incomplete: {incomplete}')
+    return grouped

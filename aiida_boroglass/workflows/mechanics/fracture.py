@@ -508,7 +508,9 @@ class FractureWorkChain(ReplicaRunsMixin, ProtocolMixin, WorkChain):
         """Bond switching of every replica; softness of B trained on it, applied to every step."""
         for replica in self.ctx.replicas:
             self.out(f'bond_switching.{replica}', analysis_outputs(self, f'switching_{replica}')['result'])
-        result = run_checked(fracture_softness, self.inputs.softness, **self.outputs['frames'])
+        replicas = {f'{replica}__{role}': self.outputs[output][replica] for replica in self.ctx.replicas
+                    for role, output in (('frames', 'frames'), ('switching', 'bond_switching'))}
+        result = run_checked(fracture_softness, self.inputs.softness, **replicas)
         self.out('softness', result['softness'])
         self.out('softness_summary', result['softness_summary'])
         summary = result['softness_summary'].get_dict()
