@@ -3,7 +3,6 @@ import time
 
 import pytest
 from aiida import orm
-from aiida.engine.daemon.client import DaemonTimeoutException
 from click.testing import CliRunner
 
 from aiida_boroglass.cli.data import data_boroglass
@@ -14,12 +13,10 @@ HOPPING = ['hopping', '0.35Na2O-0.65[xB2O3-(1-x)P2O5]', '--x', '0,1', '--protoco
 
 
 @pytest.fixture
-def daemon(started_daemon_client):
+def daemon(started_daemon_client, stop_daemon):
     """A running daemon of the test profile, stopped afterwards (other tests expect none)."""
     yield started_daemon_client
-    started_daemon_client.stop_daemon(wait=True)
-    started_daemon_client._await_condition(lambda: not started_daemon_client.is_daemon_running,
-                                           DaemonTimeoutException('The daemon failed to stop.'))
+    stop_daemon(started_daemon_client)
 
 
 def test_daemon_submits_and_returns_then_wait_follows_to_the_table(daemon, tmp_path):

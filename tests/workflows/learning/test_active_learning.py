@@ -21,7 +21,6 @@ import time
 import numpy as np
 import pytest
 from aiida import engine, orm
-from aiida.engine.daemon.client import DaemonTimeoutException
 from plumpy.process_states import ProcessState
 
 from aiida_boroglass.calculations.lammps import BoroglassLammpsCalculation
@@ -97,7 +96,7 @@ def kill_worker_during_labelling(client, node, timeout_s=900):
 
 
 @pytest.fixture(scope='module')
-def loop(initial_dataset, lammps_code, dp_code, daemon_client):
+def loop(initial_dataset, lammps_code, dp_code, daemon_client, stop_daemon):
     """The finished loop, run on the daemon, its worker killed during a labelling."""
     builder = ActiveLearningWorkChain.get_builder_from_protocol(lammps_code, dp_code, lammps_code, initial_dataset,
                                                                 protocol='fast', overrides=LOOP)
@@ -111,9 +110,7 @@ def loop(initial_dataset, lammps_code, dp_code, daemon_client):
         while not node.is_terminated and time.monotonic() < deadline:
             time.sleep(2)
     finally:
-        client.stop_daemon(wait=True)
-        client._await_condition(lambda: not client.is_daemon_running,
-                                DaemonTimeoutException('The daemon failed to stop.'))
+        stop_daemon(client)
     assert node.is_terminated, f'the loop did not finish after the worker was killed: {node.process_state}'
     return node, interrupted
 
@@ -201,7 +198,9 @@ def test_the_learning_command_prints_and_draws_the_report(loop, tmp_path):
     rows = node.outputs.report['iterations']
     lines = [line.split() for line in result.output.splitlines() if line.startswith('iteration_')]
     assert [line[0] for line in lines] == [row['iteration'] for row in rows]
-    assert [int(line[6]) for line in lines] == [row['labels_added'] for row in rows]
+    # columns: iteration, frames, explored, trust lo, trust hi, accurate, candidate, failed, labels, ...
+    assert [(float(line[3]), float(line[4])) for line in lines] == [(0.6, 4.0)] * len(rows)  # LOOP's fixed levels
+    assert [int(line[8]) for line in lines] == [row['labels_added'] for row in rows]
     assert 'converged' in result.output and (tmp_path / 'learning.png').stat().st_size > 10_000
     assert (tmp_path / 'learning.json').is_file()
 
