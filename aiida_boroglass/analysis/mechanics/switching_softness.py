@@ -236,6 +236,7 @@ def strain_softness(replicas: Sequence[ReplicaSwitching], test_replica: int, r_m
     model = train_softness(np.concatenate([rows for rows, _, _ in initial]),
                            np.concatenate([replica.switched for replica in replicas]), groups,
                            test_replica if len(replicas) > 1 else 1, C=c, balance=balance, seed=seed)
-    frame_softness = [np.stack([apply_softness(model, features(replica, frame)[0])
-                                for frame in range(len(replica.positions))]) for replica in replicas]
+    frame_softness = [np.stack([apply_softness(model, rows)] + [apply_softness(model, features(replica, frame)[0])
+                                                              for frame in range(1, len(replica.positions))])
+                      for replica, (rows, _, _) in zip(replicas, initial)]  # frame 0's features are the training ones
     return StrainSoftness(model, frame_softness, r_a, tuple(species))
