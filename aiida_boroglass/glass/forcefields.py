@@ -53,6 +53,7 @@ __all__ = (
     'table_distances',
     'table_energy',
     'table_force',
+    'tabulated_pairs',
 )
 
 FORCEFIELDS = ('deng_du', 'shik')
@@ -293,6 +294,7 @@ def _build_deng_du(counts: dict[str, int], ratio_r: float, ratio_k: float) -> di
             'cutoff_real_space_A': data['cutoff_coulomb_real_space_A'],
             'kspace_style': data['kspace_style'],
             'kspace_accuracy_relative': data['kspace_accuracy_relative'],
+            'kspace_order': data['kspace_order'],
             'tabulated': False,
         },
         'table': {'inner_A': data['table_inner_A'], 'file_points': data['table_file_points'], 'points': data['table_points']},
@@ -415,16 +417,32 @@ def _short_range(ff: dict, a: str, b: str, r: np.ndarray) -> tuple[np.ndarray, n
         u_cut, _ = _shik_short_range(p, np.asarray(cutoff))
         g, dg = _smoothing(r, cutoff, ff['smoothing_width_A'])
         return (u - u_cut) * g, -(du * g + (u - u_cut) * dg)
-    e = p['A_eV'] * np.exp(-r / p['rho_A'])
-    energy = e - p['C_eV_A6'] / r**6
-    force = e / p['rho_A'] - 6.0 * p['C_eV_A6'] / r**7
-    if 'core' in p:
-        core = p['core']
-        in_core = r <= core['r0_A']
-        energy = np.where(in_core, core['B_eV_An'] / r ** core['n'] + core['D_eV_A2'] * r**2, energy)
-        force = np.where(in_core, core['n'] * core['B_eV_An'] / r ** (core['n'] + 1) - 2.0 * core['D_eV_A2'] * r, force)
+    energy, force = _buckingham(p, r)
+    core_energy, core_force = _core_correction(p, r)
     beyond = r > cutoff
-    return np.where(beyond, 0.0, energy), np.where(beyond, 0.0, force)
+    return np.where(beyond, 0.0, energy + core_energy), np.where(beyond, 0.0, force + core_force)
+
+
+def _buckingham(p: dict, r: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Return ``A exp(-r/rho) - C/r^6`` (eV) and its force -dV/dr (eV/A) at r (A), shape (n,) each."""
+    e = p['A_eV'] * np.exp(-r / p['rho_A'])
+    return e - p['C_eV_A6'] / r**6, e / p['rho_A'] - 6.0 * p['C_eV_A6'] / r**7
+
+
+def _core_correction(p: dict, r: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Return the Deng-Du core minus the Buckingham term: energy (eV) and force (eV/A), 0 beyond r0.
+
+    ``B/r^n + D r^2 - (A exp(-r/rho) - C/r^6)`` for r <= r0, 0 for r > r0 and for a pair without a
+    core; it and its first two derivatives vanish at r0 (:func:`_solve_core`). Shape (n,) each.
+    """
+    if 'core' not in p:
+        return np.zeros_like(r), np.zeros_like(r)
+    core = p['core']
+    buckingham_energy, buckingham_force = _buckingham(p, r)
+    energy = core['B_eV_An'] / r ** core['n'] + core['D_eV_A2'] * r**2 - buckingham_energy
+    force = core['n'] * core['B_eV_An'] / r ** (core['n'] + 1) - 2.0 * core['D_eV_A2'] * r - buckingham_force
+    in_core = r <= core['r0_A']
+    return np.where(in_core, energy, 0.0), np.where(in_core, force, 0.0)
 
 
 def pair_energy(ff: dict, a: str, b: str, r: np.ndarray) -> np.ndarray:
@@ -533,36 +551,56 @@ def model_coulomb_force(ff: dict, a: str, b: str, r: np.ndarray) -> np.ndarray:
 def table_energy(ff: dict, a: str, b: str, r: np.ndarray) -> np.ndarray:
     """Return the energy (eV) that the LAMMPS table holds for pair a-b at distances r (A).
 
-    The short-range part (:func:`pair_energy`), plus the model Coulomb term where
-    ``ff['coulomb']['tabulated']`` (SHIK). Shape (n,) in, shape (n,) out.
+    SHIK (``ff['coulomb']['tabulated']``): the short-range part (:func:`pair_energy`) plus the
+    model Coulomb term. Deng-Du: only the repulsive core minus the Buckingham term below r0 (0
+    beyond r0 and for a pair without a core); LAMMPS' native ``buck/coul/long`` adds the rest.
+    Shape (n,) in, shape (n,) out.
     """
-    energy = pair_energy(ff, a, b, r)
-    if ff['coulomb']['tabulated']:
-        energy = energy + model_coulomb_energy(ff, a, b, r)
-    return energy
+    return _table_terms(ff, a, b, r)[0]
 
 
 def table_force(ff: dict, a: str, b: str, r: np.ndarray) -> np.ndarray:
     """Return the force -dV/dr (eV/A) that the LAMMPS table holds; see :func:`table_energy`."""
-    force = pair_force(ff, a, b, r)
-    if ff['coulomb']['tabulated']:
-        force = force + model_coulomb_force(ff, a, b, r)
-    return force
+    return _table_terms(ff, a, b, r)[1]
+
+
+def _table_terms(ff: dict, a: str, b: str, r: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Return the energy (eV) and force (eV/A) of the LAMMPS table of pair a-b at r (A), shape (n,) each."""
+    r = np.asarray(r, dtype=float)
+    if not ff['coulomb']['tabulated']:
+        p = _pair_params(ff, a, b)
+        return _core_correction(p, r) if p is not None else (np.zeros_like(r), np.zeros_like(r))
+    energy, force = _short_range(ff, a, b, r)
+    coulomb_energy_, coulomb_force = _model_coulomb(ff, a, b, r)
+    return energy + coulomb_energy_, force + coulomb_force
 
 
 # --------------------------------------------------------------------------- LAMMPS rendering
 
 
-def _table_cutoff(ff: dict) -> float:
-    """Return the outer radius (A) of the LAMMPS table."""
+def tabulated_pairs(ff: dict, species_order: Sequence[str]) -> list[tuple[int, int]]:
+    """Return the 0-based type pairs (i <= j) of ``species_order`` that the LAMMPS table carries.
+
+    SHIK: every pair (the table holds the whole interaction). Deng-Du: the pairs with a repulsive
+    core (the table holds only its correction to the Buckingham term).
+    """
+    species = list(species_order)
+    return [
+        (i, j) for i in range(len(species)) for j in range(i, len(species))
+        if ff['coulomb']['tabulated'] or 'core' in ff['pairs'].get(pair_key(species[i], species[j]), {})
+    ]
+
+
+def _table_cutoff(ff: dict, a: str, b: str) -> float:
+    """Return the outer radius (A) of the LAMMPS table of pair a-b (Deng-Du: the core radius r0)."""
     if ff['coulomb']['tabulated']:
         return max(ff['cutoff_short_range_A'], ff['coulomb']['cutoff_A'])
-    return ff['cutoff_short_range_A']
+    return ff['pairs'][pair_key(a, b)]['core']['r0_A']
 
 
-def table_distances(ff: dict) -> np.ndarray:
-    """Return the distances (A) of the table file, shape (file_points,), evenly spaced in r."""
-    return np.linspace(ff['table']['inner_A'], _table_cutoff(ff), ff['table']['file_points'])
+def table_distances(ff: dict, a: str, b: str) -> np.ndarray:
+    """Return the distances (A) of pair a-b's table in the file, shape (file_points,), evenly spaced in r."""
+    return np.linspace(ff['table']['inner_A'], _table_cutoff(ff, a, b), ff['table']['file_points'])
 
 
 def _table_force_slopes(ff: dict, a: str, b: str, r: np.ndarray) -> tuple[float, float]:
@@ -580,12 +618,32 @@ def _table_force_slopes(ff: dict, a: str, b: str, r: np.ndarray) -> tuple[float,
 
 def _table_section(ff: dict, a: str, b: str) -> str:
     """Return one ``pair_style table`` section (keyword, header, rows) for pair a-b."""
-    r = table_distances(ff)
-    energy, force = table_energy(ff, a, b, r), table_force(ff, a, b, r)
+    r = table_distances(ff, a, b)
+    energy, force = _table_terms(ff, a, b, r)
     slopes = _table_force_slopes(ff, a, b, r)
     header = f'{pair_key(a, b)}\nN {r.size} R {r[0]:.12g} {r[-1]:.12g} FPRIME {slopes[0]:.12e} {slopes[1]:.12e}\n\n'
     rows = '\n'.join(f'{i} {x:.12e} {e:.12e} {f:.12e}' for i, (x, e, f) in enumerate(zip(r, energy, force), 1))
     return header + rows + '\n'
+
+
+def _native_commands(ff: dict, species: list[str], with_table: bool) -> list[str]:
+    """Return the ``pair_style`` and ``buck/coul/long`` ``pair_coeff`` lines of a Deng-Du potential.
+
+    Every type pair gets ``A rho C`` of its Buckingham term, or ``0 1 0 0`` (no short range: its
+    own short-range cut-off 0) when the force field gives it none; with ``with_table`` the style is
+    ``hybrid/overlay`` with ``table linear N`` for the core corrections.
+    """
+    cutoffs = f'{ff["cutoff_short_range_A"]:g} {ff["coulomb"]["cutoff_real_space_A"]:g}'
+    style = 'hybrid/overlay buck/coul/long' if with_table else 'buck/coul/long'
+    table = f' table linear {ff["table"]["points"]}' if with_table else ''
+    commands = [f'pair_style {style} {cutoffs}{table}']
+    sub_style = ' buck/coul/long' if with_table else ''
+    for i, a in enumerate(species):
+        for j in range(i, len(species)):
+            term = ff['pairs'].get(pair_key(a, species[j]))
+            coefficients = f'{term["A_eV"]!r} {term["rho_A"]!r} {term["C_eV_A6"]!r}' if term else '0.0 1.0 0.0 0.0'
+            commands.append(f'pair_coeff {i + 1} {j + 1}{sub_style} {coefficients}')
+    return commands
 
 
 def lammps_potential(
@@ -593,19 +651,25 @@ def lammps_potential(
 ) -> tuple[list[str], str]:
     """Render the force field as LAMMPS commands and a ``pair_style table`` file.
 
-    Deng-Du: ``pair_style hybrid/overlay coul/long RC table linear N``, ``pair_coeff * * coul/long``,
-    one ``table`` entry per pair with a short-range term (cation-cation pairs are Coulomb only),
-    ``kspace_style pppm 1e-05``. SHIK: ``pair_style table linear N`` with one entry for every type
+    Deng-Du: ``pair_style hybrid/overlay buck/coul/long RS RC table linear N``; LAMMPS' native
+    ``buck/coul/long`` carries the Buckingham terms and the real-space Coulomb of every pair
+    (cation-cation pairs ``0 1 0`` with a zero short-range cut-off: Coulomb only), and the table
+    only the repulsive core's correction below r0 (``table_energy``) for the pairs with a core, cut
+    at r0; ``kspace_style pppm 1e-05`` and ``kspace_modify order 7``. The table style still loops
+    over its pairs' whole neighbour list (LAMMPS 2025 does not trim a hybrid sub-style's skip list to
+    its cut-off), but only looks up a distance below r0; a table of the whole short range to the
+    10 A cut-off had cost twice the pair time of ``buck/coul/long`` (``benchmarks/lammps_overhead.py``).
+    SHIK: ``pair_style table linear N`` with one entry for every type
     pair; each entry holds the complete SHIK pair interaction, smoothed Wolf Coulomb included,
     because no built-in LAMMPS style has SHIK's smoothing factor (coul/dsf with alpha = 0 is the
     unsmoothed shifted-force form); the data-file charges are then used by analysis only.
     The file holds ``ff['table']['file_points']`` rows evenly spaced in r from ``inner_A`` to the
-    cut-off with exact energies and forces (and ``FPRIME`` force slopes at both ends); LAMMPS lays a
+    table's end with exact energies and forces (and ``FPRIME`` force slopes at both ends); LAMMPS lays a
     clamped cubic spline through them, samples it on ``ff['table']['points']`` points evenly spaced
     in r^2, and interpolates linearly in r^2 between those during the run. The cubic spline through
     the fine file is exact to < 1e-8 relative, so the run-time error is the linear-interpolation one,
     kept small by the large ``points``; the file stays a few hundred kB per pair for the provenance
-    store. ``table``, ``coul/long`` and ``pppm`` all have ``/omp`` variants for ``-sf omp``.
+    store. ``buck/coul/long``, ``table``, ``coul/long`` and ``pppm`` all have ``/omp`` variants for ``-sf omp``.
     Charges are not set here: the data file carries ``ff['charges_e']``.
 
     Parameters
@@ -629,25 +693,18 @@ def lammps_potential(
             f'species_order must list distinct elements of force field {ff["name"]!r} '
             f'({", ".join(ff["elements"])}), got {species}'
         )
-    points, cutoff = ff['table']['points'], _table_cutoff(ff)
-    tabulated = ff['coulomb']['tabulated']
-    if tabulated:
-        commands = [f'pair_style table linear {points}']
-    else:
-        commands = [
-            f'pair_style hybrid/overlay coul/long {ff["coulomb"]["cutoff_real_space_A"]:g} table linear {points}',
-            'pair_coeff * * coul/long',
-        ]
+    points, tabulated = ff['table']['points'], ff['coulomb']['tabulated']
+    table_pairs = tabulated_pairs(ff, species)
+    commands = [f'pair_style table linear {points}'] if tabulated else _native_commands(ff, species, bool(table_pairs))
     sections = []
-    for i, a in enumerate(species):
-        for j in range(i, len(species)):
-            b = species[j]
-            if not tabulated and pair_key(a, b) not in ff['pairs']:
-                continue
-            style = '' if tabulated else ' table'
-            commands.append(f'pair_coeff {i + 1} {j + 1}{style} {table_filename} {pair_key(a, b)} {cutoff:g}')
-            sections.append(_table_section(ff, a, b))
+    for i, j in table_pairs:
+        a, b = species[i], species[j]
+        style = '' if tabulated else ' table'
+        commands.append(f'pair_coeff {i + 1} {j + 1}{style} {table_filename} {pair_key(a, b)} {_table_cutoff(ff, a, b):.12g}')
+        sections.append(_table_section(ff, a, b))
     if not tabulated:
         commands.append(f'kspace_style {ff["coulomb"]["kspace_style"]} {ff["coulomb"]["kspace_accuracy_relative"]:g}')
+        if 'kspace_order' in ff['coulomb']:  # a force field stored before the order was set keeps LAMMPS' 5
+            commands.append(f'kspace_modify order {ff["coulomb"]["kspace_order"]}')
     title = f'# {ff["name"]} pair table written by aiida_boroglass.glass.forcefields; r in A, energy in eV, force in eV/A\n'
     return commands, title + '\n' + '\n'.join(sections)
