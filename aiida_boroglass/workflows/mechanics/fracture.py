@@ -460,10 +460,12 @@ class FractureWorkChain(ReplicaRunsMixin, ProtocolMixin, WorkChain):
                                    NORMAL_AXIS, detection['probe_radius_a'], detection['gap_a'], detection['grid_a'])
             separated = is_separated(self.ctx.stress[replica], openings, detection['stress_fraction'],
                                      detection['hold_steps'], detection['area_fraction'])
-            if separated or strain >= self.inputs.max_strain.value - 1e-9:
+            done = separated or strain >= self.inputs.max_strain.value - 1e-9
+            if done:
                 self.ctx.active.remove(replica)
-                self.report(f'{replica}: {"separated" if separated else "not separated"} at strain {strain:.3f} '
-                            f'(stress {self.ctx.stress[replica][-1]:.2f} GPa, peak {max(self.ctx.stress[replica]):.2f} GPa)')
+            state = 'separated' if separated else 'not separated, max_strain reached' if done else 'straining'
+            self.report(f'{replica}: strain {strain:.3f}, stress {self.ctx.stress[replica][-1]:.2f} GPa '
+                        f'(peak {max(self.ctx.stress[replica]):.2f} GPa): {state}')
         self.ctx.step += 1
 
     @checked_step
