@@ -491,8 +491,7 @@ def compare_kernels(job, root: Path, steps: int, nprocs: int, repeats: int, repl
               'temperature_k': KERNEL_TEMPERATURE_K}
     for name, values in rates.items():
         result[name] = {'atom_steps_per_s': values, **spread(values)}
-    for name in ('ours', 'ours_order5'):
-        key = 'ratio' if name == 'ours' else 'ratio_order5'
+    for key, name in (('ratio', 'ours'), ('ratio_order5', 'ours_order5')):
         result[key] = spread([a / b for a, b in zip(rates[name], rates['reference'])])
     return result
 
@@ -512,8 +511,7 @@ def time_budget(workflow, wall_s: float, timings: list[dict]) -> dict:
     Returns
     -------
     dict
-        ``lammps_jobs_s`` (creation to sealing of every LAMMPS CalcJob), ``lammps_plain_s`` (the same
-        inputs as plain runs), ``packmol_s`` (the packing CalcJobs), ``calcfunctions_s`` (the
+        ``lammps_jobs_s`` (creation to sealing of every LAMMPS CalcJob), ``packmol_s`` (the packing CalcJobs), ``calcfunctions_s`` (the
         analysis and bookkeeping calcfunctions, creation to sealing) and ``rest_s`` (the workflow's
         own steps and the waits between processes: wall minus the three process sums).
     """
@@ -523,8 +521,7 @@ def time_budget(workflow, wall_s: float, timings: list[dict]) -> dict:
     packmol_s = sum(s for node, s in seconds if isinstance(node, orm.CalcJobNode) and 'packmol' in node.process_type.lower())
     calcfunctions_s = sum(s for node, s in seconds if isinstance(node, orm.CalcFunctionNode))
     lammps_jobs_s = sum(t['job_wall_s'] for t in timings)
-    return {'lammps_jobs_s': lammps_jobs_s, 'lammps_plain_s': sum(t['plain_wall_s'] for t in timings),
-            'packmol_s': packmol_s, 'calcfunctions_s': calcfunctions_s,
+    return {'lammps_jobs_s': lammps_jobs_s, 'packmol_s': packmol_s, 'calcfunctions_s': calcfunctions_s,
             'rest_s': wall_s - lammps_jobs_s - packmol_s - calcfunctions_s}
 
 

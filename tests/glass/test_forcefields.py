@@ -421,9 +421,10 @@ def assert_clean_table_log(log, table_text):
         assert flagged <= extrema, (key, flagged, extrema)
 
 
-def coulomb_only_commands(ff):
-    """``pair_style coul/long`` at the force field's real-space cut-off for every pair (add its kspace lines)."""
-    return [f'pair_style coul/long {ff["coulomb"]["cutoff_real_space_A"]:g}', 'pair_coeff * *']
+def coulomb_only_commands(ff, commands):
+    """``pair_style coul/long`` at the force field's real-space cut-off for every pair, with the kspace lines of ``commands``."""
+    kspace = [c for c in commands if c.startswith('kspace')]
+    return [f'pair_style coul/long {ff["coulomb"]["cutoff_real_space_A"]:g}', 'pair_coeff * *', *kspace]
 
 
 @pytest.mark.lammps
@@ -446,7 +447,7 @@ def test_lammps_deng_du_short_range(tmp_path, a, b):
     if core:
         assert_clean_table_log(log, text)
     assert 'kspace_style pppm 1e-05' in log
-    reference = [*coulomb_only_commands(ff), *(c for c in commands if c.startswith('kspace'))]
+    reference = coulomb_only_commands(ff, commands)
     coulomb_only, _ = run_lammps(tmp_path, ff, symbols, reference, '', distances)
     r = full[:, 0]
     energy, force = ffm.pair_energy(ff, a, b, r), ffm.pair_force(ff, a, b, r)
@@ -493,8 +494,8 @@ def test_lammps_shik_pair(tmp_path, a, b):
 def image_pair_sum(ff, symbols, positions, cell):
     """Short-range energy (eV) and forces (n, 3) eV/A of a periodic frame, summed over every image pair.
 
-    A naive loop over all atom pairs and all cell images within the cut-off (cubic-free: any cell
-    with rows as vectors), the self-images counted once per pair of images.
+    A naive loop over all atom pairs and all cell images within the cut-off (any cell, its rows the
+    cell vectors), the self-images counted once per pair of images.
     """
     cutoff = ff['cutoff_short_range_A']
     reach = int(np.ceil(cutoff / np.min(np.linalg.norm(cell, axis=1)))) + 1
@@ -555,9 +556,8 @@ def test_lammps_deng_du_glass_frame_equals_analytic_short_range(tmp_path, push_o
         assert push_o_to_b_a < ff['pairs']['B-O']['core']['r0_A']
     commands, text = ffm.lammps_potential(ff, ff['elements'])
     e_full, f_full = lammps_single_point(tmp_path / 'full', ff, symbols, positions, cell, commands, text)
-    kspace = [c for c in commands if c.startswith('kspace')]
     e_coul, f_coul = lammps_single_point(tmp_path / 'coulomb', ff, symbols, positions, cell,
-                                         [*coulomb_only_commands(ff), *kspace], '')
+                                         coulomb_only_commands(ff, commands), '')
     energy, forces = image_pair_sum(ff, symbols, positions, cell)
     tolerance = (1e-8, 1e-8) if push_o_to_b_a is None else (3e-3, 5e-4 * max(1.0, np.abs(forces).max()))
     assert abs((e_full - e_coul) - energy) < tolerance[0]
