@@ -23,6 +23,11 @@ SCHEDULERS = {COMPUTER_LABEL: 'core.direct', SLURM_COMPUTER_LABEL: 'core.slurm'}
 DAEMON_TIMEOUT_S = 30
 #: Seconds between two ``squeue`` calls of the local Slurm computer (aiida's default, 10 s, suits remote clusters).
 SLURM_POLL_INTERVAL_S = 1.0
+#: Transport settings of both computers. A non-login shell: aiida's default ``bash -l`` sources the login
+#: profile for every command, about 100 ms of CPU here for each job poll (once a second), which slowed a
+#: LAMMPS job on every core by 20-28 % (``benchmarks/lammps_overhead.py``); jobs get their environment from
+#: the job script and the engine's own, as with the direct scheduler and Slurm's default export.
+TRANSPORT_SETTINGS = {'use_login_shell': False}
 
 
 def find_executable(name: str) -> str | None:
@@ -86,14 +91,28 @@ def ensure_computer(workdir: str | None = None, label: str = COMPUTER_LABEL):
     except NotExistent:
         computer = orm.Computer(label=label, hostname='localhost', transport_type='core.local',
                                 scheduler_type=SCHEDULERS[label], workdir=workdir or str(Path.home() / '.aiida_run')).store()
-        computer.configure()
         if label == SLURM_COMPUTER_LABEL:
             computer.set_minimum_job_poll_interval(SLURM_POLL_INTERVAL_S)
+    configure_transport(computer)
     mpirun = find_executable('mpirun')
     if mpirun:
         computer.set_mpirun_command([mpirun, '-np', '{tot_num_mpiprocs}'])
     computer.set_default_mpiprocs_per_machine(1)
     return computer
+
+
+def configure_transport(computer) -> None:
+    """Give ``computer`` the :data:`TRANSPORT_SETTINGS` for the default user, configuring it if it is not yet."""
+    from aiida import orm
+
+    user = orm.User.collection.get_default()
+    if not computer.is_user_configured(user):
+        computer.configure(user, **TRANSPORT_SETTINGS)
+        return
+    authinfo = computer.get_authinfo(user)
+    params = authinfo.get_auth_params()
+    if any(params.get(key) != value for key, value in TRANSPORT_SETTINGS.items()):
+        authinfo.set_auth_params({**params, **TRANSPORT_SETTINGS})
 
 
 def ensure_codes(computer) -> dict[str, str]:
