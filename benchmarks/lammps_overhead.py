@@ -186,7 +186,12 @@ def schedule_overrides(protocol: str, scale: float, n_atoms: int | None) -> dict
 
 
 def run_workflow(computer, protocol: str, overrides: dict, nprocs: int):
-    """Run the melt-quench of :data:`COMPOSITION` in this interpreter and time it.
+    """Run the melt-quench of :data:`COMPOSITION` in this interpreter as ``aiida-boroglass`` does, and time it.
+
+    The runner is the command line's (:func:`aiida_boroglass.cli.foreground.run_here`), whose
+    in-process communicator tells a workflow at once that its child ended; aiida's plain ``run``
+    has none without a broker and learns it only at the next ``runner.poll.interval`` (1 s in a
+    ``verdi presto`` profile), up to a second per child.
 
     Parameters
     ----------
@@ -204,11 +209,11 @@ def run_workflow(computer, protocol: str, overrides: dict, nprocs: int):
     node : aiida.orm.WorkChainNode
         The finished melt-quench.
     wall_s : float
-        Wall time of ``run_get_node``, s.
+        Wall time of the run, s.
     """
     from aiida import orm
-    from aiida.engine import run_get_node
 
+    from aiida_boroglass.cli.foreground import run_here
     from aiida_boroglass.data.composition import CompositionData
     from aiida_boroglass.workflows.melt_quench import MeltQuenchWorkChain
 
@@ -218,7 +223,7 @@ def run_workflow(computer, protocol: str, overrides: dict, nprocs: int):
         options={'resources': {'num_machines': 1, 'num_mpiprocs_per_machine': nprocs}},
     )
     start = time.perf_counter()
-    node = run_get_node(builder).node
+    node = run_here(builder)
     wall_s = time.perf_counter() - start
     if not node.is_finished_ok:
         raise RuntimeError(f'MeltQuenchWorkChain<{node.pk}> failed: exit status {node.exit_status}, '
