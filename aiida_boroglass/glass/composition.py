@@ -66,6 +66,8 @@ _PERCENT_MIN_TOL = 5e-3
 _DENSITY_MATCH_TOL = 5e-3
 #: Fractions are rounded to this many decimals so that equal glasses written differently compare equal.
 _FRACTION_DECIMALS = 12
+#: Glasses of the density table that must hold an oxide pair for the molar-volume model to fit its excess volume.
+_MIN_PAIR_GLASSES = 3
 _DENSITY_TABLE = Path(__file__).parent / 'data' / 'densities.yaml'
 
 
@@ -374,8 +376,9 @@ class Composition:
         2. a glass of ``glass/data/densities.yaml`` within 0.5 mol% of this one;
         3. linear interpolation (in mole fraction) between the two closest glasses of one series
            of that table whose join passes within 0.5 mol% of this composition;
-        4. the additive molar-volume model ``V_m = sum_i x_i V_i``: partial molar volumes
-           ``V_i`` (cm3/mol) of every oxide of the table, least-squares fitted to all its glasses;
+        4. the molar-volume model ``V_m = sum_i x_i V_i + sum_(i<j) x_i x_j W_ij``: partial molar
+           volumes ``V_i`` (cm3/mol) of every oxide of the table and excess volumes ``W_ij`` of every
+           oxide pair that at least three of its glasses hold, least-squares fitted to all its glasses;
            the source states the volumes and the rms and maximum error of the model on those
            glasses. Outside the range of mole fractions the table covers, the estimate comes
            with a :attr:`DensityEstimate.warning` (extrapolated, not refused).
@@ -880,30 +883,50 @@ def _interpolated(composition: Composition) -> DensityEstimate | None:
 
 @dataclass(frozen=True)
 class _MolarVolumeModel:
-    """Partial molar volumes fitted to a set of glasses, the mole-fraction ranges and errors of the fit."""
+    """Partial molar volumes and pair excess volumes fitted to a set of glasses, their ranges and errors."""
 
     volumes_cm3_mol: dict[str, float]
+    excess_cm3_mol: dict[tuple[str, str], float]
     ranges: dict[str, tuple[float, float]]
     rms_error: float
     max_error: float
     n_glasses: int
     series: tuple[str, ...]
 
+    def molar_volume(self, fractions: Mapping[str, float]) -> float:
+        """``V_m = sum_i x_i V_i + sum_{i<j} x_i x_j W_ij`` in cm3/mol, for mole fractions ``x``."""
+        linear = (x * self.volumes_cm3_mol[oxide] for oxide, x in fractions.items())
+        excess = (fractions.get(a, 0.0) * fractions.get(b, 0.0) * w for (a, b), w in self.excess_cm3_mol.items())
+        return math.fsum((*linear, *excess))
+
+
+def _model_terms(glasses: tuple[_TableGlass, ...]) -> tuple[list[str], list[tuple[str, str]]]:
+    """Oxides held by some glass, and the oxide pairs held together by at least :data:`_MIN_PAIR_GLASSES` glasses."""
+    oxides = [oxide for oxide in OXIDES if any(oxide in g.composition.fractions for g in glasses)]
+    pairs = [(a, b) for i, a in enumerate(oxides) for b in oxides[i + 1:]
+             if sum(a in g.composition.fractions and b in g.composition.fractions for g in glasses) >= _MIN_PAIR_GLASSES]
+    return oxides, pairs
+
 
 def _fit_molar_volumes(glasses: tuple[_TableGlass, ...]) -> _MolarVolumeModel:
-    """Least-squares partial molar volumes (cm3/mol) of every oxide of ``glasses``.
+    """Least-squares partial molar volumes and pair excess volumes (cm3/mol) of ``glasses``.
 
-    Fits ``M_j / rho_j = sum_i x_ij V_i`` over the glasses j (molar mass M in g/mol, density rho
-    in g/cm3). The errors are those of the modelled density on the same glasses, relative:
-    ``rho_model / rho - 1``, as root mean square and maximum of its absolute value.
+    Fits ``M_j / rho_j = sum_i x_ij V_i + sum_{a<b} x_aj x_bj W_ab`` over the glasses j (molar mass
+    M in g/mol, density rho in g/cm3, mole fractions x), with a term W for every oxide pair that
+    :func:`_model_terms` finds in enough glasses. The errors are those of the modelled density on
+    the same glasses, relative: ``rho_model / rho - 1``, as root mean square and maximum of its
+    absolute value.
     """
-    oxides = [oxide for oxide in OXIDES if any(oxide in g.composition.fractions for g in glasses)]
+    oxides, pairs = _model_terms(glasses)
     fractions = np.array([[g.composition.fractions.get(oxide, 0.0) for oxide in oxides] for g in glasses])
+    columns = {oxide: fractions[:, i] for i, oxide in enumerate(oxides)}
+    design = np.column_stack([*columns.values(), *(columns[a] * columns[b] for a, b in pairs)])
     molar_volumes = np.array([g.composition.molar_mass_g_mol() / g.density_g_cm3 for g in glasses])
-    volumes, *_ = np.linalg.lstsq(fractions, molar_volumes, rcond=None)
-    errors = molar_volumes / (fractions @ volumes) - 1
+    coefficients, *_ = np.linalg.lstsq(design, molar_volumes, rcond=None)
+    errors = molar_volumes / (design @ coefficients) - 1
     return _MolarVolumeModel(
-        volumes_cm3_mol=dict(zip(oxides, volumes.tolist())),
+        volumes_cm3_mol=dict(zip(oxides, coefficients[:len(oxides)].tolist())),
+        excess_cm3_mol=dict(zip(pairs, coefficients[len(oxides):].tolist())),
         ranges={oxide: (float(lo), float(hi)) for oxide, lo, hi in zip(oxides, fractions.min(0), fractions.max(0))},
         rms_error=float(np.sqrt(np.mean(errors**2))),
         max_error=float(np.abs(errors).max()),
@@ -939,12 +962,12 @@ def _molar_volume_estimate(composition: Composition) -> DensityEstimate:
             f'so its molar-volume model (oxides {", ".join(model.volumes_cm3_mol)}) cannot estimate one; '
             f'pass density_g_cm3 (g/cm3), e.g. a measured value'
         )
-    molar_volume = math.fsum(frac * model.volumes_cm3_mol[oxide] for oxide, frac in composition.fractions.items())
-    value = composition.molar_mass_g_mol() / molar_volume
+    value = composition.molar_mass_g_mol() / model.molar_volume(composition.fractions)
     volumes = ', '.join(f'{oxide} {volume:.2f}' for oxide, volume in model.volumes_cm3_mol.items())
+    excess = ', '.join(f'{a}-{b} {w:.2f}' for (a, b), w in model.excess_cm3_mol.items())
     source = (
-        f'estimate: additive molar volume V_m = sum_i x_i V_i, partial molar volumes (cm3/mol) {volumes}, '
-        f'least-squares fitted to the {model.n_glasses} cited glasses of {_DENSITY_TABLE.name} '
+        f'estimate: molar volume V_m = sum_i x_i V_i + sum_(i<j) x_i x_j W_ij, partial molar volumes V (cm3/mol) '
+        f'{volumes}, pair excess volumes W (cm3/mol) {excess}, least-squares fitted to the {model.n_glasses} cited glasses of {_DENSITY_TABLE.name} '
         f'({"; ".join(model.series)}); density error of the model on them: rms {100 * model.rms_error:.1f}%, '
         f'max {100 * model.max_error:.1f}%'
     )

@@ -40,7 +40,7 @@ FILES = {
 #: (id, command line, fragment the one-line message must hold). ``{NAME}`` is replaced by the PK of a stored
 #: node or the path of a file (see ``context``); rows on ``verdi data boroglass`` start with ``verdi``.
 ROWS = [
-    ('screen-no-density', ['screen', 'Na2O-B2O3', '--x', '0.3'], 'density_g_cm3'),
+    ('screen-no-density', ['screen', 'xLi2O-(1-x)[0.1Al2O3-0.9B2O3]', '--x', '0.3'], 'density_g_cm3'),
     ('screen-max-concurrent', ['screen', 'Li2O-B2O3', '--x', '0.3', '--max-concurrent', '0'], '--max-concurrent'),
     ('screen-replicas', ['screen', 'Li2O-B2O3', '--x', '0.3', '--replicas', '0'], '--replicas'),
     ('screen-atoms', ['screen', 'Li2O-B2O3', '--x', '0.3', '--atoms', '3'], 'n_atoms'),

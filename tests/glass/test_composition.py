@@ -1,4 +1,5 @@
 """Tests for aiida_boroglass.glass.composition (expected values computed by hand)."""
+import itertools
 import json
 from pathlib import Path
 
@@ -336,32 +337,60 @@ def oxide_mass(oxide: str) -> float:
 
 @pytest.fixture(scope='module')
 def independent_fit():
-    """Partial molar volumes fitted here (numpy lstsq on M / rho), and the relative density errors of that fit."""
+    """Molar volumes fitted here (numpy lstsq on M / rho over x_i and x_a x_b), and the relative density errors.
+
+    A pair (a, b) gets an excess term when at least three cited glasses hold both oxides.
+    """
     entries = cited_glasses()
     oxides = [oxide for oxide in OXIDES if any(oxide in entry['composition'] for entry in entries)]
+    pairs = [(a, b) for a, b in itertools.combinations(oxides, 2)
+             if sum(a in entry['composition'] and b in entry['composition'] for entry in entries) >= 3]
     x = np.array([[entry['composition'].get(oxide, 0) / sum(entry['composition'].values()) for oxide in oxides]
                   for entry in entries])
+    design = np.column_stack([x] + [x[:, oxides.index(a)] * x[:, oxides.index(b)] for a, b in pairs])
     masses = x @ np.array([oxide_mass(oxide) for oxide in oxides])
     rho = np.array([entry['density_g_cm3'] for entry in entries])
-    volumes, *_ = np.linalg.lstsq(x, masses / rho, rcond=None)
-    errors = masses / (x @ volumes) / rho - 1
-    return dict(zip(oxides, volumes)), errors
+    coefficients, *_ = np.linalg.lstsq(design, masses / rho, rcond=None)
+    errors = masses / (design @ coefficients) / rho - 1
+    return dict(zip(oxides, coefficients)), dict(zip(pairs, coefficients[len(oxides):])), errors
 
 
 def test_density_model_reproduces_every_cited_glass_within_its_stated_error(independent_fit):
     """The model, evaluated at each glass it was fitted to, gives the fit made here and stays within its max error."""
-    volumes, errors = independent_fit
+    volumes, excess, errors = independent_fit
     rms, largest = np.sqrt(np.mean(errors**2)), np.abs(errors).max()
-    assert largest < 0.10  # a packing density, not a measurement: within 10% of every cited glass
+    assert largest < 0.05  # a packing density, not a measurement: within 5% of every cited glass
+    assert ('B2O3', 'P2O5') in excess and ('Na2O', 'B2O3') in excess and ('Li2O', 'K2O') not in excess
     for entry in cited_glasses():
         glass = Composition.parse(entry['composition'])
         estimate = composition_module._molar_volume_estimate(glass)
-        expected = glass.molar_mass_g_mol() / sum(f * volumes[oxide] for oxide, f in glass.fractions.items())
-        assert estimate.value_g_cm3 == pytest.approx(expected, rel=1e-9), entry['name']
+        f = glass.fractions
+        molar_volume = sum(f[oxide] * volumes[oxide] for oxide in f) + sum(
+            f.get(a, 0) * f.get(b, 0) * w for (a, b), w in excess.items())
+        assert estimate.value_g_cm3 == pytest.approx(glass.molar_mass_g_mol() / molar_volume, rel=1e-9), entry['name']
         assert abs(estimate.value_g_cm3 / entry['density_g_cm3'] - 1) <= largest + 1e-12, entry['name']
         assert f'rms {100 * rms:.1f}%, max {100 * largest:.1f}%' in estimate.source
         assert f'the {len(errors)} cited glasses of densities.yaml' in estimate.source
         assert ', '.join(f'{oxide} {volume:.2f}' for oxide, volume in volumes.items()) in estimate.source
+        assert ', '.join(f'{a}-{b} {w:.2f}' for (a, b), w in excess.items()) in estimate.source
+
+
+@pytest.mark.parametrize(('spec', 'x', 'expected', 'cited'), [
+    ('Na2O-B2O3', 0.1, 2.047, 'tabulated 10.21Na2O-89.79B2O3 (Kodama 1991)'),
+    ('Na2O-B2O3', 0.3, 2.34, 'tabulated 29.91Na2O-70.09B2O3 (Kodama 1991)'),
+    ('Na2O-P2O5', 0.5, 2.507, 'tabulated 50Na2O-50P2O5 (Hudgens 1998)'),
+    ('Li2O-P2O5', 0.5, 2.349, 'tabulated 50Li2O-50P2O5 (Hudgens 1998)'),
+    ('xLi2O-(1-x)[0.5B2O3-0.5P2O5]', 0.45, 2.432, 'tabulated 45Li2O-27.5B2O3-27.5P2O5 (Kumar 2004)'),
+    # paper 002's 38LiBP: 40 % of the way from Kumar's 35 % Li2O glass (2.457) to his 40 % one (2.449)
+    ('xLi2O-(1-x)[0.5B2O3-0.5P2O5]', 0.38, 0.4 * 2.457 + 0.6 * 2.449, 'interpolated between 35Li2O-32.5B2O3-32.5P2O5'),
+    ('0.35Na2O-0.65[xB2O3-(1-x)P2O5]', 0.5, 2.54, 'tabulated 35Na2O-32.5B2O3-32.5P2O5 (Christensen 2012)'),
+])
+def test_sodium_borates_phosphates_and_borophosphates_get_a_cited_density(spec, x, expected, cited):
+    """SciGlass series: each glass of the table, or interpolated along its series, without a hand-given density."""
+    estimate = Composition.parse(spec, x=x).density()
+    assert estimate.value_g_cm3 == pytest.approx(expected, abs=1e-12)
+    assert estimate.source.startswith(cited) and 'SciGlass' in estimate.source
+    assert estimate.warning is None
 
 
 def test_tabulated_glasses_still_return_the_table_value():
@@ -381,7 +410,7 @@ def test_tabulated_glasses_still_return_the_table_value():
 def test_density_model_inside_its_data_gives_a_cited_estimate_without_warning(spec):
     estimate = Composition.parse(spec).density()
     assert 1.8 < estimate.value_g_cm3 < 3.0
-    assert estimate.source.startswith('estimate: additive molar volume')
+    assert estimate.source.startswith('estimate: molar volume')
     assert 'densities.yaml' in estimate.source and 'rms' in estimate.source
     assert estimate.warning is None and 'WARNING' not in estimate.source
 
@@ -391,7 +420,7 @@ def test_density_model_inside_its_data_gives_a_cited_estimate_without_warning(sp
     ('80Li2O-20B2O3', 'Li2O 80 mol%'),
     ('B2O3', 'B2O3 100 mol%'),
     ('50K2O-50B2O3', 'K2O 50 mol%'),
-    ('33Li2O-67SiO2', 'B2O3 0 mol%'),
+    ('33Li2O-67SiO2', 'SiO2 67 mol%'),
 ])
 def test_density_outside_the_cited_data_is_a_warning_not_a_refusal(spec, oxide):
     glass = Composition.parse(spec)
@@ -400,20 +429,16 @@ def test_density_outside_the_cited_data_is_a_warning_not_a_refusal(spec, oxide):
     assert estimate.warning.startswith(f'density of {glass.label} ({estimate.value_g_cm3:.3f} g/cm3) extrapolated')
     assert oxide in estimate.warning and 'density_g_cm3' in estimate.warning
     assert '\n' not in estimate.warning
-    assert estimate.source.startswith('estimate: additive molar volume')
+    assert estimate.source.startswith('estimate: molar volume')
     assert estimate.source.endswith(f'; WARNING: {estimate.warning}')  # the provenance keeps the warning
 
 
 @pytest.mark.parametrize(('spec', 'x', 'oxide'), [
-    ('Na2O-B2O3', 0.3, 'Na2O'),
-    ('Li2O-P2O5', 0.5, 'P2O5'),
-    ('(Li2O)40(B2O3)30(P2O5)30', None, 'P2O5'),
-    ('0.35Na2O-0.65[xB2O3-(1-x)P2O5]', 0.5, 'Na2O, P2O5'),
-    ('15Na2O-10B2O3-75SiO2', None, 'Na2O'),
-    ('10Li2O-10Na2O-80B2O3', None, 'Na2O'),
+    ('10Al2O3-30Li2O-60B2O3', None, 'Al2O3'),
+    ('xNa2O-(1-x)[0.2Al2O3-0.8SiO2]', 0.25, 'Al2O3'),
 ])
 def test_density_of_an_oxide_no_cited_glass_holds_is_refused_not_invented(spec, x, oxide):
-    """No retrievable source gave a density of a glass with Na2O or P2O5: one line naming density_g_cm3."""
+    """No cited glass holds Al2O3: one line naming density_g_cm3."""
     with pytest.raises(CompositionError, match='density_g_cm3') as refused:
         Composition.parse(spec, x=x).density()
     assert f'no glass of densities.yaml holds {oxide}' in str(refused.value)
@@ -423,7 +448,7 @@ def test_density_of_an_oxide_no_cited_glass_holds_is_refused_not_invented(spec, 
 
 def test_density_model_covers_exactly_the_oxides_of_the_table(independent_fit):
     """Every oxide of a cited glass has a partial molar volume; every other oxide is refused."""
-    volumes, _ = independent_fit
+    volumes, _, _ = independent_fit
     for oxide in OXIDES:
         glass = Composition.parse({oxide: 10, 'B2O3': 50, 'Li2O': 40} if oxide not in ('B2O3', 'Li2O')
                                   else {'B2O3': 60, 'Li2O': 40})
