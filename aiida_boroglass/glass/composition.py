@@ -904,7 +904,8 @@ def _model_terms(glasses: tuple[_TableGlass, ...]) -> tuple[list[str], list[tupl
     """Oxides held by some glass, and the oxide pairs held together by at least :data:`_MIN_PAIR_GLASSES` glasses."""
     oxides = [oxide for oxide in OXIDES if any(oxide in g.composition.fractions for g in glasses)]
     pairs = [(a, b) for i, a in enumerate(oxides) for b in oxides[i + 1:]
-             if sum(a in g.composition.fractions and b in g.composition.fractions for g in glasses) >= _MIN_PAIR_GLASSES]
+             if sum(a in g.composition.fractions and b in g.composition.fractions for g in glasses)
+             >= _MIN_PAIR_GLASSES]
     return oxides, pairs
 
 
@@ -967,7 +968,8 @@ def _molar_volume_estimate(composition: Composition) -> DensityEstimate:
     excess = ', '.join(f'{a}-{b} {w:.2f}' for (a, b), w in model.excess_cm3_mol.items())
     source = (
         f'estimate: molar volume V_m = sum_i x_i V_i + sum_(i<j) x_i x_j W_ij, partial molar volumes V (cm3/mol) '
-        f'{volumes}, pair excess volumes W (cm3/mol) {excess}, least-squares fitted to the {model.n_glasses} cited glasses of {_DENSITY_TABLE.name} '
+        f'{volumes}, pair excess volumes W (cm3/mol) {excess}, least-squares fitted to the {model.n_glasses} '
+        f'cited glasses of {_DENSITY_TABLE.name} '
         f'({"; ".join(model.series)}); density error of the model on them: rms {100 * model.rms_error:.1f}%, '
         f'max {100 * model.max_error:.1f}%'
     )
