@@ -133,16 +133,21 @@ def with_spread(value: float, std: float | None, digits: int) -> str:
     return f'{value:.{digits}f}' if std is None or math.isnan(std) else f'{value:.{digits}f} ± {std:.{digits}f}'
 
 
+def model_mark(comparison: dict) -> str:
+    """`` (model)`` where the cited density is the molar-volume model's estimate, not a measured glass."""
+    return ' (model)' if comparison['density_source'].startswith('estimate') else ''
+
+
 def markdown_table(comparisons: list[dict]) -> str:
-    """The comparison as a Markdown table (densities in g/cm^3; deviations simulated minus measured)."""
-    lines = ['| run | glass | replicas x atoms | density | measured | deviation | N4 | measured | deviation |',
+    """The comparison as a Markdown table (densities in g/cm^3; deviations simulated minus cited or measured)."""
+    lines = ['| run | glass | replicas x atoms | density | cited | deviation | N4 | measured | deviation |',
              '| --- | --- | --- | --- | --- | --- | --- | --- | --- |']
     for c in comparisons:
         n4_exp = '-' if c['n4_exp'] is None else f"{c['n4_exp']:.3f} ({MEASURED_N4[c['alkali']]['short']})"
         n4_dev = '-' if c['n4_exp'] is None else f"{c['n4'] - c['n4_exp']:+.3f}"
         lines.append(
             f"| {c['run']} | x = {c['x']:g} {c['alkali']} | {c['n_replicas']} x {c['n_atoms']} "
-            f"| {with_spread(c['density'], c['density_std'], 3)} | {c['density_exp']:.3f} "
+            f"| {with_spread(c['density'], c['density_std'], 3)} | {c['density_exp']:.3f}{model_mark(c)} "
             f"| {100 * (c['density'] / c['density_exp'] - 1):+.1f} % | {with_spread(c['n4'], c['n4_std'], 3)} "
             f'| {n4_exp} | {n4_dev} |')
     return '\n'.join(lines)
