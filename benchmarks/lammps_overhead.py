@@ -4,12 +4,16 @@ Two ratios, both measured in the same run on the same machine:
 
 1. **Workflow overhead.** ``MeltQuenchWorkChain`` (protocol ``fast`` by default) runs a
    30Li2O-70B2O3 glass (``Li2O-B2O3``, x = 0.3) in a throw-away AiiDA profile (SQLite storage,
-   ZeroMQ broker), its LAMMPS jobs on 2 MPI processes. The input files of every LAMMPS job it
-   ran (melt, quench, relax, production) are then copied from the job folders and run again,
-   one after the other, with exactly ``mpirun -np 2 lmp -sf omp -in input.in``. Printed:
-   workflow wall time / summed plain LAMMPS wall time. The workflow wall time also holds the
-   packmol packing and the analysis calcfunctions, which the plain runs do not repeat, and
-   the wait for the computer's job poll interval after every job (printed).
+   ZeroMQ broker), as ``aiida-boroglass screen`` runs it, its LAMMPS jobs on 2 MPI processes.
+   The input files of every LAMMPS job it ran (melt, quench, relax, production) are then copied
+   from the job folders and run again, one after the other, with exactly
+   ``mpirun -np 2 lmp -sf omp -in input.in``; workflow and plain runs alternate
+   ``--workflow-repeats`` times. Printed: the first run's split (per job: upload, run, after;
+   LAMMPS jobs, packmol, calcfunctions, the rest) and, over the repeats, the median and range of
+   workflow wall time / summed plain LAMMPS wall time and of the LAMMPS CalcJobs' share of it.
+   The workflow wall time also holds the packmol packing and the analysis calcfunctions, which
+   the plain runs do not repeat, and the wait for the computer's job poll interval after every
+   job (printed).
 2. **Force-field kernel.** From the melt's final state (the quench job's ``restart.in.bin``),
    replicated 1, 2 and 3 times along each axis (about 400, 3200 and 10,700 atoms), fixed-length
    NVT runs at 3000 K of three inputs, interleaved ``--repeats`` times: the script our CalcJob
@@ -23,8 +27,8 @@ Two ratios, both measured in the same run on the same machine:
 
 Run it on demand (not collected by pytest), from the repository root::
 
-    python benchmarks/lammps_overhead.py                 # fast protocol as it is: about 15 min on 2 cores
-    python benchmarks/lammps_overhead.py --quick --kernel-replicate 1 --repeats 1   # about 2.5 min
+    python benchmarks/lammps_overhead.py                 # fast protocol as it is: about 20 min on 2 cores
+    python benchmarks/lammps_overhead.py --quick --kernel-replicate 1 --repeats 1 --workflow-repeats 1  # 2.5 min
     python benchmarks/lammps_overhead.py --atoms 3080 --schedule-scale 0.2 --json /tmp/overhead.json
 
 ``lmp``, ``mpirun`` and ``packmol`` are taken from the running Python's environment (then PATH).
@@ -67,7 +71,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     -------
     argparse.Namespace
         ``atoms``, ``protocol``, ``schedule_scale``, ``nprocs``, ``kernel_steps``, ``kernel_replicate``,
-        ``repeats``, ``json``.
+        ``repeats``, ``workflow_repeats``, ``json``.
     """
     parser = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
     parser.add_argument('--atoms', type=int, default=None, help="atoms of the glass (default: the protocol's)")
@@ -87,12 +91,15 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                              '(default: 1,2,3: about 400, 3200 and 10700 atoms)')
     parser.add_argument('--repeats', type=int, default=3,
                         help='interleaved repeats of the kernel runs (default: 3)')
+    parser.add_argument('--workflow-repeats', type=int, default=3,
+                        help='workflow runs, each followed by the plain runs of its inputs (default: 3)')
     parser.add_argument('--json', type=Path, default=None, help='also write the numbers to this JSON file')
     args = parser.parse_args(argv)
     if not args.schedule_scale > 0:
         parser.error(f'--schedule-scale must be > 0, got {args.schedule_scale}')
-    if args.repeats < 1:
-        parser.error(f'--repeats must be >= 1, got {args.repeats}')
+    for option in ('repeats', 'workflow_repeats'):
+        if getattr(args, option) < 1:
+            parser.error(f'--{option.replace("_", "-")} must be >= 1, got {getattr(args, option)}')
     return args
 
 
@@ -546,6 +553,35 @@ def kernel_lines(kernel: dict) -> list[str]:
     ]
 
 
+def overhead_run(computer, args: argparse.Namespace, overrides: dict, plain_root: Path):
+    """One workflow run and the plain runs of its LAMMPS inputs right after it.
+
+    Returns
+    -------
+    workflow : aiida.orm.WorkChainNode
+        The finished melt-quench.
+    wall_s : float
+        Its wall time, s.
+    timings : list of dict
+        Per LAMMPS job (see :func:`rerun_plain`).
+    """
+    workflow, wall_s = run_workflow(computer, args.protocol, overrides, args.nprocs)
+    return workflow, wall_s, rerun_plain(lammps_jobs(workflow), plain_root, args.nprocs)
+
+
+def overhead_summary(workflow, wall_s: float, timings: list[dict]) -> dict:
+    """Walls (s) of one workflow, its LAMMPS CalcJobs and their plain runs, and the two ratios to the plain runs."""
+    plain_s = sum(t['plain_wall_s'] for t in timings)
+    jobs_s = time_budget(workflow, wall_s, timings)['lammps_jobs_s']
+    return {'workflow_wall_s': wall_s, 'lammps_jobs_s': jobs_s, 'plain_wall_s': plain_s,
+            'overhead_ratio': wall_s / plain_s, 'jobs_ratio': jobs_s / plain_s}
+
+
+def spread_line(label: str, values: list[float]) -> str:
+    """``label  median  [min - max]`` of ``values``."""
+    return f'{label:<44}{np.median(values):>12.3f}  [{min(values):.3f} - {max(values):.3f}]'
+
+
 def report(results: dict) -> str:
     """Return the table of the results as text."""
     budget = results['budget']
@@ -562,9 +598,12 @@ def report(results: dict) -> str:
         f'{"  calcfunctions (s)":<44}{budget["calcfunctions_s"]:>12.2f}',
         f'{"  workflow steps and waits (s)":<44}{budget["rest_s"]:>12.2f}',
         f'{"plain lmp wall, summed (s)":<44}{results["plain_wall_s"]:>12.2f}',
-        f'{"ratio workflow / plain lmp":<44}{results["overhead_ratio"]:>12.3f}',
+        f'{"ratio workflow / plain lmp":<44}{results["workflow_wall_s"] / results["plain_wall_s"]:>12.3f}',
         f'{"ratio LAMMPS CalcJobs / plain lmp":<44}{budget["lammps_jobs_s"] / results["plain_wall_s"]:>12.3f}',
         f'{"job poll interval of the computer (s)":<44}{results["job_poll_interval_s"]:>12.2f}',
+        '', f'{len(results["overhead_repeats"])} workflow runs, each then its plain runs; median [min - max]:',
+        spread_line('ratio workflow / plain lmp', [r['overhead_ratio'] for r in results['overhead_repeats']]),
+        spread_line('ratio LAMMPS CalcJobs / plain lmp', [r['jobs_ratio'] for r in results['overhead_repeats']]),
     ]
     for kernel in results['kernels']:
         lines += ['', *kernel_lines(kernel)]
@@ -578,9 +617,9 @@ def main(argv: list[str] | None = None) -> dict:
     try:
         computer = setup_profile(root)
         overrides = schedule_overrides(args.protocol, args.schedule_scale, args.atoms)
-        workflow, workflow_wall_s = run_workflow(computer, args.protocol, overrides, args.nprocs)
+        runs = [overhead_run(computer, args, overrides, root / f'plain_{repeat}') for repeat in range(args.workflow_repeats)]
+        workflow, workflow_wall_s, timings = runs[0]
         jobs = lammps_jobs(workflow)
-        timings = rerun_plain(jobs, root / 'plain', args.nprocs)
         quench = next(job for phase, job in jobs if phase == 'quench')
         n_atoms = len(workflow.outputs.structure.sites)
         kernels = [
@@ -589,13 +628,14 @@ def main(argv: list[str] | None = None) -> dict:
             for replicate in args.kernel_replicate
         ]
         plain_wall_s = sum(t['plain_wall_s'] for t in timings)
+        repeats = [overhead_summary(*run) for run in runs]
         results = {
             'composition': workflow.inputs.composition.label_text, 'n_atoms': n_atoms,
             'protocol': args.protocol, 'schedule_scale': args.schedule_scale, 'nprocs': args.nprocs,
             'job_poll_interval_s': computer.get_minimum_job_poll_interval(),
             'workflow_wall_s': workflow_wall_s, 'plain_wall_s': plain_wall_s,
-            'overhead_ratio': workflow_wall_s / plain_wall_s, 'jobs': timings,
-            'budget': time_budget(workflow, workflow_wall_s, timings), 'kernels': kernels,
+            'overhead_ratio': float(np.median([r['overhead_ratio'] for r in repeats])), 'overhead_repeats': repeats,
+            'jobs': timings, 'budget': time_budget(workflow, workflow_wall_s, timings), 'kernels': kernels,
         }
     finally:
         shutil.rmtree(root, ignore_errors=True)
