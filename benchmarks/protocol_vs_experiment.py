@@ -122,7 +122,7 @@ def comparison_rows(label: str, rows: list[dict]) -> list[dict]:
         out.append({
             'run': label, 'alkali': alkali, 'x': row['x'], 'n_replicas': row['n_replicas'], 'n_atoms': row['n_atoms'],
             'density': row['density_g_cm3'], 'density_std': row['density_g_cm3_std'],
-            'density_exp': reference.value_g_cm3, 'density_source': reference.source.split(':')[0],
+            'density_exp': reference.value_g_cm3, 'density_source': reference.source.split(';')[0].split(': ')[0],
             'n4': row['n4'], 'n4_std': row['n4_std'], 'n4_exp': measured_n4(alkali, row['x']),
         })
     return out
