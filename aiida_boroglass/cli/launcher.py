@@ -634,7 +634,7 @@ def _transport_progress(builder) -> Progress:
 @click.option('--overrides', type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None,
               help='YAML replacing the transport protocol\'s values (keys of diffusion.yaml default_inputs).')
 @click.option('--glass-overrides', type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None,
-              help='YAML replacing the melt-quench protocol\'s values, e.g. {density_g_cm3: 2.35} for borophosphates.')
+              help='YAML replacing the melt-quench protocol\'s values, e.g. {density_g_cm3: 2.35}.')
 @click.option('--max-concurrent', type=click.IntRange(min=1), default=2, show_default=True,
               help='LAMMPS runs (and melt-quenches) at the same time.')
 @md_code_options

@@ -95,12 +95,21 @@ def test_replicas_are_independent_glasses_and_the_table_gives_their_mean_and_spr
 
 
 def test_composition_without_tabulated_density_still_reports():
-    """A borophosphate has no cited density: the command says so instead of failing."""
-    result = CliRunner().invoke(main, ['composition', 'Li40B30P30', '--json'])
+    """A glass with Al2O3 has no cited density: the command says so instead of failing."""
+    result = CliRunner().invoke(main, ['composition', '10Al2O3-30Li2O-60B2O3', '--json'])
     assert result.exit_code == 0, result.output
     data = json.loads(result.output)
     assert data['density_g_cm3'] is None and 'pass a density' in data['density_source']
-    assert data['R'] == pytest.approx(40 / 30)
+    assert data['R'] == pytest.approx(30 / 60)
+
+
+def test_composition_of_a_borophosphate_reports_its_cited_density():
+    """Li40B30P30 lies in Kumar et al.'s series (SciGlass): tabulated 2.449 g/cm3."""
+    result = CliRunner().invoke(main, ['composition', 'Li40B30P30', '--json'])
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.output)
+    assert data['density_g_cm3'] == pytest.approx(2.449)
+    assert data['density_source'].startswith('tabulated 40Li2O-30B2O3-30P2O5 (Kumar 2004)')
 
 
 def test_without_any_profile_a_launch_is_refused_in_one_line(tmp_path):

@@ -105,9 +105,10 @@ def test_verdi_data_boroglass_show_reports_the_glass(melt_quench):
     assert refused.exit_code != 0 and 'not one of the workflows boroglass.melt_quench' in refused.output
 
 
-def test_borophosphate_without_density_is_refused_naming_the_field(lammps_code, packmol_code):
-    """No cited density for Li40B30P30: the workflow asks for density_g_cm3 before it starts."""
-    builder = MeltQuenchWorkChain.get_builder_from_protocol(lammps_code, 'Li40B30P30', protocol='fast', overrides=TINY)
+def test_glass_without_density_is_refused_naming_the_field(lammps_code, packmol_code):
+    """No cited glass holds Al2O3: the workflow asks for density_g_cm3 before it starts."""
+    builder = MeltQuenchWorkChain.get_builder_from_protocol(lammps_code, '10Al2O3-30Li2O-60B2O3', protocol='fast',
+                                                            overrides=TINY)
     with pytest.raises(ValueError, match='density_g_cm3'):
         run_get_node(builder)
 
