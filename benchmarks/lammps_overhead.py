@@ -4,17 +4,18 @@ Two ratios, both measured in the same run on the same machine:
 
 1. **Workflow overhead.** ``MeltQuenchWorkChain`` (protocol ``fast`` by default) runs a
    30Li2O-70B2O3 glass (``Li2O-B2O3``, x = 0.3) in a throw-away AiiDA profile (SQLite storage,
-   ZeroMQ broker), as ``aiida-boroglass screen`` runs it, its LAMMPS jobs on 2 MPI processes.
-   The input files of every LAMMPS job it ran (melt, quench, relax, production) are then copied
-   from the job folders and run again, one after the other, with exactly
-   ``mpirun -np 2 lmp -sf omp -in input.in``; workflow and plain runs alternate
+   ZeroMQ broker), as ``aiida-boroglass screen`` runs it, its LAMMPS job on 2 MPI processes
+   (melt, quench, relax and production are the stages of one job; more jobs only when it was
+   restarted). The input files of every LAMMPS job it ran are then copied from the job folders
+   and run again, one after the other, with exactly ``mpirun -np 2 lmp -sf omp -in input.in``; workflow and plain runs alternate
    ``--workflow-repeats`` times. Printed: the first run's split (per job: upload, run, after;
    LAMMPS jobs, packmol, calcfunctions, the rest) and, over the repeats, the median and range of
    workflow wall time / summed plain LAMMPS wall time and of the LAMMPS CalcJobs' share of it.
    The workflow wall time also holds the packmol packing and the analysis calcfunctions, which
    the plain runs do not repeat, and the wait for the computer's job poll interval after every
    job (printed).
-2. **Force-field kernel.** From the melt's final state (the quench job's ``restart.in.bin``),
+2. **Force-field kernel.** From the melt's final state (the restart file the job wrote at the
+   end of its ``melt`` stage),
    replicated 1, 2 and 3 times along each axis (about 400, 3200 and 10,700 atoms), fixed-length
    NVT runs at 3000 K of three inputs, interleaved ``--repeats`` times: the script our CalcJob
    generates (Deng-Du: native ``buck/coul/long`` plus the table of the repulsive cores' correction
@@ -249,14 +250,22 @@ def lammps_jobs(workflow) -> list[tuple[str, object]]:
     Returns
     -------
     list of (str, aiida.orm.CalcJobNode)
-        Phase name (``melt``, ``quench``, ``relax``, ``production``) and job; a phase holds
-        more than one job when its LAMMPS workflow restarted it.
+        Label and job: ``md`` for the one job of every phase, ``md_<i>`` for the jobs of a
+        restarted run.
     """
     from aiida import orm
 
-    phases = sorted((n for n in workflow.called if n.process_label == 'LammpsBaseWorkChain'), key=lambda n: n.ctime)
-    return [(phase.label, job) for phase in phases
-            for job in sorted((n for n in phase.called if isinstance(n, orm.CalcJobNode)), key=lambda n: n.ctime)]
+    (run,) = (n for n in workflow.called if n.process_label == 'LammpsBaseWorkChain')
+    jobs = sorted((n for n in run.called if isinstance(n, orm.CalcJobNode)), key=lambda n: n.ctime)
+    return [('md' if len(jobs) == 1 else f'md_{index}', job) for index, job in enumerate(jobs)]
+
+
+def melt_end_restart(job) -> Path:
+    """The restart file a melt-quench's first LAMMPS job wrote at the end of its ``melt`` stage, in its job folder."""
+    from aiida_boroglass.calculations import lammps_inputs as li
+
+    index = [stage['name'] for stage in job.inputs.parameters['stages']].index('melt')
+    return Path(job.outputs.remote_folder.get_remote_path()) / li.STAGE_RESTART_TEMPLATE.format(index=index)
 
 
 def copy_job_inputs(job, target: Path) -> str:
@@ -466,7 +475,7 @@ def compare_kernels(job, root: Path, steps: int, nprocs: int, repeats: int, repl
     Parameters
     ----------
     job : aiida.orm.CalcJobNode
-        The quench job: its ``restart.in.bin`` is the melt's final state.
+        The melt-quench's first LAMMPS job: :func:`melt_end_restart` is the melt's final state.
     root : Path
         Folder under which one folder per variant is made.
     steps : int
@@ -487,7 +496,7 @@ def compare_kernels(job, root: Path, steps: int, nprocs: int, repeats: int, repl
     """
     from aiida_boroglass.calculations import lammps_inputs as li
 
-    restart = Path(job.outputs.remote_folder.get_remote_path()) / li.RESTART_IN_FILENAME
+    restart = melt_end_restart(job)
     scripts = kernel_scripts(job, steps, replicate)
     rates = {name: [] for name in scripts}
     for repeat in range(repeats):
@@ -620,10 +629,10 @@ def main(argv: list[str] | None = None) -> dict:
         runs = [overhead_run(computer, args, overrides, root / f'plain_{repeat}') for repeat in range(args.workflow_repeats)]
         workflow, workflow_wall_s, timings = runs[0]
         jobs = lammps_jobs(workflow)
-        quench = next(job for phase, job in jobs if phase == 'quench')
+        first_job = jobs[0][1]
         n_atoms = len(workflow.outputs.structure.sites)
         kernels = [
-            compare_kernels(quench, root / f'kernel_{replicate}', kernel_steps_for(args.kernel_steps, n_atoms, n_atoms * replicate**3),
+            compare_kernels(first_job, root / f'kernel_{replicate}', kernel_steps_for(args.kernel_steps, n_atoms, n_atoms * replicate**3),
                             args.nprocs, args.repeats, replicate)
             for replicate in args.kernel_replicate
         ]

@@ -91,6 +91,8 @@ MAX_STRAIN_RATE_PER_PS = 1.0
 BAR_PER_GPA = 1.0e4
 DATA_FILENAME = 'structure.data'
 RESTART_IN_FILENAME = 'restart.in.bin'
+#: restart file written at the end of stage ``index`` (0-based)
+STAGE_RESTART_TEMPLATE = 'restart.s{index}.end.bin'
 TRAJECTORY_FILENAME = 'traj.dump'
 FINAL_DUMP_FILENAME = 'final.dump'
 LOG_FILENAME = 'log.lammps'
@@ -496,7 +498,7 @@ def _stage_commands(index: int, stage: Mapping, parameters: Mapping, species_ord
             lines += cleanup
     if parameters['restart_every'] and kind in MD_STAGE_TYPES:
         lines.append('restart 0')
-    lines += [f'write_restart restart.s{index}.end.bin', f'print "{STAGE_END} {index} {name}"']
+    lines += [f'write_restart {STAGE_RESTART_TEMPLATE.format(index=index)}', f'print "{STAGE_END} {index} {name}"']
     return lines
 
 

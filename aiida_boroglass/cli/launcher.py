@@ -255,8 +255,8 @@ def screening_builder(label: str, glasses: dict[str, Composition], protocol: str
 
 
 def _screening_progress(glasses, replicas: int = 1) -> Progress:
-    """Progress of a screening: four melt-quench MD phases per glass and replica."""
-    return Progress(4 * len(glasses) * replicas, lambda node: count_finished(node, levels=2), 'MD phases')
+    """Progress of a screening: the melt-quenches (one per glass and replica) that have finished."""
+    return Progress(len(glasses) * replicas, count_finished, 'glasses')
 
 
 def deepmd_potential(node, model_deviation_every: int) -> dict:
@@ -382,7 +382,7 @@ def study(spec, x_value, ensemble_node, replicas, protocol, atoms, forcefield, m
     builder = study_builder(spec, composition, ensemble, protocol, values, replicas, max_concurrent,
                             (lammps_code, packmol_code), options)
     warn_estimated_densities({'glass': composition}, values)
-    progress = Progress(2 * 4 * replicas, lambda node: count_finished(node, levels=3), 'MD phases')
+    progress = Progress(2 * replicas, lambda node: count_finished(node, levels=2), 'glasses')
     node = launch(builder, daemon, wait, progress)
     if node is not None:
         exit_unless(show_results([node], output))
@@ -562,17 +562,16 @@ def _stand_in_glass(glass: Composition, melt_quench):
     from aiida import orm
 
     from aiida_boroglass.functions.glass import resolve_forcefield
+    from aiida_boroglass.functions.utils import structure_of
 
     n_atoms = melt_quench.n_atoms.value
     with refusing():
         forcefield = resolve_forcefield(glass, melt_quench.forcefield.value, n_atoms)
         symbols = [symbol for symbol, count in glass.atom_counts(n_atoms).counts.items() for _ in range(count)]
     side, per_axis = (12.0 * len(symbols)) ** (1 / 3), math.ceil(len(symbols) ** (1 / 3))
-    structure = orm.StructureData(cell=(np.eye(3) * side).tolist())
-    for index, symbol in enumerate(symbols):
-        grid = np.array([index % per_axis, (index // per_axis) % per_axis, index // per_axis ** 2])
-        structure.append_atom(position=((grid + 0.5) * side / per_axis).tolist(), symbols=symbol)
-    return structure, orm.Dict(forcefield)
+    index = np.arange(len(symbols))
+    grid = np.stack([index % per_axis, (index // per_axis) % per_axis, index // per_axis ** 2], axis=1)
+    return structure_of(np.eye(3) * side, symbols, (grid + 0.5) * side / per_axis), orm.Dict(forcefield)
 
 
 def _transport_overrides(path: Path | None, protocol: str, max_concurrent: int, haven_ratio: float | None,

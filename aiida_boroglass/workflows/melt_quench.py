@@ -139,8 +139,9 @@ class MeltQuenchWorkChain(ProtocolMixin, WorkChain):
 
     Outline: derive force field and density from the composition, pack atoms at random
     with packmol, run the phases melt (NVT) -> quench (NPT ramp) -> relax (NVT, NPT) ->
-    production (NVT, frames) each as its own restartable LAMMPS workflow, then compute
-    density, g_BO(r) with its first-minimum cutoff, N4 and bridging/non-bridging oxygen.
+    production (NVT, frames) as the stages of one restartable LAMMPS workflow (one job
+    while nothing fails: one queue wait, one round trip of files), then compute density,
+    g_BO(r) with its first-minimum cutoff, N4 and bridging/non-bridging oxygen.
     """
 
     _protocol_file = 'melt_quench.yaml'
@@ -182,26 +183,29 @@ class MeltQuenchWorkChain(ProtocolMixin, WorkChain):
         spec.outline(
             cls.setup,
             while_(cls.should_pack)(cls.pack, cls.inspect_packing),
-            while_(cls.has_next_phase)(cls.run_phase, cls.inspect_phase),
+            cls.run_md,
+            cls.inspect_md,
             cls.analyse,
             cls.results,
         )
         spec.output('initial_structure', valid_type=orm.StructureData, help='Random packing.')
         spec.output('structure', valid_type=orm.StructureData, help='The glass at the end of production.')
         spec.output('trajectory', valid_type=orm.TrajectoryData, help='Production frames, unwrapped, Å.')
-        spec.output_namespace('thermo', valid_type=orm.ArrayData, dynamic=True,
-                              help='Thermodynamics of each phase (melt, quench, relax, production).')
+        spec.output('thermo', valid_type=orm.ArrayData,
+                    help='Thermodynamics of every stage of every phase (melt, quench, relax, production): arrays '
+                         '`<stage>_<column>`, LAMMPS metal units.')
         spec.output('forcefield', valid_type=orm.Dict, required=False,
                     help='Resolved force-field parameters (a classical run).')
-        spec.output_namespace('model_deviation', valid_type=orm.ArrayData, dynamic=True,
-                              help='DeePMD runs: force deviation of the ensemble (eV/Å) along each phase.')
+        spec.output('model_deviation', valid_type=orm.ArrayData, required=False,
+                    help='DeePMD runs: force deviation of the ensemble (eV/Å) along every stage (`stage_index` into '
+                         'the `stage_names` attribute).')
         spec.output('density_g_cm3', valid_type=orm.Float, help='Glass density, g/cm^3.')
         spec.output('rdf_bo', valid_type=orm.XyData, help='g_BO(r) of the production frames.')
         spec.output('boron', valid_type=orm.Dict, help='B coordination: n4, n3, distribution, cutoff (Å).')
         spec.output('oxygen', valid_type=orm.Dict, help='Bridging / non-bridging / free oxygen fractions.')
         spec.exit_code(401, 'ERROR_PACKING_FAILED',
                        message='The packing failed after {attempts} attempt(s), last with exit status {status}.')
-        spec.exit_code(402, 'ERROR_MD_PHASE_FAILED', message='The MD phase {phase} failed.')
+        spec.exit_code(402, 'ERROR_MD_FAILED', message='The MD run (melt to production) failed with exit status {status}.')
         spec.exit_code(403, 'ERROR_CALCFUNCTION_FAILED', message=CALCFUNCTION_FAILED_MESSAGE)
 
     @classmethod
@@ -300,8 +304,8 @@ class MeltQuenchWorkChain(ProtocolMixin, WorkChain):
         self.ctx.density = self.inputs.get('density_g_cm3') or run_checked(reference_density, self.inputs.composition)
         md_parameters = {**DEFAULT_PARAMETERS, **(self.inputs.md_parameters.get_dict() if 'md_parameters' in self.inputs else {})}
         self.ctx.md_parameters = md_parameters
-        self.ctx.phases = melt_quench_phases(self.inputs.schedule.get_dict(), md_parameters['timestep_fs'])
-        self.ctx.phase_index = 0
+        phases = melt_quench_phases(self.inputs.schedule.get_dict(), md_parameters['timestep_fs'])
+        self.ctx.stages = [stage for phase in PHASES for stage in phases[phase]]
         self.ctx.packing_attempts = 0
         self.ctx.packing_changes = {}
         self.report(f'{self.inputs.composition.label_text}: {self.inputs.n_atoms.value} atoms requested, '
@@ -327,7 +331,6 @@ class MeltQuenchWorkChain(ProtocolMixin, WorkChain):
         node = self.ctx.packing
         if node.is_finished_ok:
             self.ctx.structure = node.outputs.structure
-            self.ctx.restart_file = None
             self.out('initial_structure', node.outputs.structure)
             if self.ctx.forcefield is not None:
                 self.out('forcefield', self.ctx.forcefield)
@@ -345,41 +348,30 @@ class MeltQuenchWorkChain(ProtocolMixin, WorkChain):
                     f'{change["seed"]} (was {seed}) and tolerance_a {change["tolerance_a"]:.3f} Å (was {tolerance:.3f} Å)')
         return None
 
-    def has_next_phase(self) -> bool:
-        """Whether a melt-quench phase remains to be run."""
-        return self.ctx.phase_index < len(PHASES)
-
-    def run_phase(self):
-        """Run the next phase, continuing from the previous phase's restart file."""
-        phase = PHASES[self.ctx.phase_index]
+    def run_md(self):
+        """Run the stages of every phase in one LAMMPS workflow, from the packing."""
         inputs = AttributeDict(self.exposed_inputs(LammpsBaseWorkChain, namespace='md'))
         inputs.lammps = AttributeDict(inputs.lammps)
         inputs.lammps.structure = self.ctx.structure
         if self.ctx.forcefield is not None:
             inputs.lammps.forcefield = self.ctx.forcefield
-        inputs.lammps.parameters = orm.Dict({**self.ctx.md_parameters, 'stages': self.ctx.phases[phase]})
-        if self.ctx.restart_file is not None:
-            inputs.lammps.restart_file = self.ctx.restart_file
-        inputs.metadata = {'call_link_label': phase, 'label': phase}
-        self.report(f'launching phase {phase}')
-        return ToContext(current=submit_once(self, LammpsBaseWorkChain, **inputs))
+        inputs.lammps.parameters = orm.Dict({**self.ctx.md_parameters, 'stages': self.ctx.stages})
+        inputs.metadata = {'call_link_label': 'md', 'label': 'melt_quench'}
+        self.report(f'launching the MD run: {", ".join(stage["name"] for stage in self.ctx.stages)}')
+        return ToContext(md=submit_once(self, LammpsBaseWorkChain, **inputs))
 
-    def inspect_phase(self):
-        """Check the phase and hand its final state to the next one."""
-        phase = PHASES[self.ctx.phase_index]
-        node = self.ctx.current
+    def inspect_md(self):
+        """Check the MD run; keep its final glass and production frames, attach its thermo and model deviation."""
+        node = self.ctx.md
         if not node.is_finished_ok:
-            self.report(f'phase {phase} failed with exit status {node.exit_status}')
-            return self.exit_codes.ERROR_MD_PHASE_FAILED.format(phase=phase)
+            self.report(f'the MD run {node.process_label}<{node.pk}> failed with exit status {node.exit_status}')
+            return self.exit_codes.ERROR_MD_FAILED.format(status=node.exit_status)
         self.ctx.structure = node.outputs.structure
-        self.ctx.restart_file = node.outputs.restart_file
-        self.out(f'thermo.{phase}', node.outputs.thermo)
+        self.ctx.trajectory = node.outputs.trajectory
+        self.out('thermo', node.outputs.thermo)
         if 'model_deviation' in node.outputs:
-            self.out(f'model_deviation.{phase}', node.outputs.model_deviation)
-            self.report(f'phase {phase}: ensemble force deviation {deviation_summary(node.outputs.model_deviation)}')
-        if phase == 'production':
-            self.ctx.trajectory = node.outputs.trajectory
-        self.ctx.phase_index += 1
+            self.out('model_deviation', node.outputs.model_deviation)
+            self.report(f'ensemble force deviation {deviation_summary(node.outputs.model_deviation)}')
         return None
 
     @checked_step

@@ -28,4 +28,4 @@ def test_impossible_packing_is_retried_with_new_seeds_and_smaller_tolerances_the
     report = get_workchain_report(node, 'REPORT')
     assert 'retry 1 of 2 with seed 12346 (was 12345) and tolerance_a 2.700 Å (was 3.000 Å)' in report
     assert 'retry 2 of 2 with seed 12347 (was 12346) and tolerance_a 2.430 Å (was 2.700 Å)' in report
-    assert not [link for link in node.base.links.get_outgoing().all() if link.link_label in ('melt', 'quench')]
+    assert not [link for link in node.base.links.get_outgoing().all() if link.link_label == 'md']

@@ -152,7 +152,7 @@ class GlassStudyWorkChain(WorkChain):
                          'neutron': run_checked(scattering_functions, pairs['rdf'], panel)['neutron'],
                          'rings': run_checked(ring_analysis, trajectory, pairs['cutoffs'], parameters)['rings']}
                 if potential == 'mlp':
-                    entry['deviation'] = glass.outputs.model_deviation.quench
+                    entry['deviation'] = glass.outputs.model_deviation
                 self.ctx.glasses.update({f'{key}__{name}': node for name, node in entry.items()})
                 self.report(f'{key}: S(Q) and rings of {glass.process_label}<{glass.pk}>')
 
