@@ -7,16 +7,16 @@ Two ratios, both measured in the same run on the same machine:
    ZeroMQ broker), as ``aiida-boroglass screen`` runs it, its LAMMPS job on 2 MPI processes
    (melt, quench, relax and production are the stages of one job; more jobs only when it was
    restarted). The input files of every LAMMPS job it ran are then copied from the job folders
-   and run again, one after the other, with exactly ``mpirun -np 2 lmp -sf omp -in input.in``; workflow and plain runs alternate
-   ``--workflow-repeats`` times. Printed: the first run's split (per job: upload, run, after;
-   LAMMPS jobs, packmol, calcfunctions, the rest) and, over the repeats, the median and range of
+   and run again, one after the other, with exactly ``mpirun -np 2 lmp -sf omp -in input.in``;
+   workflow and plain runs alternate ``--workflow-repeats`` times. Printed: the first run's
+   split (per job: upload, run, after; LAMMPS jobs, packmol, calcfunctions, the rest) and,
+   over the repeats, the median and range of
    workflow wall time / summed plain LAMMPS wall time and of the LAMMPS CalcJobs' share of it.
    The workflow wall time also holds the packmol packing and the analysis calcfunctions, which
    the plain runs do not repeat, and the wait for the computer's job poll interval after every
    job (printed).
 2. **Force-field kernel.** From the melt's final state (the restart file the job wrote at the
-   end of its ``melt`` stage),
-   replicated 1, 2 and 3 times along each axis (about 400, 3200 and 10,700 atoms), fixed-length
+   end of its ``melt`` stage), replicated 1, 2 and 3 times along each axis (about 400, 3200 and 10,700 atoms), fixed-length
    NVT runs at 3000 K of three inputs, interleaved ``--repeats`` times: the script our CalcJob
    generates (Deng-Du: native ``buck/coul/long`` plus the table of the repulsive cores' correction
    below r0, PPPM 1e-5 at order 7), the same at LAMMPS' default PPPM order 5, and the peer
@@ -632,7 +632,8 @@ def main(argv: list[str] | None = None) -> dict:
         first_job = jobs[0][1]
         n_atoms = len(workflow.outputs.structure.sites)
         kernels = [
-            compare_kernels(first_job, root / f'kernel_{replicate}', kernel_steps_for(args.kernel_steps, n_atoms, n_atoms * replicate**3),
+            compare_kernels(first_job, root / f'kernel_{replicate}',
+                            kernel_steps_for(args.kernel_steps, n_atoms, n_atoms * replicate**3),
                             args.nprocs, args.repeats, replicate)
             for replicate in args.kernel_replicate
         ]

@@ -158,7 +158,8 @@ def precracked_structure(structure: orm.StructureData, repeats: orm.List, crack:
     """
     ff = forcefield.get_dict() if forcefield is not None else None
     positions, species, lengths, geometry = precrack_arrays(structure, repeats.get_list(), crack_settings(crack), ff)
-    result = {'structure': structure_of(np.diag(lengths), [str(symbol) for symbol in species], positions), 'crack': orm.Dict(geometry or {'removed': 0})}
+    result = {'structure': structure_of(np.diag(lengths), [str(symbol) for symbol in species], positions),
+              'crack': orm.Dict(geometry or {'removed': 0})}
     if ff is not None and ff.get('name') in OXYGEN_CHARGE_BY_NEUTRALITY:
         counts = {str(element): int(n) for element, n in zip(*np.unique(species, return_counts=True))}
         result['forcefield'] = orm.Dict(build_forcefield(ff['name'], counts))

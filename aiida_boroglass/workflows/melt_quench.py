@@ -205,7 +205,8 @@ class MeltQuenchWorkChain(ProtocolMixin, WorkChain):
         spec.output('oxygen', valid_type=orm.Dict, help='Bridging / non-bridging / free oxygen fractions.')
         spec.exit_code(401, 'ERROR_PACKING_FAILED',
                        message='The packing failed after {attempts} attempt(s), last with exit status {status}.')
-        spec.exit_code(402, 'ERROR_MD_FAILED', message='The MD run (melt to production) failed with exit status {status}.')
+        spec.exit_code(402, 'ERROR_MD_FAILED',
+                       message='The MD run (melt to production) failed with exit status {status}.')
         spec.exit_code(403, 'ERROR_CALCFUNCTION_FAILED', message=CALCFUNCTION_FAILED_MESSAGE)
 
     @classmethod

@@ -56,7 +56,7 @@ def test_density_matches_final_npt_thermo(melt_quench):
 
 
 def test_provenance_reads_composition_to_analyses(melt_quench):
-    """composition -> packmol -> initial structure -> one MD job (melt, quench, relax, production) -> glass -> analyses."""
+    """composition -> packmol -> initial structure -> one MD job (melt to production) -> glass -> analyses."""
     node = melt_quench
     packing = node.base.links.get_outgoing(link_label_filter='packing').one().node
     assert packing.inputs.composition.uuid == node.inputs.composition.uuid
