@@ -17,8 +17,8 @@ Two ratios, both measured in the same run on the same machine:
    job (printed).
 2. **Force-field kernel.** From the melt's final state (the restart file the job wrote at the
    end of its ``melt`` stage), replicated 1, 2 and 3 times along each axis (about 400, 3200
-   and 10,700 atoms), fixed-length NVT runs at 3000 K of three inputs, interleaved ``--repeats`` times: the script our CalcJob
-   generates (Deng-Du: native ``buck/coul/long`` plus the table of the repulsive cores' correction
+   and 10,700 atoms), fixed-length NVT runs at 3000 K of three inputs, interleaved
+   ``--repeats`` times: the script our CalcJob generates (Deng-Du: native ``buck/coul/long`` plus the table of the repulsive cores' correction
    below r0, PPPM 1e-5 at order 7), the same at LAMMPS' default PPPM order 5, and the peer
    reference of ``PEERS.md``: a hand-written ``buck/coul/long`` with the Deng-Du Buckingham terms
    *without* the repulsive core (cation-cation pairs Coulomb only), PPPM 1e-5 at the default

@@ -298,15 +298,13 @@ class MeltQuenchWorkChain(ProtocolMixin, WorkChain):
 
     @checked_step
     def setup(self):
-        """Resolve the force field (classical runs) and density from the composition; plan the phases and the packing."""
+        """Resolve the force field (classical runs), density and MD parameters from the inputs; plan the packing."""
         self.ctx.forcefield = None if md_models(self.inputs) else run_checked(
             forcefield_parameters, self.inputs.composition, self.inputs.get('forcefield', orm.Str(DEFAULT_FORCEFIELD)),
             self.inputs.n_atoms)
         self.ctx.density = self.inputs.get('density_g_cm3') or run_checked(reference_density, self.inputs.composition)
-        md_parameters = {**DEFAULT_PARAMETERS, **(self.inputs.md_parameters.get_dict() if 'md_parameters' in self.inputs else {})}
-        self.ctx.md_parameters = md_parameters
-        phases = melt_quench_phases(self.inputs.schedule.get_dict(), md_parameters['timestep_fs'])
-        self.ctx.stages = [stage for phase in PHASES for stage in phases[phase]]
+        self.ctx.md_parameters = {**DEFAULT_PARAMETERS,
+                                  **(self.inputs.md_parameters.get_dict() if 'md_parameters' in self.inputs else {})}
         self.ctx.packing_attempts = 0
         self.ctx.packing_changes = {}
         self.report(f'{self.inputs.composition.label_text}: {self.inputs.n_atoms.value} atoms requested, '
@@ -356,9 +354,11 @@ class MeltQuenchWorkChain(ProtocolMixin, WorkChain):
         inputs.lammps.structure = self.ctx.structure
         if self.ctx.forcefield is not None:
             inputs.lammps.forcefield = self.ctx.forcefield
-        inputs.lammps.parameters = orm.Dict({**self.ctx.md_parameters, 'stages': self.ctx.stages})
+        phases = melt_quench_phases(self.inputs.schedule.get_dict(), self.ctx.md_parameters['timestep_fs'])
+        stages = [stage for phase in PHASES for stage in phases[phase]]
+        inputs.lammps.parameters = orm.Dict({**self.ctx.md_parameters, 'stages': stages})
         inputs.metadata = {'call_link_label': 'md', 'label': 'melt_quench'}
-        self.report(f'launching the MD run: {", ".join(stage["name"] for stage in self.ctx.stages)}')
+        self.report(f'launching the MD run: {", ".join(stage["name"] for stage in stages)}')
         return ToContext(md=submit_once(self, LammpsBaseWorkChain, **inputs))
 
     def inspect_md(self):
